@@ -1,0 +1,76 @@
+// swift-tools-version:6.0
+// Cascade: a Swift runtime for MPI batch jobs in the physics of learning.
+//
+// Layers, arrows pointing one way only:
+//   C bindings (CMPI, CFFTW, CHDF5, COpenBLAS)
+//     -> Parallel (communicators, collectives, decomposition)
+//       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage)
+//         -> science modules (later issues)
+//           -> Jobs (job files, kinds, run records)
+//             -> the `cascade` executable.
+import PackageDescription
+
+let mpiProviders: [SystemPackageProvider] = [.apt(["libopenmpi-dev", "openmpi-bin"])]
+
+let package = Package(
+    name: "Cascade",
+    products: [
+        .executable(name: "cascade", targets: ["cascade"]),
+        .executable(name: "cascade-mpitests", targets: ["MPITestSuite"]),
+        .library(name: "Parallel", targets: ["Parallel"]),
+        .library(name: "Linalg", targets: ["Linalg"]),
+        .library(name: "CounterRNG", targets: ["CounterRNG"]),
+        .library(name: "DistributedFFT", targets: ["DistributedFFT"]),
+        .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "Jobs", targets: ["Jobs"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // MARK: C bindings
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: mpiProviders),
+        // FFTW ships no .pc for its MPI library; mpi.h comes through ompi-c and the
+        // modulemap links fftw3_mpi and fftw3.
+        .systemLibrary(name: "CFFTW", pkgConfig: "ompi-c",
+                       providers: [.apt(["libfftw3-dev", "libfftw3-mpi-dev"])] + mpiProviders),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-openmpi",
+                       providers: [.apt(["libhdf5-openmpi-dev", "hdf5-tools"])] + mpiProviders),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: Parallel layer
+        .target(name: "Parallel", dependencies: ["CMPI"]),
+
+        // MARK: Numerics layer
+        .target(name: "Linalg", dependencies: ["COpenBLAS"]),
+        .target(name: "CounterRNG"),
+        .target(name: "DistributedFFT", dependencies: ["Parallel", "CFFTW", "CMPI"]),
+        .target(name: "Storage", dependencies: ["Parallel", "CHDF5", "CMPI"]),
+
+        // MARK: Jobs and the executable
+        .target(name: "Jobs", dependencies: [
+            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "cascade", dependencies: [
+            "Jobs", "Parallel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Multi-rank checks, run under mpirun with 1-4 ranks by Tests/run-all.sh.
+        .executableTarget(name: "MPITestSuite", dependencies: [
+            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Jobs",
+        ]),
+
+        // MARK: Single-rank unit tests (`swift test`)
+        .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
+        .testTarget(name: "CounterRNGTests", dependencies: ["CounterRNG"]),
+        .testTarget(name: "DistributedFFTTests", dependencies: ["DistributedFFT", "Parallel"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Parallel"]),
+        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Parallel", "Storage"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+// Linear algebra: placeholder until filled.

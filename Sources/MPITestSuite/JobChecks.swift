@@ -1,0 +1,2 @@
+// Multi-rank checks: filled in with the job layer.
+let jobChecks: [MPICheck] = []

@@ -1,0 +1,2 @@
+// Multi-rank checks: filled in with the linalg layer.
+let linalgChecks: [MPICheck] = []

@@ -1,0 +1,69 @@
+import CMPI
+
+/// An MPI communicator: a group of ranks that talk in collectives and messages.
+///
+/// Communicators made by ``split(color:key:)`` or ``duplicate()`` are freed when the
+/// last reference goes away; the world communicator is borrowed and never freed.
+public final class Communicator: @unchecked Sendable {
+    /// The raw `MPI_Comm` handle, for the numerics layer's C libraries (FFTW-MPI, HDF5).
+    public let handle: MPI_Comm
+    /// This process's rank in the communicator, `0 ..< size`.
+    public let rank: Int
+    /// How many ranks the communicator has.
+    public let size: Int
+    private let owned: Bool
+
+    init(borrowing handle: MPI_Comm) {
+        self.handle = handle
+        self.owned = false
+        var r: Int32 = 0, s: Int32 = 0
+        MPI_Comm_rank(handle, &r)
+        MPI_Comm_size(handle, &s)
+        rank = Int(r)
+        size = Int(s)
+    }
+
+    private init(owning handle: MPI_Comm) {
+        self.handle = handle
+        self.owned = true
+        MPI_Comm_set_errhandler(handle, cmpi_errors_return())
+        var r: Int32 = 0, s: Int32 = 0
+        MPI_Comm_rank(handle, &r)
+        MPI_Comm_size(handle, &s)
+        rank = Int(r)
+        size = Int(s)
+    }
+
+    deinit {
+        if owned && !MPIEnvironment.isFinalized {
+            var h: MPI_Comm? = handle
+            MPI_Comm_free(&h)
+        }
+    }
+
+    /// The world communicator (initialises MPI on first use).
+    public static var world: Communicator { MPIEnvironment.shared.world }
+
+    /// Whether this is rank 0, the rank that prints and writes summaries.
+    public var isRoot: Bool { rank == 0 }
+
+    /// Splits into sub-communicators: ranks with the same `color` end up together,
+    /// ordered by `key` (ties broken by the old rank). Collective.
+    public func split(color: Int, key: Int? = nil) throws -> Communicator {
+        var out: MPI_Comm? = nil
+        try mpiCheck(MPI_Comm_split(handle, Int32(color), Int32(key ?? rank), &out), "MPI_Comm_split")
+        return Communicator(owning: out!)
+    }
+
+    /// A new communicator with the same ranks and its own message space. Collective.
+    public func duplicate() throws -> Communicator {
+        var out: MPI_Comm? = nil
+        try mpiCheck(MPI_Comm_dup(handle, &out), "MPI_Comm_dup")
+        return Communicator(owning: out!)
+    }
+
+    /// Blocks until every rank has called it.
+    public func barrier() throws {
+        try mpiCheck(MPI_Barrier(handle), "MPI_Barrier")
+    }
+}

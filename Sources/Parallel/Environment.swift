@@ -1,0 +1,89 @@
+import CMPI
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The process-wide MPI runtime.
+///
+/// MPI may be initialised once per process and never again after it is finalised.
+/// `MPIEnvironment.shared` initialises it on first use (also without `mpirun`, as a
+/// singleton of one rank) and registers an exit hook that finalises it, so tests,
+/// tools and jobs can all just ask for `MPIEnvironment.shared.world`.
+public final class MPIEnvironment: @unchecked Sendable {
+    /// The one environment of this process. The first access calls `MPI_Init_thread`.
+    public static let shared = MPIEnvironment()
+
+    /// All ranks of the job (`MPI_COMM_WORLD`), set to return errors rather than abort.
+    public let world: Communicator
+
+    /// The thread level MPI granted (we ask for `MPI_THREAD_FUNNELED`).
+    public let threadLevel: Int32
+
+    private init() {
+        var initialised: Int32 = 0
+        MPI_Initialized(&initialised)
+        var provided: Int32 = 0
+        if initialised == 0 {
+            let rc = MPI_Init_thread(nil, nil, cmpi_thread_funneled(), &provided)
+            if rc != cmpi_success() {
+                fputs("cascade: MPI_Init_thread failed with code \(rc)\n", stderr)
+                exit(1)
+            }
+            atexit { MPIEnvironment.finalizeIfNeeded() }
+        } else {
+            MPI_Query_thread(&provided)
+        }
+        threadLevel = provided
+        MPI_Comm_set_errhandler(cmpi_comm_world(), cmpi_errors_return())
+        world = Communicator(borrowing: cmpi_comm_world())
+    }
+
+    /// Whether MPI has been finalised already (then no MPI call may follow).
+    public static var isFinalized: Bool {
+        var flag: Int32 = 0
+        MPI_Finalized(&flag)
+        return flag != 0
+    }
+
+    /// Finalises MPI if it was initialised and not finalised yet. Called at exit.
+    public static func finalizeIfNeeded() {
+        var initialised: Int32 = 0
+        MPI_Initialized(&initialised)
+        if initialised != 0 && !isFinalized {
+            fflush(stdout)
+            MPI_Finalize()
+        }
+    }
+
+    /// The MPI library's version string (`MPI_Get_library_version`), first line only.
+    public var libraryVersion: String {
+        var buffer = [CChar](repeating: 0, count: 8192)
+        var length: Int32 = 0
+        MPI_Get_library_version(&buffer, &length)
+        let text = String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text.split(separator: "\n").first.map(String.init) ?? text
+    }
+
+    /// The host this rank runs on (`MPI_Get_processor_name`).
+    public var processorName: String {
+        var buffer = [CChar](repeating: 0, count: 512)
+        var length: Int32 = 0
+        MPI_Get_processor_name(&buffer, &length)
+        return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Wall-clock seconds (`MPI_Wtime`).
+    public static func wtime() -> Double { MPI_Wtime() }
+
+    /// Stops the whole job after printing `message` with this rank's number.
+    ///
+    /// Use for unrecoverable errors on one rank: the other ranks would otherwise wait
+    /// forever in their next collective. Calls `MPI_Abort` on the world communicator.
+    public func abort(_ message: String, code: Int32 = 1) -> Never {
+        fflush(stdout)
+        fputs("cascade: fatal error on rank \(world.rank) of \(world.size): \(message)\n", stderr)
+        fflush(stderr)
+        MPI_Abort(cmpi_comm_world(), code)
+        exit(code)
+    }
+}
