@@ -1,4 +1,7 @@
 import CMPI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An MPI communicator: a group of ranks that talk in collectives and messages.
 ///
@@ -65,5 +68,25 @@ public final class Communicator: @unchecked Sendable {
     /// Blocks until every rank has called it.
     public func barrier() throws {
         try mpiCheck(MPI_Barrier(handle), "MPI_Barrier")
+    }
+}
+
+extension Communicator {
+    /// Waits for every rank to arrive, for at most `timeout` seconds (`MPI_Ibarrier` polled).
+    ///
+    /// Returns false if some rank did not arrive in time: then that rank is stuck elsewhere
+    /// (typically in a collective this rank will never join) and the caller should abort
+    /// the job rather than hang. The pending barrier is abandoned in that case.
+    public func barrier(timeout: Double) throws -> Bool {
+        var request: MPI_Request? = cmpi_request_null()
+        try mpiCheck(MPI_Ibarrier(handle, &request), "MPI_Ibarrier")
+        let deadline = MPI_Wtime() + timeout
+        var flag: Int32 = 0
+        while true {
+            try mpiCheck(MPI_Test(&request, &flag, cmpi_status_ignore()), "MPI_Test")
+            if flag != 0 { return true }
+            if MPI_Wtime() > deadline { return false }
+            usleep(2000)
+        }
     }
 }

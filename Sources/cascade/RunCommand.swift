@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Jobs
+import Logging
+import Parallel
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a job file on every rank (start it with mpirun or srun for several ranks).",
+        discussion: """
+            The job file is validated on every rank before any work starts; a bad file gets one \
+            error naming the key and the fix, exit status 2, and nothing is written.
+            Outputs go to --out (default runs/NAME): the job's files plus job.toml (the resolved \
+            configuration) and run.json (version, ranks, hosts, start/end times, status).
+            """)
+
+    @Argument(help: "The job file (TOML), e.g. jobs/selftest.toml.")
+    var job: String
+
+    @Option(name: .long, help: "Output directory (default: runs/NAME, NAME from the job).")
+    var out: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a key of the job file, e.g. --set fft.effort=measure. Repeatable.", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Flag(help: "Reuse an output directory that already holds a run.")
+    var overwrite = false
+
+    @Option(help: "Log level: trace, debug, info, warning, error.")
+    var logLevel: String = "info"
+
+    @Flag(help: "Print info lines from every rank, not only rank 0.")
+    var allRanks = false
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+    }
+
+    func run() throws {
+        let world = Communicator.world
+        let level = Logger.Level(rawValue: logLevel)!
+        let logger = Logger(label: "cascade") { _ in
+            RankLogHandler(rank: world.rank, size: world.size, level: level, allRanks: allRanks)
+        }
+        let loaded: LoadedJob
+        do {
+            loaded = try JobLoader.load(path: job, overrides: overrides, communicator: world)
+        } catch let error as JobFileError {
+            if world.isRoot { fputs("error: \(error)\n", stderr) }
+            MPIEnvironment.finalizeIfNeeded()
+            throw ExitCode(2)
+        }
+        let directory = URL(fileURLWithPath: out ?? "runs/\(loaded.name)")
+        let runner = JobRunner(job: loaded, outputDirectory: directory, overwrite: overwrite, overrides: overrides,
+                               communicator: world, logger: logger)
+        let status: Int32
+        do {
+            status = try runner.run()
+        } catch let error as RunError {
+            if world.isRoot { fputs("error: \(error)\n", stderr) }
+            MPIEnvironment.finalizeIfNeeded()
+            throw ExitCode(2)
+        }
+        fflush(stdout)
+        MPIEnvironment.finalizeIfNeeded()
+        if status != 0 { throw ExitCode(status) }
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import Jobs
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a job file without running it; print the resolved configuration.",
+        discussion: "Exit status 0 when the job would start, 2 with the problems listed when not. Needs no MPI.")
+
+    @Argument(help: "The job file (TOML).")
+    var job: String
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a key, as for `cascade run`. Repeatable.", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Option(help: "Check for this many ranks (checks such as grid splitting depend on it).")
+    var ranks: Int = 1
+
+    func run() throws {
+        guard ranks >= 1 else { throw ValidationError("--ranks must be at least 1") }
+        guard let data = FileManager.default.contents(atPath: job), let text = String(data: data, encoding: .utf8) else {
+            fputs("error: job file \(job): the file does not exist or is not readable text\n", stderr)
+            throw ExitCode(2)
+        }
+        do {
+            let loaded = try JobLoader.load(text: text, path: job, overrides: overrides, ranks: ranks)
+            print("# \(job): valid \(loaded.config.kind) job \"\(loaded.name)\" for \(ranks) rank(s); resolved configuration:")
+            print(loaded.config.values.tomlDocument, terminator: "")
+        } catch let error as JobFileError {
+            fputs("error: \(error)\n", stderr)
+            throw ExitCode(2)
+        }
+    }
+}

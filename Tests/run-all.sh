@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test Cascade has:
+#   1. `swift test`: single-rank unit tests (XCTest);
+#   2. cascade-mpitests under mpirun with 1, 2, 3 and 4 ranks, then a comparison of the
+#      recorded results across those rank counts;
+#   3. end-to-end checks of the `cascade` executable (Tests/e2e/check_cli.py): selftest on
+#      1–4 ranks, its HDF5 read back with h5py and h5dump, broken job files refused.
+# The last line is the total: `N passed, M failed`. Exit status 0 only if nothing failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+cluster/install-deps.sh --python || { echo "0 passed, 1 failed"; exit 1; }
+export OPENBLAS_NUM_THREADS=1 SWIFT_BACKTRACE=enable=no
+if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+
+work=$(mktemp -d /tmp/cascade-tests.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+export CASCADE_TEST_TMP="$work"
+passed=0; failed=0
+count() {  # count LOGFILE LABEL: adds the last `N passed, M failed` line of LOGFILE
+    local line
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -1)
+    if [ -z "$line" ]; then
+        echo "FAIL $2: no result line (crashed?)"; failed=$((failed + 1)); return
+    fi
+    passed=$((passed + $(echo "$line" | cut -d' ' -f1)))
+    failed=$((failed + $(echo "$line" | cut -d' ' -f3)))
+}
+
+echo "== build"
+if ! swift build --build-tests 2>&1 | tail -3; then echo "build failed"; echo "0 passed, 1 failed"; exit 1; fi
+if [ ! -x .build/debug/cascade ] || [ ! -x .build/debug/cascade-mpitests ]; then
+    echo "build failed"; echo "0 passed, 1 failed"; exit 1
+fi
+
+echo "== unit tests (swift test)"
+swift test --skip-build 2>&1 | tee "$work/unit.log" | grep -E "error:|failed|Executed .* tests" | tail -40
+summary=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$work/unit.log" | tail -1)
+if [ -n "$summary" ]; then
+    n=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\1/')
+    f=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\2/')
+    echo "unit tests: $((n - f)) passed, $f failed"
+    passed=$((passed + n - f)); failed=$((failed + f))
+else
+    echo "FAIL unit tests: no XCTest summary (crashed?)"; failed=$((failed + 1))
+fi
+
+echo "== multi-rank checks (cascade-mpitests)"
+for n in 1 2 3 4; do
+    cluster/mpirun.sh -np "$n" .build/debug/cascade-mpitests --record "$work/np$n.json" > "$work/mpi$n.log" 2>&1
+    grep -E "^(FAIL|     rank)" "$work/mpi$n.log"
+    echo "np=$n: $(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$work/mpi$n.log" | tail -1)"
+    count "$work/mpi$n.log" "cascade-mpitests np=$n"
+done
+.build/debug/cascade-mpitests --compare "$work"/np{1,2,3,4}.json > "$work/compare.log" 2>&1
+grep -E "^FAIL" "$work/compare.log"
+echo "across rank counts: $(tail -1 "$work/compare.log")"
+count "$work/compare.log" "cross-rank comparison"
+
+echo "== end-to-end (cascade executable)"
+.build/pyvenv/bin/python Tests/e2e/check_cli.py --cascade .build/debug/cascade --work "$work/e2e" 2>&1 | tee "$work/e2e.log" | grep -vE "^PASS"
+count "$work/e2e.log" "end-to-end"
+
+echo "== total"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
