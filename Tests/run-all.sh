@@ -62,6 +62,26 @@ echo "== end-to-end (cascade executable)"
 .build/pyvenv/bin/python Tests/e2e/check_cli.py --cascade .build/debug/cascade --work "$work/e2e" 2>&1 | tee "$work/e2e.log" | grep -vE "^PASS"
 count "$work/e2e.log" "end-to-end"
 
+echo "== Slurm (cluster/slurm-job.sh on a throw-away single-node Slurm)"
+slurm_ok=0
+if Tests/slurm/local-slurm.sh start "$work/slurm" > "$work/slurm.env" 2> "$work/slurm-start.log"; then
+    source "$work/slurm.env"
+    JOB=jobs/selftest.toml OUT="$work/slurm-run" CASCADE=.build/debug/cascade \
+        timeout 600 sbatch --wait --ntasks=2 --output="$work/slurm-job.out" cluster/slurm-job.sh > /dev/null 2>&1
+    code=$?
+    if [ "$code" = 0 ] && grep -q "selftest PASSED" "$work/slurm-job.out" \
+        && .build/pyvenv/bin/python -c 'import json, sys; r = json.load(open(sys.argv[1])); sys.exit(r["ranks"] != 2 or r["status"] != "completed")' "$work/slurm-run/run.json"; then
+        slurm_ok=1
+    else
+        echo "sbatch exit $code"; tail -20 "$work/slurm-job.out" 2>/dev/null
+    fi
+else
+    cat "$work/slurm-start.log"
+fi
+Tests/slurm/local-slurm.sh stop "$work/slurm"
+if [ "$slurm_ok" = 1 ]; then echo "PASS selftest via sbatch + srun --mpi=pmix on 2 ranks"; passed=$((passed + 1))
+else echo "FAIL selftest via sbatch + srun --mpi=pmix on 2 ranks"; failed=$((failed + 1)); fi
+
 echo "== total"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
