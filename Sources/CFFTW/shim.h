@@ -13,5 +13,6 @@ static inline unsigned cfftw_destroy_input(void) { return FFTW_DESTROY_INPUT; }
 static inline unsigned cfftw_mpi_transposed_out(void) { return FFTW_MPI_TRANSPOSED_OUT; }
 static inline unsigned cfftw_mpi_transposed_in(void) { return FFTW_MPI_TRANSPOSED_IN; }
 static inline ptrdiff_t cfftw_mpi_default_block(void) { return FFTW_MPI_DEFAULT_BLOCK; }
+static inline const char *cfftw_version(void) { return fftw_version; }
 
 #endif
