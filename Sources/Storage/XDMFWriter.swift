@@ -74,6 +74,11 @@ public struct XDMFWriter: Equatable, Sendable {
             throw StorageError(file: field.file, object: field.dataset,
                                "time series \(field.name) has \(field.frames!) frames but \(times.count) times")
         }
+        for field in fields + series {
+            if case .other(let name) = field.elementType {
+                throw StorageError(file: field.file, object: field.dataset, "XDMF cannot describe \(name) elements")
+            }
+        }
         if !series.isEmpty && times.isEmpty {
             throw StorageError(file: "XDMF", "time series need times; set `times` to one time per frame")
         }
@@ -166,7 +171,7 @@ public struct XDMFWriter: Equatable, Sendable {
         case .float32: return "NumberType=\"Float\" Precision=\"4\""
         case .int64: return "NumberType=\"Int\" Precision=\"8\""
         case .int32: return "NumberType=\"Int\" Precision=\"4\""
-        case .other: return "NumberType=\"Float\" Precision=\"8\""
+        case .other: return ""  // rejected by xml() before any text is made
         }
     }
 

@@ -74,5 +74,7 @@ final class XDMFTests: StorageTestCase {
         XCTAssertThrowsError(try x.xml())  // 2 times, 1 frame
         x.times = [0]
         XCTAssertNoThrow(try x.xml())
+        x.addField("s", file: "a.h5", dataset: "/s", elementType: .other("string"))
+        XCTAssertThrowsError(try x.xml())
     }
 }
