@@ -15,6 +15,9 @@ static inline hid_t ch5_ieee_f64le(void) { return H5T_IEEE_F64LE; }
 static inline hid_t ch5_ieee_f32le(void) { return H5T_IEEE_F32LE; }
 static inline hid_t ch5_std_i64le(void) { return H5T_STD_I64LE; }
 static inline hid_t ch5_c_s1(void) { return H5T_C_S1; }
+static inline hid_t ch5_std_i32le(void) { return H5T_STD_I32LE; }
+static inline size_t ch5_variable(void) { return H5T_VARIABLE; }
+static inline hid_t ch5_p_group_create(void) { return H5P_GROUP_CREATE; }
 
 static inline unsigned ch5_acc_trunc(void) { return H5F_ACC_TRUNC; }
 static inline unsigned ch5_acc_excl(void) { return H5F_ACC_EXCL; }
