@@ -1,4 +1,5 @@
 import CMPI
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -60,8 +61,10 @@ public final class MPIEnvironment: @unchecked Sendable {
         var buffer = [CChar](repeating: 0, count: 8192)
         var length: Int32 = 0
         MPI_Get_library_version(&buffer, &length)
-        let text = String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return text.split(separator: "\n").first.map(String.init) ?? text
+        // The reported length may include the terminating NUL; keep the first line only.
+        let bytes = buffer.prefix(Int(length)).prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        let text = String(decoding: bytes, as: UTF8.self)
+        return (text.split(separator: "\n").first.map(String.init) ?? text).trimmingCharacters(in: .whitespaces)
     }
 
     /// The host this rank runs on (`MPI_Get_processor_name`).

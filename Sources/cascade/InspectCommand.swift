@@ -1,5 +1,23 @@
 import ArgumentParser
+import Foundation
+import Jobs
+import Parallel
+
 struct Inspect: ParsableCommand {
-    @Argument var file: String
-    func run() throws { throw ValidationError("pending") }
+    static let configuration = CommandConfiguration(
+        abstract: "Summarise an HDF5 file: groups, datasets (shape, type, min/max/mean) and attributes.")
+
+    @Argument(help: "The HDF5 file, e.g. runs/selftest/selftest.h5.")
+    var file: String
+
+    func run() throws {
+        do {
+            print(try FileInspector.summary(of: file), terminator: "")
+        } catch {
+            fputs("error: \(error)\n", stderr)
+            MPIEnvironment.finalizeIfNeeded()
+            throw ExitCode(1)
+        }
+        MPIEnvironment.finalizeIfNeeded()
+    }
 }
