@@ -17,6 +17,8 @@ let package = Package(
     products: [
         .executable(name: "cascade", targets: ["cascade"]),
         .executable(name: "cascade-mpitests", targets: ["MPITestSuite"]),
+        .executable(name: "cascade-bench-fft", targets: ["BenchFFT"]),
+        .executable(name: "cascade-bench-allreduce", targets: ["BenchAllreduce"]),
         .library(name: "Parallel", targets: ["Parallel"]),
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "CounterRNG", targets: ["CounterRNG"]),
@@ -63,6 +65,12 @@ let package = Package(
         .executableTarget(name: "MPITestSuite", dependencies: [
             "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Jobs",
         ]),
+
+        // Benchmarks (bench/run.sh): each prints ratios against a reference in the same run.
+        .executableTarget(name: "BenchFFT", dependencies: ["DistributedFFT", "Parallel", "CFFTW"],
+                          path: "bench/fft", exclude: ["run.sh"]),
+        .executableTarget(name: "BenchAllreduce", dependencies: ["Parallel"],
+                          path: "bench/allreduce", exclude: ["run.sh", "reference_mpi4py.py"]),
 
         // MARK: Single-rank unit tests (`swift test`)
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
