@@ -5,7 +5,7 @@
 //   C bindings (CMPI, CFFTW, CHDF5, COpenBLAS)
 //     -> Parallel (communicators, collectives, decomposition)
 //       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage)
-//         -> science modules (later issues)
+//         -> science modules (Turbulence)
 //           -> Jobs (job files, kinds, run records)
 //             -> the `cascade` executable.
 import PackageDescription
@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "CounterRNG", targets: ["CounterRNG"]),
         .library(name: "DistributedFFT", targets: ["DistributedFFT"]),
         .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "Turbulence", targets: ["Turbulence"]),
         .library(name: "Jobs", targets: ["Jobs"]),
     ],
     dependencies: [
@@ -51,9 +52,12 @@ let package = Package(
         .target(name: "DistributedFFT", dependencies: ["Parallel", "CFFTW", "CMPI"]),
         .target(name: "Storage", dependencies: ["Parallel", "CHDF5", "CMPI"]),
 
+        // MARK: Science modules
+        .target(name: "Turbulence", dependencies: ["Parallel", "DistributedFFT", "CounterRNG"]),
+
         // MARK: Jobs and the executable
         .target(name: "Jobs", dependencies: [
-            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage",
+            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Turbulence",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -63,7 +67,7 @@ let package = Package(
         ]),
         // Multi-rank checks, run under mpirun with 1-4 ranks by Tests/run-all.sh.
         .executableTarget(name: "MPITestSuite", dependencies: [
-            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Jobs",
+            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Jobs", "Turbulence",
         ]),
 
         // Benchmarks (bench/run.sh): each prints ratios against a reference in the same run.
@@ -79,6 +83,7 @@ let package = Package(
         .testTarget(name: "DistributedFFTTests", dependencies: ["DistributedFFT", "Parallel"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Parallel"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Parallel", "Storage"]),
+        .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -241,10 +241,38 @@ public final class RealFFTPlan {
     public func backward() {
         fftw_mpi_execute_dft_c2r(backwardPlan, UnsafeMutablePointer(OpaquePointer(spectralBuffer.baseAddress!)),
                                  realBuffer.baseAddress)
+        scaleBackward(realBuffer.baseAddress!)
+    }
+
+    /// Real → spectral on arrays made by ``makeRealArray()`` / ``makeSpectralArray()`` of this
+    /// plan (FFTW's new-array execute: same layout and alignment as the plan's own buffers).
+    /// Collective; allocates nothing. Lets a solver keep many fields without copying them
+    /// through ``realBuffer``/``spectralBuffer``.
+    public func forward(_ real: FFTArray, _ spectral: FFTArray) {
+        precondition(real.count >= 2 * allocatedCount && spectral.count >= 2 * allocatedCount,
+                     "forward(_:_:) needs arrays made by this plan")
+        fftw_mpi_execute_dft_r2c(forwardPlan, real.pointer, UnsafeMutablePointer(OpaquePointer(spectral.pointer)))
+    }
+
+    /// Spectral → real on arrays of this plan; destroys `spectral` (FFTW's c2r overwrites its
+    /// input). Scales by 1/N under `.backward` normalisation. Collective; allocates nothing.
+    public func backward(_ spectral: FFTArray, _ real: FFTArray) {
+        precondition(real.count >= 2 * allocatedCount && spectral.count >= 2 * allocatedCount,
+                     "backward(_:_:) needs arrays made by this plan")
+        fftw_mpi_execute_dft_c2r(backwardPlan, UnsafeMutablePointer(OpaquePointer(spectral.pointer)), real.pointer)
+        scaleBackward(real.pointer)
+    }
+
+    /// A zeroed real-space array with the padded local layout of ``realBuffer``.
+    public func makeRealArray() -> FFTArray { FFTArray(count: 2 * allocatedCount) }
+
+    /// A zeroed spectral array with the layout of ``spectralBuffer`` ((re, im) pairs).
+    public func makeSpectralArray() -> FFTArray { FFTArray(count: 2 * allocatedCount) }
+
+    private func scaleBackward(_ base: UnsafeMutablePointer<Double>) {
         guard normalization == .backward else { return }
         let scale = 1 / Double(pointCount)
         let n = shape[shape.count - 1]
-        let base = realBuffer.baseAddress!
         for r in 0 ..< localRealRows {
             let row = base + r * paddedLastDimension
             for k in 0 ..< n { row[k] *= scale }
@@ -281,5 +309,35 @@ extension RealFFTPlan {
             sum += w * (spectralBuffer[2 * e] * spectralBuffer[2 * e] + spectralBuffer[2 * e + 1] * spectralBuffer[2 * e + 1])
         }
         return try communicator.allreduce(sum, .sum)
+    }
+}
+
+/// Doubles allocated with FFTW's SIMD alignment, freed with the object: the arrays a plan's
+/// new-array execution (``RealFFTPlan/forward(_:_:)``, ``RealFFTPlan/backward(_:_:)``) works on.
+public final class FFTArray {
+    /// The first double.
+    public let pointer: UnsafeMutablePointer<Double>
+    /// Number of doubles.
+    public let count: Int
+
+    /// `count` zeroed doubles.
+    public init(count: Int) {
+        self.count = max(count, 2)
+        pointer = fftw_alloc_real(self.count)!
+        pointer.initialize(repeating: 0, count: self.count)
+    }
+
+    deinit { fftw_free(pointer) }
+
+    /// The doubles as a buffer.
+    public var buffer: UnsafeMutableBufferPointer<Double> { UnsafeMutableBufferPointer(start: pointer, count: count) }
+
+    /// Sets every double to zero.
+    public func zero() { pointer.update(repeating: 0, count: count) }
+
+    /// Copies all doubles of `other` (same count).
+    public func copy(from other: FFTArray) {
+        precondition(other.count == count, "FFTArray.copy needs equal sizes")
+        pointer.update(from: other.pointer, count: count)
     }
 }

@@ -12,6 +12,9 @@ public protocol JobKind {
     /// ranks). Runs on every rank before any output is made. Default: no extra checks.
     static func problems(in config: JobConfig, ranks: Int) -> [ConfigProblem]
 
+    /// Whether `cascade run --resume` can continue this kind from its latest checkpoint.
+    static var supportsResume: Bool { get }
+
     /// Builds the job from a validated configuration.
     init(config: JobConfig) throws
 
@@ -21,6 +24,7 @@ public protocol JobKind {
 
 extension JobKind {
     public static func problems(in config: JobConfig, ranks: Int) -> [ConfigProblem] { [] }
+    public static var supportsResume: Bool { false }
 }
 
 /// How a job ended, as reported in the run record.
@@ -31,18 +35,22 @@ public struct JobOutcome: Sendable {
     public var summary: String
     /// Output files the job wrote, relative to the output directory.
     public var outputs: [String]
+    /// The job stopped early on a signal after writing a checkpoint (`cascade run --resume`
+    /// continues it); recorded as status `interrupted`, exit status 3.
+    public var interrupted: Bool
 
-    public init(succeeded: Bool, summary: String, outputs: [String]) {
+    public init(succeeded: Bool, summary: String, outputs: [String], interrupted: Bool = false) {
         self.succeeded = succeeded
         self.summary = summary
         self.outputs = outputs
+        self.interrupted = interrupted
     }
 }
 
 /// Every job kind Cascade knows, by name.
 public enum JobRegistry {
     /// The kinds, in the order `cascade describe` lists them.
-    public static let kinds: [any JobKind.Type] = [SelftestJob.self]
+    public static let kinds: [any JobKind.Type] = [SelftestJob.self, NS2DJob.self]
 
     /// The kind called `name`, if any.
     public static func kind(named name: String) -> (any JobKind.Type)? {

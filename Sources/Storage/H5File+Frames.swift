@@ -51,6 +51,24 @@ extension H5File {
         try data.withUnsafeBufferPointer { try appendFrame(path, $0, offset: offset, count: count) }
     }
 
+    /// Shrinks (or grows) an extendible dataset to `count` frames, for example to drop frames
+    /// written after the checkpoint a run resumes from. Collective.
+    public func setFrameCount(_ path: String, _ count: Int) throws {
+        let path = try normalized(path)
+        try requireOpen(path, writing: true)
+        let dataset = try openDataset(path)
+        let (shape, maxShape) = try extents(of: dataset, path)
+        guard maxShape.first == Int?.none else {
+            throw StorageError(file: self.path, object: path, "is not extendible along axis 0")
+        }
+        guard count >= 0 else { throw StorageError(file: self.path, object: path, "frame count \(count) is negative") }
+        var extended = shape
+        extended[0] = count
+        guard H5Dset_extent(dataset.id, extended.map { hsize_t($0) }) >= 0 else {
+            throw hdf5Error(path, "cannot set the extent to \(extended)")
+        }
+    }
+
     /// How many frames the dataset at `path` holds (the length of axis 0).
     public func frameCount(of path: String) throws -> Int {
         let shape = try shape(of: path)

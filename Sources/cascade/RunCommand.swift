@@ -26,6 +26,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Reuse an output directory that already holds a run.")
     var overwrite = false
 
+    @Flag(help: "Continue the run in --out from its latest checkpoint (checkpoint.h5); the job file may extend time.t_end.")
+    var resume = false
+
     @Option(help: "Log level: trace, debug, info, warning, error.")
     var logLevel: String = "info"
 
@@ -33,6 +36,7 @@ struct Run: ParsableCommand {
     var allRanks = false
 
     func validate() throws {
+        if resume && overwrite { throw ValidationError("--resume continues a run and --overwrite replaces it: give one of them") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
         }
@@ -54,7 +58,7 @@ struct Run: ParsableCommand {
         }
         let directory = URL(fileURLWithPath: out ?? "runs/\(loaded.name)")
         let runner = JobRunner(job: loaded, outputDirectory: directory, overwrite: overwrite, overrides: overrides,
-                               communicator: world, logger: logger)
+                               communicator: world, logger: logger, resume: resume)
         let status: Int32
         do {
             status = try runner.run()

@@ -17,9 +17,12 @@ public struct JobRunner {
     public let overrides: [String]
     public let communicator: Communicator
     public let logger: Logger
+    /// Continue the run in `outputDirectory` from its checkpoint.
+    public let resume: Bool
 
     public init(job: LoadedJob, outputDirectory: URL, overwrite: Bool, overrides: [String],
-                communicator: Communicator, logger: Logger) {
+                communicator: Communicator, logger: Logger, resume: Bool = false) {
+        self.resume = resume
         self.job = job
         self.outputDirectory = outputDirectory
         self.overwrite = overwrite
@@ -33,7 +36,10 @@ public struct JobRunner {
         let comm = communicator
         // 1. Output directory: decided on rank 0, outcome shared, before any heavy work.
         var problem = ""
-        if comm.isRoot { problem = prepareOutputDirectory() }
+        if resume && !job.kind.supportsResume {
+            throw RunError("--resume: \(job.config.kind) jobs have no checkpoints to resume from; run without --resume")
+        }
+        if comm.isRoot { problem = resume ? checkResumableDirectory() : prepareOutputDirectory() }
         problem = try comm.broadcast(problem)
         if !problem.isEmpty { throw RunError(problem) }
 
@@ -62,7 +68,7 @@ public struct JobRunner {
         //    are recorded; an error on some ranks only would leave the others waiting in a
         //    collective forever, so then the job is aborted with the failing rank named.
         let context = RunContext(communicator: comm, outputDirectory: outputDirectory, logger: logger,
-                                 config: job.config, name: job.name)
+                                 config: job.config, name: job.name, resume: resume)
         var outcome: JobOutcome
         var failure: String? = nil
         do {
@@ -79,7 +85,8 @@ public struct JobRunner {
         let finished = Date()
         record["finished"] = iso8601(finished)
         record["elapsed_seconds"] = finished.timeIntervalSince(started)
-        record["status"] = failure == nil ? "completed" : "failed"
+        record["status"] = failure != nil ? "failed" : (outcome.interrupted ? "interrupted" : "completed")
+        if resume { record["resumed"] = true }
         record["succeeded"] = anyFailed == 0
         record["summary"] = outcome.summary
         record["outputs"] = outcome.outputs
@@ -91,7 +98,17 @@ public struct JobRunner {
             logger.info("\(outcome.summary)")
             logger.info("\(anyFailed == 0 ? "finished" : "finished with FAILED checks") in \(ProgressReporter.formatDuration(finished.timeIntervalSince(started))); run record: \(outputDirectory.appendingPathComponent("run.json").path)")
         }
+        if failure == nil && outcome.interrupted { return 3 }
         return anyFailed == 0 ? 0 : 1
+    }
+
+    /// `--resume` needs the directory of an earlier run with a checkpoint. Returns a problem, or "".
+    private func checkResumableDirectory() -> String {
+        let checkpoint = outputDirectory.appendingPathComponent("checkpoint.h5")
+        guard FileManager.default.fileExists(atPath: checkpoint.path) else {
+            return "--resume: \(checkpoint.path) does not exist; run without --resume to start afresh (or point --out at the interrupted run)"
+        }
+        return ""
     }
 
     /// Creates the output directory; refuses one that already holds a run unless `overwrite`.

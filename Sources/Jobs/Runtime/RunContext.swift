@@ -14,13 +14,17 @@ public struct RunContext {
     public let config: JobConfig
     /// The run's name.
     public let name: String
+    /// Continue from the checkpoint in the output directory (`cascade run --resume`).
+    public let resume: Bool
 
-    public init(communicator: Communicator, outputDirectory: URL, logger: Logger, config: JobConfig, name: String) {
+    public init(communicator: Communicator, outputDirectory: URL, logger: Logger, config: JobConfig, name: String,
+                resume: Bool = false) {
         self.communicator = communicator
         self.outputDirectory = outputDirectory
         self.logger = logger
         self.config = config
         self.name = name
+        self.resume = resume
     }
 
     /// The path of an output file in the output directory.
