@@ -4,7 +4,9 @@
 #   2. cascade-mpitests under mpirun with 1, 2, 3 and 4 ranks, then a comparison of the
 #      recorded results across those rank counts;
 #   3. end-to-end checks of the `cascade` executable (Tests/e2e/check_cli.py): selftest on
-#      1–4 ranks, its HDF5 read back with h5py and h5dump, broken job files refused.
+#      1–4 ranks, its HDF5 read back with h5py and h5dump, broken job files refused;
+#   4. the ns2d job end to end (Tests/e2e/check_ns2d.py): same fields on 1–4 ranks, bit-identical
+#      resume after SIGTERM/SIGUSR1, blow-up guard, bad parameters, re-gridding from files.
 # The last line is the total: `N passed, M failed`. Exit status 0 only if nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +63,10 @@ count "$work/compare.log" "cross-rank comparison"
 echo "== end-to-end (cascade executable)"
 .build/pyvenv/bin/python Tests/e2e/check_cli.py --cascade .build/debug/cascade --work "$work/e2e" 2>&1 | tee "$work/e2e.log" | grep -vE "^PASS"
 count "$work/e2e.log" "end-to-end"
+
+echo "== ns2d end-to-end (1-4 ranks, resume after SIGTERM/SIGUSR1, guards, bad parameters)"
+.build/pyvenv/bin/python Tests/e2e/check_ns2d.py --cascade .build/debug/cascade --work "$work/ns2d" 2>&1 | tee "$work/ns2d.log" | grep -vE "^PASS"
+count "$work/ns2d.log" "ns2d end-to-end"
 
 echo "== Slurm (cluster/slurm-job.sh on a throw-away single-node Slurm)"
 slurm_ok=0

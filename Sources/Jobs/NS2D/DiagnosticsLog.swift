@@ -113,7 +113,7 @@ final class DiagnosticsLog {
         let log = DiagnosticsLog()
         let prefix = root.hasSuffix("/") ? root : root + "/"
         for info in try file.contents() where info.kind == .dataset && info.path.hasPrefix(prefix) {
-            let path = String(info.path.dropFirst(prefix.count - 1))
+            let path = String(info.path.dropFirst(prefix.count))
             guard case .string(let kindText)? = info.attributes["log_kind"] else { continue }
             let values: [Double] = (info.shape ?? []).reduce(1, *) > 0 ? try file.read(info.path) : []
             var frameShape: [Int] = []

@@ -187,7 +187,7 @@ public struct NS2DJob: JobKind {
     }
 
     private func blowUpMessage(step: Int, time: Double, cfl: Double, finite: Bool, cflMax: Double, saved: Bool) -> String {
-        let what = finite ? "CFL number \(String(format: "%.3g", cfl)) exceeds time.cfl_max = \(cflMax)" : "the velocity is not finite (NaN or Inf)"
+        let what = finite ? "CFL number \(String(format: "%.5g", cfl)) exceeds time.cfl_max = \(cflMax)" : "the velocity is not finite (NaN or Inf)"
         let kept = saved ? "the last good checkpoint (checkpoint.h5) is kept" : "no checkpoint was written yet"
         return "blow-up at step \(step), t = \(time): \(what); \(kept). Lower time.dt, use time.adaptive = true, or raise physics.viscosity"
     }
