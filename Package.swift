@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "cascade-mpitests", targets: ["MPITestSuite"]),
         .executable(name: "cascade-bench-fft", targets: ["BenchFFT"]),
         .executable(name: "cascade-bench-allreduce", targets: ["BenchAllreduce"]),
+        .executable(name: "cascade-bench-ns2d", targets: ["BenchNS2D"]),
         .library(name: "Parallel", targets: ["Parallel"]),
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "CounterRNG", targets: ["CounterRNG"]),
@@ -73,6 +74,8 @@ let package = Package(
         // Benchmarks (bench/run.sh): each prints ratios against a reference in the same run.
         .executableTarget(name: "BenchFFT", dependencies: ["DistributedFFT", "Parallel", "CFFTW"],
                           path: "bench/fft", exclude: ["run.sh"]),
+        .executableTarget(name: "BenchNS2D", dependencies: ["Turbulence", "DistributedFFT", "Parallel"],
+                          path: "bench/ns2d", exclude: ["run.sh", "reference_fluidsim.py", "setup-venv.sh"]),
         .executableTarget(name: "BenchAllreduce", dependencies: ["Parallel"],
                           path: "bench/allreduce", exclude: ["run.sh", "reference_mpi4py.py"]),
 

@@ -42,8 +42,8 @@ public final class NavierStokes2D {
     /// Largest |u| and |v| over the grid at the start of the last step (from its first stage).
     public private(set) var maxVelocity: (u: Double, v: Double) = (0, 0)
 
-    // Scratch: stage input, accumulator, nonlinear term; four spectral and four real arrays.
-    private let stage: FFTArray, accumulator: FFTArray, nonlinearTerm: FFTArray
+    // Scratch: accumulator, raw nonlinear transform; four spectral and four real arrays.
+    private let accumulator: FFTArray, nonlinearTerm: FFTArray
     private let specU: FFTArray, specV: FFTArray, specWx: FFTArray, specWy: FFTArray
     private let realU: FFTArray, realV: FFTArray, realWx: FFTArray, realWy: FFTArray
     /// exp(L dt/2) per mode, for ``factorStep``.
@@ -51,82 +51,142 @@ public final class NavierStokes2D {
     private var factorStep = Double.nan
     /// −L(k) per mode.
     private let rate: UnsafeMutablePointer<Double>
-    /// dealias/N² per mode: scales the raw forward transform of the nonlinear product.
-    private let nonlinearScale: UnsafeMutablePointer<Double>
+    /// ky by FFT index i (N values: stays in cache).
+    private let kyTable: [Double]
+    /// Local kx rows (kx index j ≤ K) that hold kept modes, and the kept ky indices per row:
+    /// 0…K and N−K…N−1. Loops visit only these (4/9 of the modes); the rest stay zero.
+    private let keptRows: Int
+    private let keptLow: Int, keptHighStart: Int
 
     public init(grid: SpectralGrid2D, dissipation: Dissipation, scheme: TimeScheme = .rk4) {
         self.grid = grid
         self.dissipation = dissipation
         self.scheme = scheme
         omega = grid.makeSpectral()
-        stage = grid.makeSpectral(); accumulator = grid.makeSpectral(); nonlinearTerm = grid.makeSpectral()
+        accumulator = grid.makeSpectral(); nonlinearTerm = grid.makeSpectral()
         specU = grid.makeSpectral(); specV = grid.makeSpectral(); specWx = grid.makeSpectral(); specWy = grid.makeSpectral()
         realU = grid.makeReal(); realV = grid.makeReal(); realWx = grid.makeReal(); realWy = grid.makeReal()
         let count = max(grid.modeCount, 1)
         halfFactor = .allocate(capacity: count)
+        halfFactor.initialize(repeating: 1, count: count)
         rate = .allocate(capacity: count)
-        nonlinearScale = .allocate(capacity: count)
-        let scale = 1 / Double(grid.pointCount)
-        for e in 0 ..< grid.modeCount {
-            rate[e] = dissipation.rate(k2: grid.k2[e])
-            nonlinearScale[e] = grid.dealias[e] * scale
-        }
+        for e in 0 ..< grid.modeCount { rate[e] = dissipation.rate(k2: grid.k2[e]) }
+        let n = grid.n
+        kyTable = (0 ..< n).map { grid.deltaK * Double($0 <= n / 2 ? $0 : $0 - n) }
+        let rowsLocal = grid.modeCount / n
+        keptRows = max(0, min(rowsLocal, grid.dealiasIndex + 1 - grid.xIndexStart))
+        keptLow = grid.dealiasIndex + 1
+        keptHighStart = n - grid.dealiasIndex
     }
 
     deinit {
-        halfFactor.deallocate(); rate.deallocate(); nonlinearScale.deallocate()
+        halfFactor.deallocate(); rate.deallocate()
     }
 
     /// −L(k) of local mode `e`.
     public func dissipationRate(_ e: Int) -> Double { rate[e] }
 
-    /// The nonlinear term N̂ = −FT(u·∇ω) (dealiased, plus the steady forcing) of `w` into `out`.
-    /// With `measure`, also sets ``maxVelocity``. Collective; allocates nothing.
-    public func nonlinear(_ w: FFTArray, into out: FFTArray, measure: Bool = false) {
-        let m = grid.modeCount
-        let kx = grid.kx, ky = grid.ky, ik2 = grid.inverseK2
-        let s = w.pointer, su = specU.pointer, sv = specV.pointer, sx = specWx.pointer, sy = specWy.pointer
-        // ψ̂ = ω̂/k²; û = i ky ψ̂; v̂ = −i kx ψ̂; ∂xω = i kx ω̂; ∂yω = i ky ω̂   (i(a+ib) = −b + ia)
-        for e in 0 ..< m {
-            let re = s[2 * e], im = s[2 * e + 1]
-            let pr = re * ik2[e], pi = im * ik2[e]
-            let a = kx[e], b = ky[e]
-            su[2 * e] = -b * pi; su[2 * e + 1] = b * pr
-            sv[2 * e] = a * pi; sv[2 * e + 1] = -a * pr
-            sx[2 * e] = -a * im; sx[2 * e + 1] = a * re
-            sy[2 * e] = -b * im; sy[2 * e + 1] = b * re
+    // MARK: Kernels
+
+    /// Calls `body(e, kx, ky, 1/k²)` for every kept (dealiased) local mode, row by row.
+    @inline(__always)
+    private func forKeptModes(_ body: (Int, Double, Double, Double) -> Void) {
+        let n = grid.n, dk = grid.deltaK
+        kyTable.withUnsafeBufferPointer { ky in
+            for row in 0 ..< keptRows {
+                let kx = dk * Double(grid.xIndexStart + row), kx2 = kx * kx
+                let base = row * n
+                for i in 0 ..< keptLow {
+                    let k2 = kx2 + ky[i] * ky[i]
+                    body(base + i, kx, ky[i], k2 > 0 ? 1 / k2 : 0)
+                }
+                for i in keptHighStart ..< n {
+                    body(base + i, kx, ky[i], 1 / (kx2 + ky[i] * ky[i]))
+                }
+            }
         }
+    }
+
+    /// Writes the transform inputs of û, v̂, ∂xω̂, ∂yω̂ for a stage value (re, im) of mode e:
+    /// ψ̂ = ω̂/k²; û = i ky ψ̂; v̂ = −i kx ψ̂; ∂xω = i kx ω̂; ∂yω = i ky ω̂   (i(a+ib) = −b + ia).
+    @inline(__always)
+    private func emit(_ e: Int, _ re: Double, _ im: Double, _ kx: Double, _ ky: Double, _ ik2: Double,
+                      _ su: UnsafeMutablePointer<Double>, _ sv: UnsafeMutablePointer<Double>,
+                      _ sx: UnsafeMutablePointer<Double>, _ sy: UnsafeMutablePointer<Double>) {
+        let pr = re * ik2, pi = im * ik2
+        su[2 * e] = -ky * pi; su[2 * e + 1] = ky * pr
+        sv[2 * e] = kx * pi; sv[2 * e + 1] = -kx * pr
+        sx[2 * e] = -kx * im; sx[2 * e + 1] = kx * re
+        sy[2 * e] = -ky * im; sy[2 * e + 1] = ky * re
+    }
+
+    /// Zeroes the discarded modes of the four transform inputs (FFTW's c2r scribbles on its input).
+    private func clearDiscarded() {
+        let n = grid.n, rowsLocal = grid.modeCount / n
+        for p in [specU.pointer, specV.pointer, specWx.pointer, specWy.pointer] {
+            for row in 0 ..< keptRows {
+                let b = 2 * (row * n + keptLow)
+                (p + b).update(repeating: 0, count: 2 * (keptHighStart - keptLow))
+            }
+            if rowsLocal > keptRows {
+                (p + 2 * keptRows * n).update(repeating: 0, count: 2 * (rowsLocal - keptRows) * n)
+            }
+        }
+    }
+
+    /// The four backward transforms, the product −(u ∂xω + v ∂yω) and its forward transform into
+    /// ``nonlinearTerm`` (raw: N² times the normalised coefficients, discarded modes not zeroed).
+    private func transformProduct(measure: Bool) {
+        clearDiscarded()
         grid.toPhysical(specU, realU)
         grid.toPhysical(specV, realV)
         grid.toPhysical(specWx, realWx)
         grid.toPhysical(specWy, realWy)
         let n = grid.n, stride = grid.rowStride
         let u = realU.pointer, v = realV.pointer, wx = realWx.pointer, wy = realWy.pointer
-        var umax = 0.0, vmax = 0.0
+        var umax = 0.0, vmax = 0.0, finite = true
         for r in 0 ..< grid.localRows {
             let o = r * stride
-            for c in o ..< o + n {
-                wx[c] = -(u[c] * wx[c] + v[c] * wy[c])
-            }
+            for c in o ..< o + n { wx[c] = -(u[c] * wx[c] + v[c] * wy[c]) }
             if measure {
-                for c in o ..< o + n {
-                    umax = max(umax, abs(u[c])); vmax = max(vmax, abs(v[c]))
-                    if u[c].isNaN || v[c].isNaN { umax = .nan }
-                }
+                for c in o ..< o + n { umax = max(umax, abs(u[c])); vmax = max(vmax, abs(v[c])) }
+                for c in o ..< o + n where !(u[c].isFinite && v[c].isFinite) { finite = false }
             }
         }
-        grid.plan.forward(realWx, out)
-        let o = out.pointer, sc = nonlinearScale
-        for e in 0 ..< m {
-            o[2 * e] *= sc[e]
-            o[2 * e + 1] *= sc[e]
-        }
-        if let f = steadyForcing?.pointer {
-            for q in 0 ..< 2 * m { o[q] += f[q] }
-        }
+        grid.plan.forward(realWx, nonlinearTerm)
         if measure {
-            let maxima = (try? grid.communicator.allreduce([umax.isNaN ? .infinity : umax, vmax], .max)) ?? [.nan, .nan]
+            let maxima = (try? grid.communicator.allreduce([finite ? umax : .infinity, vmax], .max)) ?? [.nan, .nan]
             maxVelocity = (maxima[0], maxima[1])
+        }
+    }
+
+    /// Scale of the raw transform: 1/N².
+    private var rawScale: Double { 1 / Double(grid.pointCount) }
+
+    /// Adds the steady forcing to the kept modes of the scaled nonlinear value (done in place on
+    /// the raw transform: f·N²), so the stage loops need no extra array.
+    private func addSteadyForcing() {
+        guard let f = steadyForcing?.pointer else { return }
+        let t = nonlinearTerm.pointer, n2 = Double(grid.pointCount)
+        forKeptModes { e, _, _, _ in
+            t[2 * e] += n2 * f[2 * e]
+            t[2 * e + 1] += n2 * f[2 * e + 1]
+        }
+    }
+
+    /// The nonlinear term N̂ = −FT(u·∇ω) (dealiased, plus the steady forcing) of `w` into `out`
+    /// (normalised coefficients, discarded modes zero). With `measure`, also sets ``maxVelocity``.
+    /// Collective. For diagnostics; the time step uses fused kernels.
+    public func nonlinear(_ w: FFTArray, into out: FFTArray, measure: Bool = false) {
+        let s = w.pointer, su = specU.pointer, sv = specV.pointer, sx = specWx.pointer, sy = specWy.pointer
+        forKeptModes { e, kx, ky, ik2 in emit(e, s[2 * e], s[2 * e + 1], kx, ky, ik2, su, sv, sx, sy) }
+        transformProduct(measure: measure)
+        addSteadyForcing()
+        out.zero()
+        let t = nonlinearTerm.pointer, o = out.pointer, sc = rawScale
+        forKeptModes { e, _, _, _ in
+            o[2 * e] = sc * t[2 * e]
+            o[2 * e + 1] = sc * t[2 * e + 1]
         }
     }
 
@@ -147,7 +207,10 @@ public final class NavierStokes2D {
     /// Evaluates the first stage (the nonlinear term of the current state) and measures the
     /// velocity, so that a caller can choose dt by CFL before calling ``step(dt:)``.
     public func prepareStep() {
-        nonlinear(omega, into: nonlinearTerm, measure: true)
+        let s = omega.pointer, su = specU.pointer, sv = specV.pointer, sx = specWx.pointer, sy = specWy.pointer
+        forKeptModes { e, kx, ky, ik2 in emit(e, s[2 * e], s[2 * e + 1], kx, ky, ik2, su, sv, sx, sy) }
+        transformProduct(measure: true)
+        addSteadyForcing()
         prepared = true
     }
     private var prepared = false
@@ -156,52 +219,62 @@ public final class NavierStokes2D {
     public func cfl(dt: Double) -> Double { dt * (maxVelocity.u + maxVelocity.v) / grid.spacing }
 
     /// Advances the state by `dt` with the scheme. Collective; allocates nothing.
+    ///
+    /// Each stage is one fused pass over the kept modes: it reads the state, the previous
+    /// stage's nonlinear term (scaled by 1/N² on the fly) and the accumulator, and writes the
+    /// accumulator and the next stage's four transform inputs; the stage value itself is never
+    /// stored. Modes beyond the 2/3 limit are never touched, so the state stays dealiased.
     public func step(dt: Double) {
         if !prepared { prepareStep() }
         prepared = false
         updateFactors(dt)
-        let m = grid.modeCount, w = omega.pointer, acc = accumulator.pointer, st = stage.pointer
-        let nl = nonlinearTerm.pointer, h = halfFactor
+        let w = omega.pointer, acc = accumulator.pointer, nl = nonlinearTerm.pointer, h = halfFactor
+        let su = specU.pointer, sv = specV.pointer, sx = specWx.pointer, sy = specWy.pointer
+        let sc = rawScale
         switch scheme {
         case .rk4:
-            // a = E(ω + dt/2 k1); acc = E²ω + dt/6 E² k1
-            for e in 0 ..< m {
+            // a = E(ω + dt/2 k1); acc = E²(ω + dt/6 k1)
+            forKeptModes { e, kx, ky, ik2 in
                 let E = h[e], E2 = E * E
-                for q in 2 * e ... 2 * e + 1 {
-                    st[q] = E * (w[q] + 0.5 * dt * nl[q])
-                    acc[q] = E2 * (w[q] + dt / 6 * nl[q])
-                }
+                let n0 = sc * nl[2 * e], n1 = sc * nl[2 * e + 1]
+                let w0 = w[2 * e], w1 = w[2 * e + 1]
+                acc[2 * e] = E2 * (w0 + dt / 6 * n0); acc[2 * e + 1] = E2 * (w1 + dt / 6 * n1)
+                emit(e, E * (w0 + 0.5 * dt * n0), E * (w1 + 0.5 * dt * n1), kx, ky, ik2, su, sv, sx, sy)
             }
-            nonlinear(stage, into: nonlinearTerm)
+            transformProduct(measure: false); addSteadyForcing()
             // b = Eω + dt/2 k2; acc += dt/3 E k2
-            for e in 0 ..< m {
+            forKeptModes { e, kx, ky, ik2 in
                 let E = h[e]
-                for q in 2 * e ... 2 * e + 1 {
-                    st[q] = E * w[q] + 0.5 * dt * nl[q]
-                    acc[q] += dt / 3 * E * nl[q]
-                }
+                let n0 = sc * nl[2 * e], n1 = sc * nl[2 * e + 1]
+                acc[2 * e] += dt / 3 * E * n0; acc[2 * e + 1] += dt / 3 * E * n1
+                emit(e, E * w[2 * e] + 0.5 * dt * n0, E * w[2 * e + 1] + 0.5 * dt * n1, kx, ky, ik2, su, sv, sx, sy)
             }
-            nonlinear(stage, into: nonlinearTerm)
+            transformProduct(measure: false); addSteadyForcing()
             // c = E²ω + dt E k3; acc += dt/3 E k3
-            for e in 0 ..< m {
+            forKeptModes { e, kx, ky, ik2 in
                 let E = h[e], E2 = E * E
-                for q in 2 * e ... 2 * e + 1 {
-                    st[q] = E2 * w[q] + dt * E * nl[q]
-                    acc[q] += dt / 3 * E * nl[q]
-                }
+                let n0 = sc * nl[2 * e], n1 = sc * nl[2 * e + 1]
+                acc[2 * e] += dt / 3 * E * n0; acc[2 * e + 1] += dt / 3 * E * n1
+                emit(e, E2 * w[2 * e] + dt * E * n0, E2 * w[2 * e + 1] + dt * E * n1, kx, ky, ik2, su, sv, sx, sy)
             }
-            nonlinear(stage, into: nonlinearTerm)
-            for q in 0 ..< 2 * m { w[q] = acc[q] + dt / 6 * nl[q] }
+            transformProduct(measure: false); addSteadyForcing()
+            // ω ← acc + dt/6 k4
+            forKeptModes { e, _, _, _ in
+                w[2 * e] = acc[2 * e] + dt / 6 * sc * nl[2 * e]
+                w[2 * e + 1] = acc[2 * e + 1] + dt / 6 * sc * nl[2 * e + 1]
+            }
         case .rk2:
             // midpoint: a = E(ω + dt/2 k1); ω ← E²ω + dt E k2
-            for e in 0 ..< m {
+            forKeptModes { e, kx, ky, ik2 in
                 let E = h[e]
-                for q in 2 * e ... 2 * e + 1 { st[q] = E * (w[q] + 0.5 * dt * nl[q]) }
+                emit(e, E * (w[2 * e] + 0.5 * dt * sc * nl[2 * e]), E * (w[2 * e + 1] + 0.5 * dt * sc * nl[2 * e + 1]),
+                     kx, ky, ik2, su, sv, sx, sy)
             }
-            nonlinear(stage, into: nonlinearTerm)
-            for e in 0 ..< m {
+            transformProduct(measure: false); addSteadyForcing()
+            forKeptModes { e, _, _, _ in
                 let E = h[e], E2 = E * E
-                for q in 2 * e ... 2 * e + 1 { w[q] = E2 * w[q] + dt * E * nl[q] }
+                w[2 * e] = E2 * w[2 * e] + dt * E * sc * nl[2 * e]
+                w[2 * e + 1] = E2 * w[2 * e + 1] + dt * E * sc * nl[2 * e + 1]
             }
         }
         time += dt
@@ -210,7 +283,8 @@ public final class NavierStokes2D {
 
     private func updateFactors(_ dt: Double) {
         guard dt != factorStep else { return }
-        for e in 0 ..< grid.modeCount { halfFactor[e] = exp(-0.5 * dt * rate[e]) }
+        let h = halfFactor, r = rate
+        forKeptModes { e, _, _, _ in h[e] = exp(-0.5 * dt * r[e]) }
         factorStep = dt
     }
 
