@@ -5,31 +5,52 @@ import Parallel
 
 // Distributed FFT pair (r2c + c2r) through Cascade's RealFFTPlan against the same transforms
 // planned and executed with plain FFTW-MPI calls, in the same process, same flags
-// (FFTW_MEASURE, transposed spectral layout, unnormalised), alternating runs.
+// (FFTW_MEASURE, transposed spectral layout, unnormalised), alternating batches of runs.
 
 setvbuf(stdout, nil, _IOLBF, 0)
 let world = Communicator.world
 let sizes = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let ns = sizes.isEmpty ? [256, 512, 1024] : sizes
+let rounds = 41
 
 func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+func quantile(_ xs: [Double], _ q: Double) -> Double { let s = xs.sorted(); return s[Int(q * Double(s.count - 1))] }
 
-/// Median seconds of `body` over `reps` timed runs after two warm-ups, barrier-synchronised.
-func time(_ reps: Int, _ body: () -> Void) throws -> Double {
-    body(); body()
-    var samples: [Double] = []
-    for _ in 0 ..< reps {
-        try world.barrier()
-        let t0 = MPIEnvironment.wtime()
-        body()
-        samples.append(try world.allreduce(MPIEnvironment.wtime() - t0, .max))
+/// Seconds per call of `body`, `batch` calls in a row after one untimed call (so the batch starts
+/// with its own buffers in cache, whatever ran before), barrier-synchronised, max over ranks.
+func timeBatch(_ batch: Int, _ body: () -> Void) throws -> Double {
+    body()
+    try world.barrier()
+    let t0 = MPIEnvironment.wtime()
+    for _ in 0 ..< batch { body() }
+    return try world.allreduce((MPIEnvironment.wtime() - t0) / Double(batch), .max)
+}
+
+/// Compares `a` with `b` in `rounds` rounds; each round times one batch of each, back to back, in an
+/// order that flips every round, so drifts in machine load (other processes, frequency changes) hit
+/// both alike. A batch lasts about 5 ms. At 1024² the two buffer sets (34 MB) do not fit in
+/// the last-level cache together, so without the untimed call in `timeBatch` whichever ran second
+/// in a row would be timed warm and the other cold (ratios of 0.75 and 1.3 in alternate rounds). Returns the median seconds per call of each and the median
+/// and quartiles of the per-round ratios a/b.
+func compare(rounds: Int, _ a: () -> Void, _ b: () -> Void) throws
+    -> (a: Double, b: Double, ratio: Double, lower: Double, upper: Double)
+{
+    for _ in 0 ..< 3 { a(); b() }
+    let once = try timeBatch(1, a)
+    let batch = max(1, min(256, Int((0.005 / once).rounded(.up))))
+    var ta: [Double] = [], tb: [Double] = [], ratios: [Double] = []
+    for round in 0 ..< rounds {
+        let x: Double, y: Double
+        if round % 2 == 0 { x = try timeBatch(batch, a); y = try timeBatch(batch, b) }
+        else { y = try timeBatch(batch, b); x = try timeBatch(batch, a) }
+        ta.append(x); tb.append(y); ratios.append(x / y)
     }
-    return median(samples)
+    return (median(ta), median(tb), median(ratios), quantile(ratios, 0.25), quantile(ratios, 0.75))
 }
 
 if world.isRoot {
     print("FFT pair r2c+c2r, \(world.size) rank(s), FFTW_MEASURE, \(fftwVersion)")
-    print("     N    cascade ms    fftw ms    ratio")
+    print("     N    cascade ms    fftw ms    ratio    (quartiles of \(rounds) alternating rounds)")
 }
 for n in ns {
     let plan = try RealFFTPlan(shape: [n, n], communicator: world, effort: .measure, normalization: .none)
@@ -45,14 +66,10 @@ for n in ns {
     let bwd = fftw_mpi_plan_dft_c2r_2d(n, n, cplx, real, world.handle, flags | cfftw_mpi_transposed_in())
     for i in 0 ..< 2 * alloc { real[i] = sin(Double(i) * 0.001) }
 
-    let reps = n >= 1024 ? 20 : 50
-    var cascade: [Double] = [], direct: [Double] = []
-    for _ in 0 ..< 3 {   // alternate, so drifts in machine load hit both alike
-        cascade.append(try time(reps) { plan.forward(); plan.backward() })
-        direct.append(try time(reps) { fftw_execute(fwd); fftw_execute(bwd) })
+    let r = try compare(rounds: rounds, { plan.forward(); plan.backward() }, { fftw_execute(fwd); fftw_execute(bwd) })
+    if world.isRoot {
+        print(String(format: "%6d    %10.3f  %9.3f    %5.3f    (%5.3f–%5.3f)", n, r.a * 1e3, r.b * 1e3, r.ratio, r.lower, r.upper))
     }
-    let c = median(cascade), d = median(direct)
-    if world.isRoot { print(String(format: "%6d    %10.3f  %9.3f    %5.3f", n, c * 1e3, d * 1e3, c / d)) }
     fftw_destroy_plan(fwd); fftw_destroy_plan(bwd); fftw_free(real); fftw_free(cplx)
 }
 if world.isRoot { print("goal: ratio ≤ 1.10 on 1 rank (Cascade adds no copies or scaling with normalization .none)") }
