@@ -109,7 +109,7 @@ def rank_independence(cascade, work):
 def interrupted_resume(cascade, work):
     # Uninterrupted reference: correlated forcing (its Ornstein–Uhlenbeck memory must be restored).
     # 3000 steps: seconds of work, so the signal lands mid-run.
-    path = job(work, "restart", n=32, t_end=12.0, forcing="correlated", checkpoint=2.0)
+    path = job(work, "restart", n=64, t_end=12.0, forcing="correlated", checkpoint=2.0)
     for label, ranks, sig in (("SIGTERM, 1 rank", 1, signal.SIGTERM), ("SIGUSR1 via mpirun, 2 ranks", 2, signal.SIGUSR1)):
         # Bit-identity holds on the same rank count (a reduction's order depends on it).
         ref = os.path.join(work, f"restart-ref-{ranks}")
@@ -122,7 +122,7 @@ def interrupted_resume(cascade, work):
             else [cascade, "run", path, "--out", out]
         env = dict(os.environ, SWIFT_BACKTRACE="enable=no")
         p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        time.sleep(1.5 if ranks == 1 else 3.0)
+        time.sleep(1.0 if ranks == 1 else 2.0)
         p.send_signal(sig)
         stdout, stderr = p.communicate(timeout=300)
         interrupted = p.returncode == 3 and "interrupted by" in stdout + stderr
