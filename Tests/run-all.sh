@@ -81,12 +81,33 @@ if Tests/slurm/local-slurm.sh start "$work/slurm" > "$work/slurm.env" 2> "$work/
     else
         echo "sbatch exit $code"; tail -20 "$work/slurm-job.out" 2>/dev/null
     fi
+    # A long ns2d run gets Slurm's warning signal (scancel --signal=USR1, as --signal=USR1@60 sends
+    # it before the time limit), checkpoints and stops; submitting the same OUT again resumes it.
+    { sed -e 's/^t_end = .*/t_end = 20.0/' -e 's/^n = .*/n = 64/' jobs/ns2d-decay.toml \
+        | sed -e 's/^adaptive = .*/adaptive = false/' -e 's/^dt = .*/dt = 0.004/'; printf '[run]\nprogress_interval = 0.5\n'; } \
+        > "$work/slurm-ns2d.toml"
+    run_ns2d() { JOB="$work/slurm-ns2d.toml" OUT="$work/slurm-ns2d" CASCADE=.build/debug/cascade \
+        timeout 600 sbatch --wait --ntasks=2 --output="$work/slurm-ns2d-$1.out" cluster/slurm-job.sh > /dev/null 2>&1; }
+    run_ns2d 1 & waiter=$!
+    for _ in $(seq 240); do grep -q "time steps:" "$work/slurm-ns2d-1.out" 2>/dev/null && break; sleep 0.5; done
+    scancel --signal=USR1 "$(squeue -h -o %i | head -1)" 2>/dev/null
+    wait "$waiter"
+    status1=$(.build/pyvenv/bin/python -c 'import json, sys; print(json.load(open(sys.argv[1]))["status"])' "$work/slurm-ns2d/run.json" 2>/dev/null)
+    run_ns2d 2
+    status2=$(.build/pyvenv/bin/python -c 'import json, sys; r = json.load(open(sys.argv[1])); print(r["status"], r.get("resumed", False))' "$work/slurm-ns2d/run.json" 2>/dev/null)
+    if [ "$status1" = interrupted ] && [ "$status2" = "completed True" ] && grep -q "resuming from" "$work/slurm-ns2d-2.out"; then
+        slurm_resume_ok=1
+    else
+        echo "first run: $status1; second run: $status2"; tail -5 "$work"/slurm-ns2d-*.out 2>/dev/null
+    fi
 else
     cat "$work/slurm-start.log"
 fi
 Tests/slurm/local-slurm.sh stop "$work/slurm"
 if [ "$slurm_ok" = 1 ]; then echo "PASS selftest via sbatch + srun --mpi=pmix on 2 ranks"; passed=$((passed + 1))
 else echo "FAIL selftest via sbatch + srun --mpi=pmix on 2 ranks"; failed=$((failed + 1)); fi
+if [ "${slurm_resume_ok:-0}" = 1 ]; then echo "PASS ns2d via sbatch: SIGUSR1 checkpoints and stops, resubmission resumes"; passed=$((passed + 1))
+else echo "FAIL ns2d via sbatch: SIGUSR1 checkpoints and stops, resubmission resumes"; failed=$((failed + 1)); fi
 
 echo "== total"
 echo "$passed passed, $failed failed"

@@ -2,8 +2,10 @@
 # Slurm batch template for Cascade. Copy, edit the #SBATCH lines and JOB, then:
 #   sbatch cluster/slurm-job.sh
 #
-# Slurm sends SIGUSR1 to the ranks 60 s before the time limit (--signal below); long jobs write a
-# checkpoint when they get it, and `cascade run ... --resume` continues from it.
+# Slurm sends SIGUSR1 to the ranks 60 s before the time limit (--signal below); long jobs (ns2d)
+# write a checkpoint when they get it and exit with status 3. Submitting again with the same OUT
+# continues from that checkpoint (--resume is added when $OUT/checkpoint.h5 exists):
+#   JOB=jobs/ns2d-inverse-cascade.toml OUT=runs/inverse sbatch cluster/slurm-job.sh   # again to continue
 #SBATCH --job-name=cascade
 #SBATCH --nodes=1
 #SBATCH --ntasks=4
@@ -22,5 +24,8 @@ CASCADE=${CASCADE:-.build/release/cascade}
 export OPENBLAS_NUM_THREADS=1          # one BLAS thread per rank: ranks are the parallelism
 export SWIFT_BACKTRACE=enable=no       # short crash reports from many ranks
 
+extra=()
+if [ -f "$OUT/checkpoint.h5" ]; then extra+=(--resume); echo "resuming from $OUT/checkpoint.h5"; fi
+
 # Open MPI's launcher talks PMIx with Slurm; pmi2 does not work with Debian's builds.
-srun --mpi=pmix "$CASCADE" run "$JOB" --out "$OUT"
+srun --mpi=pmix "$CASCADE" run "$JOB" --out "$OUT" "${extra[@]}"
