@@ -157,19 +157,26 @@ def cli_checks(cascade, work, selftest_dir):
     check("inspect of a missing file gives one error", code != 0 and "nope.h5" in stderr and "Traceback" not in stderr, stderr)
 
 
-def main():
+def cli_main(body):
+    """Parses --cascade and --work, makes an empty work directory, runs body(cascade, work) and
+    ends with the `N passed, M failed` line; shared by the e2e scripts."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--cascade", required=True)
     ap.add_argument("--work", required=True)
     args = ap.parse_args()
-    cascade = os.path.abspath(args.cascade)
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
-    selftest_dir = selftest_checks(cascade, args.work)
-    bad_input_checks(cascade, args.work)
-    cli_checks(cascade, args.work, selftest_dir)
+    body(os.path.abspath(args.cascade), args.work)
     print(f"{results['passed']} passed, {results['failed']} failed")
     sys.exit(0 if results["failed"] == 0 else 1)
+
+
+def main():
+    def body(cascade, work):
+        selftest_dir = selftest_checks(cascade, work)
+        bad_input_checks(cascade, work)
+        cli_checks(cascade, work, selftest_dir)
+    cli_main(body)
 
 
 if __name__ == "__main__":

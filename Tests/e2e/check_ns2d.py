@@ -10,9 +10,7 @@
 - a checkpoint or snapshot read at another resolution keeps its energy.
 Prints PASS/FAIL lines and ends with `N passed, M failed`.
 """
-import argparse
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +21,7 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_cli import ROOT, check, mpirun, results, run, write  # noqa: E402
+from check_cli import ROOT, check, cli_main, mpirun, run, write  # noqa: E402
 
 BASE = """kind = "ns2d"
 [grid]
@@ -227,22 +225,15 @@ def layout(source):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cascade", required=True)
-    ap.add_argument("--work", required=True)
-    args = ap.parse_args()
-    cascade = os.path.abspath(args.cascade)
-    shutil.rmtree(args.work, ignore_errors=True)
-    os.makedirs(args.work)
-    source = rank_independence(cascade, args.work)
-    layout(source)
-    regrid(cascade, args.work, source)
-    bad_parameters(cascade, args.work)
-    blow_up(cascade, args.work)
-    extended_resume(cascade, args.work)
-    interrupted_resume(cascade, args.work)
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    sys.exit(0 if results["failed"] == 0 else 1)
+    def body(cascade, work):
+        source = rank_independence(cascade, work)
+        layout(source)
+        regrid(cascade, work, source)
+        bad_parameters(cascade, work)
+        blow_up(cascade, work)
+        extended_resume(cascade, work)
+        interrupted_resume(cascade, work)
+    cli_main(body)
 
 
 if __name__ == "__main__":
