@@ -11,6 +11,7 @@
 Prints PASS/FAIL lines and ends with `N passed, M failed`.
 """
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -152,6 +153,18 @@ def extended_resume(cascade, work):
         da, db = datasets(os.path.join(a, "diagnostics.h5")), datasets(os.path.join(b, "diagnostics.h5"))
         check("extended run is bit-identical to one run to the same t_end",
               all(np.array_equal(sa[k], sb[k]) for k in sa) and all(np.array_equal(da[k], db[k], equal_nan=True) for k in da))
+    # FFTW_MEASURE picks plans by timing; a resumed run reuses fftw.wisdom, so seeded with the
+    # wisdom of a run it reproduces that run bit for bit, across the resume too.
+    m = ["--set", "fft.effort=measure"]
+    c, d = os.path.join(work, "measure-a"), os.path.join(work, "measure-b")
+    ok = run([cascade, "run", full, "--out", c] + m)[0] == 0
+    os.makedirs(d)
+    shutil.copy(os.path.join(c, "fftw.wisdom"), d)
+    ok = ok and run([cascade, "run", half, "--out", d] + m)[0] == 0
+    ok = ok and run([cascade, "run", half, "--out", d, "--resume", "--set", "time.t_end=0.4"] + m)[0] == 0
+    if check("fft.effort=measure: runs write fftw.wisdom and resume with it", ok):
+        sc, sd = datasets(os.path.join(c, "snapshots.h5")), datasets(os.path.join(d, "snapshots.h5"))
+        check("fft.effort=measure: a resumed run with the same wisdom is bit-identical", all(np.array_equal(sc[k], sd[k]) for k in sc))
     code, so, se = run([cascade, "run", half, "--out", os.path.join(work, "nothing-here"), "--resume"])
     check("--resume without a checkpoint is refused (exit 2)", code == 2 and "checkpoint.h5" in se, se)
 

@@ -175,7 +175,8 @@ public struct NS2DJob: JobKind {
         let seconds = MPIEnvironment.wtime() - started
         let steps = ns.stepCount - startStep
         let e = try ns.scalars()
-        let outputs = [NS2DDiagnosticsFile.fileName, SnapshotFile.fileName, "snapshots.xmf", NS2DCheckpoint.fileName]
+        let outputs = [NS2DDiagnosticsFile.fileName, SnapshotFile.fileName] + (snapshots.times.isEmpty ? [] : ["snapshots.xmf"])
+            + [NS2DCheckpoint.fileName] + (effort == .estimate ? [] : ["fftw.wisdom"])
         let rate = steps > 0 ? String(format: "%.4g s/step", seconds / Double(steps)) : "no steps"
         if interruptedBy != 0 {
             let text = "ns2d interrupted by \(StopSignal.name(interruptedBy)) at step \(ns.stepCount), t = \(ns.time); checkpoint written. Continue with: cascade run \(context.outputPath("job.toml")) --out \(dir.path) --resume"
