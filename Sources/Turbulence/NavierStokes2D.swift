@@ -57,6 +57,9 @@ public final class NavierStokes2D {
     /// 0…K and N−K…N−1. Loops visit only these (4/9 of the modes); the rest stay zero.
     private let keptRows: Int
     private let keptLow: Int, keptHighStart: Int
+    /// Whether this plan's c2r leaves the all-zero rows kx > K of its input untouched (probed once;
+    /// see ``probeZeroRows()``), so that they need not be cleared before every transform.
+    public private(set) var zeroRowsSurvive = false
 
     public init(grid: SpectralGrid2D, dissipation: Dissipation, scheme: TimeScheme = .rk4) {
         self.grid = grid
@@ -77,6 +80,33 @@ public final class NavierStokes2D {
         keptRows = max(0, min(rowsLocal, grid.dealiasIndex + 1 - grid.xIndexStart))
         keptLow = grid.dealiasIndex + 1
         keptHighStart = n - grid.dealiasIndex
+        zeroRowsSurvive = probeZeroRows()
+        if zeroRowsSurvive {
+            for p in [specU, specV, specWx, specWy] { p.zero() }
+        }
+    }
+
+    /// FFTW's c2r may use its input as scratch. Every FFTW operation is linear, so after one
+    /// backward transform of random kept modes the rows kx > K still hold exact zeros only if the
+    /// plan never writes a non-zero there, for any input: then those rows are zeroed once, not
+    /// before every transform. All ranks must agree (collective).
+    private func probeZeroRows() -> Bool {
+        let n = grid.n, rowsLocal = grid.modeCount / n
+        let input = specU.pointer
+        specU.zero()
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15 &+ UInt64(grid.xIndexStart)
+        forKeptModes { e, _, _, _ in
+            for q in 2 * e ... 2 * e + 1 {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                input[q] = Double(state >> 11) * 0x1.0p-53 - 0.5
+            }
+        }
+        grid.enforceHermitian(specU)
+        grid.toPhysical(specU, realU)
+        var untouched = true
+        for q in 2 * keptRows * n ..< 2 * rowsLocal * n where input[q] != 0 { untouched = false; break }
+        let agreed = (try? grid.communicator.allreduce(untouched ? 1 : 0, .min)) ?? 0
+        return agreed == 1
     }
 
     deinit {
@@ -128,7 +158,7 @@ public final class NavierStokes2D {
                 let b = 2 * (row * n + keptLow)
                 (p + b).update(repeating: 0, count: 2 * (keptHighStart - keptLow))
             }
-            if rowsLocal > keptRows {
+            if rowsLocal > keptRows && !zeroRowsSurvive {
                 (p + 2 * keptRows * n).update(repeating: 0, count: 2 * (rowsLocal - keptRows) * n)
             }
         }

@@ -54,7 +54,7 @@ let peakMB = try world.allreduce(Double(usage.ru_maxrss) / 1024, .max)
 let e = try ns.scalars().energy
 if world.isRoot {
     let s = median(stepTimes), f = median(fftTimes)
-    print(String(format: "cascade N=%d procs=%d s_per_step=%.5f fft_s_per_step=%.5f step_over_fft=%.3f peak_rss_mb=%.1f energy=%.4f",
-                 n, world.size, s, f, s / f, peakMB, e))
+    print(String(format: "cascade N=%d procs=%d s_per_step=%.5f fft_s_per_step=%.5f step_over_fft=%.3f peak_rss_mb=%.1f energy=%.4f zero_rows_kept=%d",
+                 n, world.size, s, f, s / f, peakMB, e, ns.zeroRowsSurvive ? 1 : 0))
 }
 MPIEnvironment.finalizeIfNeeded()
