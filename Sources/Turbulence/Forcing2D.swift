@@ -46,6 +46,8 @@ public final class Forcing2D {
     private let streams: [UInt64]
     /// Amplitude a of the white forcing.
     public private(set) var whiteAmplitude = 0.0
+    /// Reduction buffer, reused every step (a kick allocates nothing).
+    private var sums = [0.0, 0.0]
 
     /// Number of forced modes over all ranks (each ±k pair counted once).
     public let globalModeCount: Int
@@ -119,17 +121,17 @@ public final class Forcing2D {
             return (0, 0)
         case .white:
             let a = whiteAmplitude * dt.squareRoot()
-            var local = [0.0, 0.0]
+            sums[0] = 0; sums[1] = 0
             for (q, e) in modes.enumerated() {
                 let (xr, xi) = noise(q, step: step, draw: 0)
-                apply(w, q, e, a * xr, a * xi, &local)
+                apply(w, q, e, a * xr, a * xi, &sums)
             }
-            let total = try grid.communicator.allreduce(local, .sum)
-            return (total[0], total[1])
+            try grid.communicator.allreduce(inPlace: &sums, .sum)
+            return (sums[0], sums[1])
         case .correlated:
             let g = state!.pointer
             let decay = exp(-dt / correlationTime), spread = (1 - decay * decay).squareRoot()
-            var sums = [0.0, 0.0]   // A = Σ Re(ω̄ g)/k², B = Σ |g|²/k²  (full spectrum)
+            sums[0] = 0; sums[1] = 0   // A = Σ Re(ω̄ g)/k², B = Σ |g|²/k²  (full spectrum)
             for (q, e) in modes.enumerated() {
                 let (xr, xi) = noise(q, step: step, draw: 1)
                 g[2 * e] = decay * g[2 * e] + spread * xr
@@ -138,15 +140,15 @@ public final class Forcing2D {
                 sums[0] += wt * (w[2 * e] * g[2 * e] + w[2 * e + 1] * g[2 * e + 1])
                 sums[1] += wt * (g[2 * e] * g[2 * e] + g[2 * e + 1] * g[2 * e + 1])
             }
-            let total = try grid.communicator.allreduce(sums, .sum)
-            guard total[1] > 0 else { return (0, 0) }
+            try grid.communicator.allreduce(inPlace: &sums, .sum)
             // ΔE = dt·a·A + ½ dt² a² B = ε dt  ⇒  a = (−A + √(A² + 2 dt B ε)) / (dt B)
-            let A = total[0], B = total[1]
+            let A = sums[0], B = sums[1]
+            guard B > 0 else { return (0, 0) }
             let a = (-A + (A * A + 2 * dt * B * injectionRate).squareRoot()) / (dt * B)
-            var local = [0.0, 0.0]
-            for (q, e) in modes.enumerated() { apply(w, q, e, dt * a * g[2 * e], dt * a * g[2 * e + 1], &local) }
-            let injected = try grid.communicator.allreduce(local, .sum)
-            return (injected[0], injected[1])
+            sums[0] = 0; sums[1] = 0
+            for (q, e) in modes.enumerated() { apply(w, q, e, dt * a * g[2 * e], dt * a * g[2 * e + 1], &sums) }
+            try grid.communicator.allreduce(inPlace: &sums, .sum)
+            return (sums[0], sums[1])
         }
     }
 

@@ -60,6 +60,8 @@ public final class NavierStokes2D {
     /// Whether this plan's c2r leaves the all-zero rows kx > K of its input untouched (probed once;
     /// see ``probeZeroRows()``), so that they need not be cleared before every transform.
     public private(set) var zeroRowsSurvive = false
+    /// Reduction buffer of the velocity maxima, reused every step.
+    private var maxima = [0.0, 0.0]
 
     public init(grid: SpectralGrid2D, dissipation: Dissipation, scheme: TimeScheme = .rk4) {
         self.grid = grid
@@ -185,7 +187,9 @@ public final class NavierStokes2D {
         }
         grid.plan.forward(realWx, nonlinearTerm)
         if measure {
-            let maxima = (try? grid.communicator.allreduce([finite ? umax : .infinity, vmax], .max)) ?? [.nan, .nan]
+            maxima[0] = finite ? umax : .infinity
+            maxima[1] = vmax
+            if (try? grid.communicator.allreduce(inPlace: &maxima, .max)) == nil { maxima = [.nan, .nan] }
             maxVelocity = (maxima[0], maxima[1])
         }
     }
