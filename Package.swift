@@ -25,6 +25,8 @@ let package = Package(
         .library(name: "DistributedFFT", targets: ["DistributedFFT"]),
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "Jobs", targets: ["Jobs"]),
+        .library(name: "Spectra", targets: ["Spectra"]),
+        .library(name: "Covariance", targets: ["Covariance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -51,9 +53,15 @@ let package = Package(
         .target(name: "DistributedFFT", dependencies: ["Parallel", "CFFTW", "CMPI"]),
         .target(name: "Storage", dependencies: ["Parallel", "CHDF5", "CMPI"]),
 
+        // MARK: Science modules
+        // Spectra: random-matrix statistics of a spectrum (pure, no MPI).
+        .target(name: "Spectra"),
+        // Covariance: sharded covariance/Gram matrices, dataset reading, synthetic data and spectra.
+        .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "CounterRNG", "Storage", "Spectra"]),
+
         // MARK: Jobs and the executable
         .target(name: "Jobs", dependencies: [
-            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage",
+            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Spectra", "Covariance",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -63,7 +71,7 @@ let package = Package(
         ]),
         // Multi-rank checks, run under mpirun with 1-4 ranks by Tests/run-all.sh.
         .executableTarget(name: "MPITestSuite", dependencies: [
-            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Jobs",
+            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Jobs", "Spectra", "Covariance",
         ]),
 
         // Benchmarks (bench/run.sh): each prints ratios against a reference in the same run.
@@ -79,6 +87,7 @@ let package = Package(
         .testTarget(name: "DistributedFFTTests", dependencies: ["DistributedFFT", "Parallel"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Parallel"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Parallel", "Storage"]),
+        .testTarget(name: "SpectraTests", dependencies: ["Spectra", "Covariance", "Linalg", "Parallel"]),
     ],
     swiftLanguageModes: [.v5]
 )
