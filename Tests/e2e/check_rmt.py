@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""End-to-end checks of the `covariance` and `rmt-sweep` jobs against numpy and scipy.
+
+Writes datasets with h5py, runs Cascade on 1-4 ranks and compares: the covariance with
+np.cov (1e-12 relative), the correlation with np.corrcoef, the Gram matrix with Xc Xcᵀ/d,
+the eigenvalues with scipy.linalg.eigh (1e-10 relative), subsets/stride/crop/coarse-graining
+with numpy slicing, statistics identical across runs and rank counts, and bad inputs refused
+with a clear message. Prints PASS/FAIL lines and ends with `N passed, M failed`.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+import h5py
+import numpy as np
+import scipy.linalg
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+results = {"passed": 0, "failed": 0}
+
+
+def check(name, condition, detail=""):
+    if condition:
+        results["passed"] += 1
+        print(f"PASS {name}")
+    else:
+        results["failed"] += 1
+        print(f"FAIL {name}" + (f": {detail}" if detail else ""))
+    sys.stdout.flush()
+    return condition
+
+
+def run(cmd):
+    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    return p.returncode, p.stdout, p.stderr
+
+
+def cascade_run(cascade, n, job, out):
+    return run([os.path.join(ROOT, "cluster/mpirun.sh"), "-np", str(n), cascade, "run", job, "--out", out, "--overwrite"])
+
+
+def write_job(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def rel(a, b):
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+def make_data(work):
+    """A (n, 12, 10) field with correlated features and a large offset, in float64 and float32."""
+    rng = np.random.default_rng(7)
+    n = 403
+    base = rng.standard_normal((n, 120)) @ rng.standard_normal((120, 120)) * 0.3
+    x = (base + 50.0 + np.arange(120) * 0.01).reshape(n, 12, 10)
+    path = os.path.join(work, "data.h5")
+    with h5py.File(path, "w") as h:
+        h["fields"] = x
+        h["fields32"] = x.astype(np.float32)
+        h["flat"] = np.arange(10.0)
+        bad = x.copy()
+        bad[250, 3, 4] = np.nan
+        h["with_nan"] = bad
+        h["wide"] = rng.standard_normal((60, 200))
+    return path, x
+
+
+def covariance_checks(cascade, work, path, x):
+    n = x.shape[0]
+    flat = x.reshape(n, -1)
+    cov = np.cov(flat, rowvar=False)
+    ref_eig = scipy.linalg.eigh(cov, eigvals_only=True)
+    stats = {}
+    for ranks in (1, 2, 3, 4):
+        out = os.path.join(work, f"cov-np{ranks}")
+        job = write_job(os.path.join(work, "cov.toml"), f"""
+kind = "covariance"
+[source]
+type = "hdf5"
+file = "{path}"
+dataset = "fields"
+[matrix]
+write = true
+vectors = true
+""")
+        code, so, se = cascade_run(cascade, ranks, job, out)
+        if not check(f"covariance np={ranks} exits 0", code == 0, f"exit {code}\n{so[-2000:]}\n{se[-2000:]}"):
+            continue
+        with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+            m = h["matrix"][...]
+            e = h["eigenvalues"][...]
+            v = h["eigenvectors"][...]
+            check(f"covariance np={ranks} equals np.cov to 1e-12", m.shape == cov.shape and rel(m, cov) <= 1e-12,
+                  f"max rel {rel(m, cov):.3e}")
+            print(f"     np.cov max relative difference (np={ranks}): {rel(m, cov):.2e}")
+            check(f"eigenvalues np={ranks} equal scipy eigh to 1e-10", rel(e, ref_eig) <= 1e-10, f"{rel(e, ref_eig):.3e}")
+            print(f"     eigh max relative difference (np={ranks}): {rel(e, ref_eig):.2e}")
+            resid = np.max(np.abs(cov @ v - v * e)) / np.max(np.abs(e))
+            check(f"eigenvectors np={ranks} satisfy C v = λ v", resid < 1e-10, f"{resid:.3e}")
+            check(f"mean np={ranks} equals numpy", rel(h["mean"][...], flat.mean(axis=0)) < 1e-13)
+            stats[ranks] = {k: h[f"statistics/{k}"][...] for k in
+                            ("number_variance/sigma2", "rigidity/delta3", "form_factor/K", "spacing/density", "gap_ratio/density", "unfolded")}
+            stats[ranks]["attrs"] = dict(h["statistics"].attrs)
+    if 1 in stats:
+        for ranks in (2, 3, 4):
+            if ranks not in stats:
+                continue
+            same = all(np.allclose(stats[ranks][k], stats[1][k], rtol=1e-9, atol=1e-12) for k in stats[1] if k != "attrs")
+            a1, ar = stats[1]["attrs"], stats[ranks]["attrs"]
+            same_attrs = all(np.isclose(float(a1[k]), float(ar[k]), rtol=1e-9) for k in a1 if not isinstance(a1[k], str))
+            check(f"statistics np={ranks} equal np=1", same and same_attrs)
+
+    # The MRRR solver, correlation, float32 input, subset/stride/crop/coarse and standardisation.
+    variants = [
+        ("mrrr", 'solver = "mrrr"', "", lambda: (cov, "cov")),
+        ("correlation", 'type = "correlation"', "", lambda: (np.corrcoef(flat, rowvar=False), "corr")),
+        ("float32", "", 'dataset = "fields32"', lambda: (np.cov(x.astype(np.float32).astype(np.float64).reshape(n, -1), rowvar=False), "cov")),
+        ("subset+stride", "", "first = 10\nsamples = 100\nstride = 3",
+         lambda: (np.cov(x[10:10 + 3 * 100:3].reshape(100, -1), rowvar=False), "cov")),
+        ("crop+coarse", "", "crop = [2, 10, 0, 8]\ncoarse = [2, 4]",
+         lambda: (np.cov(x[:, 2:10, 0:8].reshape(n, 4, 2, 2, 4).mean(axis=(2, 4)).reshape(n, -1), rowvar=False), "cov")),
+        ("standardize", "", "standardize = true", lambda: (np.corrcoef(flat, rowvar=False), "corr")),
+    ]
+    for name, matrix_line, source_lines, expected in variants:
+        ref, _ = expected()
+        for ranks in (1, 3):
+            out = os.path.join(work, f"{name}-np{ranks}")
+            src = source_lines if "dataset" in source_lines else 'dataset = "fields"\n' + source_lines
+            job = write_job(os.path.join(work, f"{name}.toml"), f"""
+kind = "covariance"
+[source]
+type = "hdf5"
+file = "{path}"
+{src}
+[matrix]
+write = true
+{matrix_line}
+""")
+            code, so, se = cascade_run(cascade, ranks, job, out)
+            if not check(f"{name} np={ranks} exits 0", code == 0, f"{so[-1500:]}\n{se[-1500:]}"):
+                continue
+            with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+                m = h["matrix"][...]
+                e = h["eigenvalues"][...]
+            tol = 1e-12
+            check(f"{name} np={ranks} matrix equals numpy to {tol:g}", m.shape == ref.shape and rel(m, ref) <= tol,
+                  f"shape {m.shape} vs {ref.shape}, rel {rel(m, ref) if m.shape == ref.shape else 'n/a'}")
+            ev = scipy.linalg.eigh(ref, eigvals_only=True)
+            check(f"{name} np={ranks} eigenvalues equal scipy to 1e-10", rel(e, ev) <= 1e-10, f"{rel(e, ev):.3e}")
+
+    # Gram matrix of a wide dataset (n = 60 < d = 200).
+    with h5py.File(path, "r") as h:
+        wide = h["wide"][...]
+    xc = wide - wide.mean(axis=0)
+    gram = xc @ xc.T / wide.shape[1]
+    for ranks in (1, 2, 4):
+        out = os.path.join(work, f"gram-np{ranks}")
+        job = write_job(os.path.join(work, "gram.toml"), f"""
+kind = "covariance"
+[source]
+type = "hdf5"
+file = "{path}"
+dataset = "wide"
+[matrix]
+type = "gram"
+write = true
+[statistics]
+unfolding = "marchenko-pastur"
+""")
+        code, so, se = cascade_run(cascade, ranks, job, out)
+        if not check(f"gram np={ranks} exits 0", code == 0, f"{so[-1500:]}\n{se[-1500:]}"):
+            continue
+        with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+            m = h["matrix"][...]
+            check(f"gram np={ranks} equals Xc Xcᵀ/d to 1e-12", rel(m, gram) <= 1e-12, f"{rel(m, gram):.3e}")
+            zeros = int(h["statistics"].attrs["zeros_dropped"])
+            check(f"gram np={ranks} drops the one zero mode of centred data", zeros == 1, f"{zeros}")
+
+
+def error_checks(cascade, work, path):
+    cases = [
+        ("missing file", 'type = "hdf5"\nfile = "/nonexistent/data.h5"\ndataset = "x"', 2, ["source.file", "no such file"]),
+        ("missing dataset", f'type = "hdf5"\nfile = "{path}"\ndataset = "nothere"', 1, ["source.dataset", "fields"]),
+        ("wrong rank", f'type = "hdf5"\nfile = "{path}"\ndataset = "flat"', 1, ["source.dataset", "rank-1", "fix"]),
+        ("NaN", f'type = "hdf5"\nfile = "{path}"\ndataset = "with_nan"', 1, ["NaN", "sample 250", "fix"]),
+        ("too many samples", f'type = "hdf5"\nfile = "{path}"\ndataset = "fields"\nsamples = 500', 1, ["source.samples", "403", "fix"]),
+        ("bad crop", f'type = "hdf5"\nfile = "{path}"\ndataset = "fields"\ncrop = [0, 20, 0, 5]', 1, ["source.crop", "fix"]),
+        ("synthetic without samples", 'type = "gaussian"', 2, ["source.samples"]),
+    ]
+    for name, source, want, needles in cases:
+        out = os.path.join(work, f"err-{name.replace(' ', '-')}")
+        job = write_job(os.path.join(work, "err.toml"), f'kind = "covariance"\n[source]\n{source}\n')
+        code, so, se = cascade_run(cascade, 2, job, out)
+        text = so + se
+        check(f"refused: {name} (exit {want})", code == want, f"exit {code}: {text[-800:]}")
+        check(f"refused: {name} names the key and the fix", all(s in text for s in needles), text[-800:])
+        check(f"refused: {name} writes no output file", not os.path.exists(os.path.join(out, "rmt.h5")))
+
+
+def spectrum_checks(cascade, work):
+    runs = {}
+    for kind in ("goe", "gue", "poisson"):
+        for ranks in (1, 3):
+            out = os.path.join(work, f"{kind}-np{ranks}")
+            job = write_job(os.path.join(work, f"{kind}.toml"), f"""
+kind = "covariance"
+[source]
+type = "{kind}"
+size = 1200
+seed = 5
+[statistics]
+unfolding = "{'semicircle' if kind != 'poisson' else 'polynomial'}"
+""")
+            code, so, se = cascade_run(cascade, ranks, job, out)
+            if not check(f"{kind} spectrum np={ranks} exits 0", code == 0, f"{so[-1500:]}\n{se[-1500:]}"):
+                continue
+            with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+                runs[(kind, ranks)] = (h["eigenvalues"][...], float(h["statistics/gap_ratio"].attrs["mean"]),
+                                       h["statistics/rigidity/delta3"][...])
+        if (kind, 1) in runs and (kind, 3) in runs:
+            a, b = runs[(kind, 1)], runs[(kind, 3)]
+            check(f"{kind} spectrum identical on 1 and 3 ranks", np.array_equal(a[0], b[0]) and a[1] == b[1] and np.array_equal(a[2], b[2]))
+            ref = {"goe": 0.5307, "gue": 0.5996, "poisson": 0.3863}[kind]
+            check(f"{kind} ⟨r⟩ = {a[1]:.4f} near {ref} (one draw of 1200: within 0.02)", abs(a[1] - ref) < 0.02)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cascade", required=True)
+    ap.add_argument("--work", required=True)
+    args = ap.parse_args()
+    cascade = os.path.abspath(args.cascade)
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
+    path, x = make_data(args.work)
+    covariance_checks(cascade, args.work, path, x)
+    error_checks(cascade, args.work, path)
+    spectrum_checks(cascade, args.work)
+    print(f"{results['passed']} passed, {results['failed']} failed")
+    sys.exit(0 if results["failed"] == 0 else 1)
+
+
+if __name__ == "__main__":
+    main()
