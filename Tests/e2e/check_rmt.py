@@ -10,31 +10,14 @@ with a clear message. Prints PASS/FAIL lines and ends with `N passed, M failed`.
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 
 import h5py
 import numpy as np
 import scipy.linalg
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-results = {"passed": 0, "failed": 0}
-
-
-def check(name, condition, detail=""):
-    if condition:
-        results["passed"] += 1
-        print(f"PASS {name}")
-    else:
-        results["failed"] += 1
-        print(f"FAIL {name}" + (f": {detail}" if detail else ""))
-    sys.stdout.flush()
-    return condition
-
-
-def run(cmd):
-    p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
-    return p.returncode, p.stdout, p.stderr
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_cli import ROOT, check, results, run  # noqa: E402  (shared PASS/FAIL counting)
 
 
 def cascade_run(cascade, n, job, out):
@@ -45,6 +28,15 @@ def write_job(path, text):
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+def run_covariance(cascade, work, name, ranks, source, matrix="", statistics=""):
+    """Writes a covariance job from its [source], [matrix] and [statistics] lines and runs it."""
+    out = os.path.join(work, f"{name}-np{ranks}")
+    job = write_job(os.path.join(work, f"{name}.toml"),
+                    f'kind = "covariance"\n[source]\n{source}\n[matrix]\n{matrix}\n[statistics]\n{statistics}\n')
+    code, so, se = cascade_run(cascade, ranks, job, out)
+    return code, so + se, out
 
 
 def rel(a, b):
@@ -76,19 +68,9 @@ def covariance_checks(cascade, work, path, x):
     ref_eig = scipy.linalg.eigh(cov, eigvals_only=True)
     stats = {}
     for ranks in (1, 2, 3, 4):
-        out = os.path.join(work, f"cov-np{ranks}")
-        job = write_job(os.path.join(work, "cov.toml"), f"""
-kind = "covariance"
-[source]
-type = "hdf5"
-file = "{path}"
-dataset = "fields"
-[matrix]
-write = true
-vectors = true
-""")
-        code, so, se = cascade_run(cascade, ranks, job, out)
-        if not check(f"covariance np={ranks} exits 0", code == 0, f"exit {code}\n{so[-2000:]}\n{se[-2000:]}"):
+        code, text, out = run_covariance(cascade, work, "cov", ranks, f'type = "hdf5"\nfile = "{path}"\ndataset = "fields"',
+                                         "write = true\nvectors = true")
+        if not check(f"covariance np={ranks} exits 0", code == 0, f"exit {code}\n{text[-3000:]}"):
             continue
         with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
             m = h["matrix"][...]
@@ -128,20 +110,10 @@ vectors = true
     for name, matrix_line, source_lines, expected in variants:
         ref, _ = expected()
         for ranks in (1, 3):
-            out = os.path.join(work, f"{name}-np{ranks}")
             src = source_lines if "dataset" in source_lines else 'dataset = "fields"\n' + source_lines
-            job = write_job(os.path.join(work, f"{name}.toml"), f"""
-kind = "covariance"
-[source]
-type = "hdf5"
-file = "{path}"
-{src}
-[matrix]
-write = true
-{matrix_line}
-""")
-            code, so, se = cascade_run(cascade, ranks, job, out)
-            if not check(f"{name} np={ranks} exits 0", code == 0, f"{so[-1500:]}\n{se[-1500:]}"):
+            code, text, out = run_covariance(cascade, work, name, ranks, f'type = "hdf5"\nfile = "{path}"\n{src}',
+                                             "write = true\n" + matrix_line)
+            if not check(f"{name} np={ranks} exits 0", code == 0, text[-3000:]):
                 continue
             with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
                 m = h["matrix"][...]
@@ -158,21 +130,9 @@ write = true
     xc = wide - wide.mean(axis=0)
     gram = xc @ xc.T / wide.shape[1]
     for ranks in (1, 2, 4):
-        out = os.path.join(work, f"gram-np{ranks}")
-        job = write_job(os.path.join(work, "gram.toml"), f"""
-kind = "covariance"
-[source]
-type = "hdf5"
-file = "{path}"
-dataset = "wide"
-[matrix]
-type = "gram"
-write = true
-[statistics]
-unfolding = "marchenko-pastur"
-""")
-        code, so, se = cascade_run(cascade, ranks, job, out)
-        if not check(f"gram np={ranks} exits 0", code == 0, f"{so[-1500:]}\n{se[-1500:]}"):
+        code, text, out = run_covariance(cascade, work, "gram", ranks, f'type = "hdf5"\nfile = "{path}"\ndataset = "wide"',
+                                         'type = "gram"\nwrite = true', 'unfolding = "marchenko-pastur"')
+        if not check(f"gram np={ranks} exits 0", code == 0, text[-3000:]):
             continue
         with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
             m = h["matrix"][...]
@@ -192,10 +152,7 @@ def error_checks(cascade, work, path):
         ("synthetic without samples", 'type = "gaussian"', 2, ["source.samples"]),
     ]
     for name, source, want, needles in cases:
-        out = os.path.join(work, f"err-{name.replace(' ', '-')}")
-        job = write_job(os.path.join(work, "err.toml"), f'kind = "covariance"\n[source]\n{source}\n')
-        code, so, se = cascade_run(cascade, 2, job, out)
-        text = so + se
+        code, text, out = run_covariance(cascade, work, f"err-{name.replace(' ', '-')}", 2, source)
         check(f"refused: {name} (exit {want})", code == want, f"exit {code}: {text[-800:]}")
         check(f"refused: {name} names the key and the fix", all(s in text for s in needles), text[-800:])
         check(f"refused: {name} writes no output file", not os.path.exists(os.path.join(out, "rmt.h5")))
@@ -205,18 +162,10 @@ def spectrum_checks(cascade, work):
     runs = {}
     for kind in ("goe", "gue", "poisson"):
         for ranks in (1, 3):
-            out = os.path.join(work, f"{kind}-np{ranks}")
-            job = write_job(os.path.join(work, f"{kind}.toml"), f"""
-kind = "covariance"
-[source]
-type = "{kind}"
-size = 1200
-seed = 5
-[statistics]
-unfolding = "{'semicircle' if kind != 'poisson' else 'polynomial'}"
-""")
-            code, so, se = cascade_run(cascade, ranks, job, out)
-            if not check(f"{kind} spectrum np={ranks} exits 0", code == 0, f"{so[-1500:]}\n{se[-1500:]}"):
+            unfolding = "semicircle" if kind != "poisson" else "polynomial"
+            code, text, out = run_covariance(cascade, work, kind, ranks, f'type = "{kind}"\nsize = 1200\nseed = 5',
+                                             statistics=f'unfolding = "{unfolding}"')
+            if not check(f"{kind} spectrum np={ranks} exits 0", code == 0, text[-3000:]):
                 continue
             with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
                 runs[(kind, ranks)] = (h["eigenvalues"][...], float(h["statistics/gap_ratio"].attrs["mean"]),
