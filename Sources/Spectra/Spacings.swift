@@ -61,8 +61,9 @@ public enum Spacings {
         1 - exp(-brodyScale(beta) * pow(max(s, 0), beta + 1))
     }
 
-    /// Maximum-likelihood Brody parameter on [0, 2]: a grid of step 0.01, then golden-section
-    /// refinement around the best grid point (deterministic). Zero spacings are clamped to 1e-12.
+    /// Maximum-likelihood Brody parameter on [0, 2]: the best point of a grid of step 0.01, then
+    /// bisection on the analytic score dℓ/dβ inside the neighbouring grid cells, so β is resolved to
+    /// rounding level (not √ε as by comparing likelihoods). Zero spacings are clamped to 1e-12.
     public static func fitBrody(_ spacings: [Double]) -> Double {
         guard !spacings.isEmpty else { return .nan }
         let logs = spacings.map { log(max($0, 1e-12)) }
@@ -74,6 +75,16 @@ public enum Spacings {
             for l in logs { tail += exp((beta + 1) * l) }
             return n * log((beta + 1) * b) + beta * sumLog - b * tail
         }
+        // ℓ'(β) = n[1/(β+1) + (ln b)'] + Σ ln s − b[(ln b)' Σ s^{β+1} + Σ s^{β+1} ln s],
+        // (ln b)' = ln Γ(u) − ψ(u)/(β+1), u = (β+2)/(β+1).
+        func score(_ beta: Double) -> Double {
+            let u = (beta + 2) / (beta + 1)
+            let dlnb = lgamma(u) - SpecialFunctions.digamma(u) / (beta + 1)
+            let b = brodyScale(beta)
+            var t0 = 0.0, t1 = 0.0
+            for l in logs { let p = exp((beta + 1) * l); t0 += p; t1 += p * l }
+            return n * (1 / (beta + 1) + dlnb) + sumLog - b * (dlnb * t0 + t1)
+        }
         var bestBeta = 0.0, bestValue = -Double.infinity
         for k in 0 ... 200 {
             let beta = Double(k) * 0.01
@@ -81,12 +92,12 @@ public enum Spacings {
             if v > bestValue { bestValue = v; bestBeta = beta }
         }
         var lo = max(bestBeta - 0.01, 0), hi = min(bestBeta + 0.01, 2)
-        let g = (5.0.squareRoot() - 1) / 2
-        var c = hi - g * (hi - lo), d = lo + g * (hi - lo)
-        var fc = logLikelihood(c), fd = logLikelihood(d)
-        for _ in 0 ..< 40 {
-            if fc > fd { hi = d; d = c; fd = fc; c = hi - g * (hi - lo); fc = logLikelihood(c) }
-            else { lo = c; c = d; fc = fd; d = lo + g * (hi - lo); fd = logLikelihood(d) }
+        if score(lo) <= 0 { return lo }          // maximum at the lower end of the bracket (β = 0)
+        if score(hi) >= 0 { return hi }          // at the upper end (β = 2)
+        for _ in 0 ..< 80 {
+            let mid = (lo + hi) / 2
+            if mid <= lo || mid >= hi { break }
+            if score(mid) > 0 { lo = mid } else { hi = mid }
         }
         return (lo + hi) / 2
     }

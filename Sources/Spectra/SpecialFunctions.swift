@@ -57,6 +57,15 @@ public enum SpecialFunctions {
         return (re / d, -im / d)
     }
 
+    /// The digamma function ψ(x) = Γ'(x)/Γ(x) for x > 0: recurrence up to x ≥ 12, then the asymptotic series (about 1e-14).
+    public static func digamma(_ x: Double) -> Double {
+        precondition(x > 0, "digamma needs x > 0")
+        var x = x, shift = 0.0
+        while x < 12 { shift -= 1 / x; x += 1 }
+        let inv2 = 1 / (x * x)
+        return shift + log(x) - 0.5 / x - inv2 * (1.0 / 12 - inv2 * (1.0 / 120 - inv2 * (1.0 / 252 - inv2 * (1.0 / 240 - inv2 / 132))))
+    }
+
     /// The Riemann zeta function ζ(s) for real s > 0, s ≠ 1 (Euler–Maclaurin summation; about 1e-13).
     public static func zeta(_ s: Double) -> Double {
         precondition(s > 0 && s != 1, "zeta needs s > 0, s ≠ 1")

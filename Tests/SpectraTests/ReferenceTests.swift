@@ -21,6 +21,20 @@ final class ReferenceTests: XCTestCase {
         XCTAssertEqual(ciBig, sin(1000.0) / 1000, accuracy: 1e-5)
     }
 
+    func testDigamma() {
+        XCTAssertEqual(SpecialFunctions.digamma(1), -SpecialFunctions.eulerGamma, accuracy: 2e-14)
+        XCTAssertEqual(SpecialFunctions.digamma(0.5), -SpecialFunctions.eulerGamma - 2 * log(2.0), accuracy: 2e-14)
+        XCTAssertEqual(SpecialFunctions.digamma(10), 2.251_752_589_066_721, accuracy: 2e-14)
+    }
+
+    func testBrodyFitRecoversItsParameter() {
+        // Quantiles of a Brody law with β = 0.6: the maximum-likelihood fit must find β again.
+        let beta = 0.6, b = Spacings.brodyScale(beta), n = 20000
+        let s = (0 ..< n).map { k in pow(-log(1 - (Double(k) + 0.5) / Double(n)) / b, 1 / (beta + 1)) }
+        XCTAssertEqual(Spacings.fitBrody(s), beta, accuracy: 2e-3)
+        XCTAssertEqual(Spacings.fitBrody(s), Spacings.fitBrody(s.reversed()), accuracy: 1e-12)
+    }
+
     func testZeta() {
         XCTAssertEqual(SpecialFunctions.zeta(2), Double.pi * Double.pi / 6, accuracy: 1e-12)
         XCTAssertEqual(SpecialFunctions.zeta(0.5), -1.460_354_508_809_586_8, accuracy: 1e-11)
@@ -41,7 +55,7 @@ final class ReferenceTests: XCTestCase {
     }
 
     func testRigidityAsymptotesAndPoisson() {
-        XCTAssertEqual(ReferenceEnsemble.poisson.rigidity(12), 12.0 / 15, accuracy: 1e-14)
+        XCTAssertEqual(ReferenceEnsemble.poisson.rigidity(12), 12.0 / 15, accuracy: 2e-14)
         // Δ₃ for large L: GOE (1/π²)(ln 2πL + γ − 5/4 − π²/8), GUE (1/(2π²))(ln 2πL + γ − 5/4).
         let L = 60.0
         let goe = (log(2 * Double.pi * L) + SpecialFunctions.eulerGamma - 1.25 - Double.pi * Double.pi / 8) / (Double.pi * Double.pi)

@@ -177,6 +177,67 @@ def spectrum_checks(cascade, work):
             check(f"{kind} ⟨r⟩ = {a[1]:.4f} near {ref} (one draw of 1200: within 0.02)", abs(a[1] - ref) < 0.02)
 
 
+def sweep_checks(cascade, work, path):
+    """rmt-sweep over an HDF5 dataset, Gaussian data and GOE levels: same on 1 and 3 ranks, consistent with `covariance`."""
+    job = write_job(os.path.join(work, "sweep.toml"), f"""
+kind = "rmt-sweep"
+[datasets]
+names = ["fields", "noise", "goe"]
+types = ["hdf5", "gaussian", "goe"]
+files = ["{path}", "", ""]
+paths = ["fields", "", ""]
+[source]
+samples = 0
+features = 40
+size = 300
+[sweep]
+sizes = [150, 300, 403]
+repeats = 3
+""")
+    tables = {}
+    for ranks in (1, 3):
+        out = os.path.join(work, f"sweep-np{ranks}")
+        code, so, se = cascade_run(cascade, ranks, job, out)
+        # A gaussian source needs a sample count: samples = 0 is refused before anything runs.
+        check(f"sweep with a gaussian source and samples = 0 refused (np={ranks})", code == 2 and "source.samples" in so + se, (so + se)[-800:])
+        code, so, se = run([os.path.join(ROOT, "cluster/mpirun.sh"), "-np", str(ranks), cascade, "run", job, "--out", out,
+                            "--overwrite", "--set", "source.samples=403"])
+        if not check(f"sweep np={ranks} exits 0", code == 0, (so + se)[-3000:]):
+            continue
+        with h5py.File(os.path.join(out, "sweep.h5"), "r") as h:
+            columns = h.attrs["columns"].split(",")
+            tables[ranks] = {g: {k: h[f"{g}/{k}"][...] for k in ("sizes", "scalars", "mean", "std", "spacing_density", "form_factor")}
+                             for g in ("fields", "noise", "goe")}
+            sc = tables[ranks]["fields"]["scalars"]
+            check(f"sweep np={ranks}: shape (sizes, repeats, columns)", sc.shape == (3, 3, len(columns)), str(sc.shape))
+            check(f"sweep np={ranks}: the whole dataset gives the same statistics in every repeat",
+                  np.allclose(sc[2, 0], sc[2, 1], rtol=1e-9, equal_nan=True) and np.allclose(sc[2, 0], sc[2, 2], rtol=1e-9, equal_nan=True))
+            check(f"sweep np={ranks}: smaller subsets differ between repeats", not np.allclose(sc[0, 0], sc[0, 1], equal_nan=True))
+            goe = tables[ranks]["goe"]["sizes"]
+            check(f"sweep np={ranks}: goe sizes", list(goe) == [150, 300], str(goe))
+        lines = open(os.path.join(out, "sweep.csv")).read().strip().split("\n")
+        check(f"sweep np={ranks}: CSV has a header and one row per dataset and M", len(lines) == 1 + 3 + 3 + 2
+              and lines[0].startswith("dataset,type,M,repeats,kept_levels_mean"), lines[0][:200])
+        # M = all samples equals the covariance job on the same dataset (np=1 run above).
+        full = os.path.join(work, "cov-np1", "rmt.h5")
+        if os.path.exists(full):
+            with h5py.File(full, "r") as h:
+                r_cov = float(h["statistics/gap_ratio"].attrs["mean"])
+                d3_cov = h["statistics/rigidity/delta3"][...]
+            i_r, i_d3 = columns.index("mean_gap_ratio"), columns.index("delta3_L20")
+            check(f"sweep np={ranks}: M = n matches the covariance job (⟨r⟩, Δ₃(20))",
+                  abs(sc[2, 0, i_r] - r_cov) < 1e-9 and abs(sc[2, 0, i_d3] - d3_cov[-1]) < 1e-9 * max(1, abs(d3_cov[-1])),
+                  f"{sc[2, 0, i_r]} vs {r_cov}")
+    if 1 in tables and 3 in tables:
+        same = all(np.allclose(tables[1][g][k], tables[3][g][k], rtol=1e-8, atol=1e-12, equal_nan=True)
+                   for g in tables[1] for k in tables[1][g])
+        check("sweep identical on 1 and 3 ranks", same)
+    code, so, se = run([os.path.join(ROOT, "cluster/mpirun.sh"), "-np", "2", cascade, "run", job, "--out",
+                        os.path.join(work, "sweep-bad"), "--set", "source.samples=403", "--set", "sweep.sizes=[100, 500]"])
+    check("sweep asking for more samples than the dataset has is refused", code != 0 and "sweep.sizes" in so + se and "403" in so + se,
+          (so + se)[-800:])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cascade", required=True)
@@ -189,6 +250,7 @@ def main():
     covariance_checks(cascade, args.work, path, x)
     error_checks(cascade, args.work, path)
     spectrum_checks(cascade, args.work)
+    sweep_checks(cascade, args.work, path)
     print(f"{results['passed']} passed, {results['failed']} failed")
     sys.exit(0 if results["failed"] == 0 else 1)
 
