@@ -8,6 +8,7 @@ with numpy slicing, statistics identical across runs and rank counts, and bad in
 with a clear message. Prints PASS/FAIL lines and ends with `N passed, M failed`.
 """
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -238,6 +239,39 @@ repeats = 3
           (so + se)[-800:])
 
 
+def example_checks(cascade, work):
+    """The example job files run as documented: synthetic and sweep on 2 ranks within two minutes, and the
+    turbulence one on a stand-in for the ns2d snapshots (same layout: float64 /vorticity (samples, Ny, Nx))."""
+    for name, outputs in (("rmt-synthetic", ["rmt.h5"]), ("rmt-sweep", ["sweep.h5", "sweep.csv"])):
+        out = os.path.join(work, f"example-{name}")
+        code, so, se = cascade_run(cascade, 2, f"jobs/{name}.toml", out)
+        if not check(f"jobs/{name}.toml runs on 2 ranks", code == 0, (so + se)[-2000:]):
+            continue
+        elapsed = json.load(open(os.path.join(out, "run.json")))["elapsed_seconds"]
+        check(f"jobs/{name}.toml finishes within two minutes ({elapsed:.1f} s)", elapsed < 120)
+        check(f"jobs/{name}.toml writes {outputs}", all(os.path.exists(os.path.join(out, f)) for f in outputs))
+        if name == "rmt-synthetic":
+            with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+                alpha = float(h["statistics"].attrs["power_law_alpha"])
+            check(f"jobs/rmt-synthetic.toml recovers α ≈ −γ = −0.5 (α = {alpha:.4f})", abs(alpha + 0.5) < 0.05)
+    snapshots = os.path.join(work, "snapshots.h5")
+    rng = np.random.default_rng(3)
+    k = np.fft.fftfreq(64)[None, :, None] ** 2 + np.fft.fftfreq(64)[None, None, :] ** 2
+    noise = rng.standard_normal((120, 64, 64))
+    vorticity = np.real(np.fft.ifft2(np.fft.fft2(noise) / (1e-3 + k)))
+    with h5py.File(snapshots, "w") as h:
+        h["vorticity"] = vorticity
+        h["time"] = np.arange(120) * 0.1
+    out = os.path.join(work, "example-rmt-turbulence")
+    code, so, se = run([os.path.join(ROOT, "cluster/mpirun.sh"), "-np", "2", cascade, "run", "jobs/rmt-turbulence.toml",
+                        "--out", out, "--set", f"source.file={snapshots}"])
+    if check("jobs/rmt-turbulence.toml runs on snapshot-shaped data", code == 0, (so + se)[-2000:]):
+        with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+            g = h["matrix"][...]
+        xc = vorticity.reshape(120, -1) - vorticity.reshape(120, -1).mean(axis=0)
+        check("jobs/rmt-turbulence.toml Gram matrix equals Xc Xcᵀ/d", rel(g, xc @ xc.T / xc.shape[1]) < 1e-12)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cascade", required=True)
@@ -251,6 +285,7 @@ def main():
     error_checks(cascade, args.work, path)
     spectrum_checks(cascade, args.work)
     sweep_checks(cascade, args.work, path)
+    example_checks(cascade, args.work)
     print(f"{results['passed']} passed, {results['failed']} failed")
     sys.exit(0 if results["failed"] == 0 else 1)
 
