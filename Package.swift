@@ -5,7 +5,7 @@
 //   C bindings (CMPI, CFFTW, CHDF5, COpenBLAS)
 //     -> Parallel (communicators, collectives, decomposition)
 //       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage)
-//         -> science modules (Turbulence)
+//         -> science modules (Turbulence, Spectra, Covariance)
 //           -> Jobs (job files, kinds, run records)
 //             -> the `cascade` executable.
 import PackageDescription
@@ -27,6 +27,8 @@ let package = Package(
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "Turbulence", targets: ["Turbulence"]),
         .library(name: "Jobs", targets: ["Jobs"]),
+        .library(name: "Spectra", targets: ["Spectra"]),
+        .library(name: "Covariance", targets: ["Covariance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -55,10 +57,14 @@ let package = Package(
 
         // MARK: Science modules
         .target(name: "Turbulence", dependencies: ["Parallel", "DistributedFFT", "CounterRNG"]),
+        // Spectra: random-matrix statistics of a spectrum (pure, no MPI).
+        .target(name: "Spectra"),
+        // Covariance: sharded covariance/Gram matrices, dataset reading, synthetic data and spectra.
+        .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "CounterRNG", "Storage", "Spectra"]),
 
         // MARK: Jobs and the executable
         .target(name: "Jobs", dependencies: [
-            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Turbulence",
+            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Turbulence", "Spectra", "Covariance",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -68,7 +74,7 @@ let package = Package(
         ]),
         // Multi-rank checks, run under mpirun with 1-4 ranks by Tests/run-all.sh.
         .executableTarget(name: "MPITestSuite", dependencies: [
-            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Jobs", "Turbulence",
+            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Jobs", "Turbulence", "Spectra", "Covariance",
         ]),
 
         // Benchmarks (bench/run.sh): each prints ratios against a reference in the same run.
@@ -87,6 +93,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Parallel"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Parallel", "Storage"]),
         .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
+        .testTarget(name: "SpectraTests", dependencies: ["Spectra", "Covariance", "Linalg", "Parallel"]),
     ],
     swiftLanguageModes: [.v5]
 )

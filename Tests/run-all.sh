@@ -4,7 +4,8 @@
 #   2. cascade-mpitests under mpirun with 1, 2, 3 and 4 ranks, then a comparison of the
 #      recorded results across those rank counts;
 #   3. end-to-end checks of the `cascade` executable (Tests/e2e/check_cli.py): selftest on
-#      1–4 ranks, its HDF5 read back with h5py and h5dump, broken job files refused;
+#      1–4 ranks, its HDF5 read back with h5py and h5dump, broken job files refused; and
+#      Tests/e2e/check_rmt.py: covariance/RMT jobs against numpy and scipy on 1–4 ranks;
 #   4. the ns2d job end to end (Tests/e2e/check_ns2d.py): same fields on 1–4 ranks, bit-identical
 #      resume after SIGTERM/SIGUSR1, blow-up guard, bad parameters, re-gridding from files.
 # The last line is the total: `N passed, M failed`. Exit status 0 only if nothing failed.
@@ -63,6 +64,8 @@ count "$work/compare.log" "cross-rank comparison"
 echo "== end-to-end (cascade executable)"
 .build/pyvenv/bin/python Tests/e2e/check_cli.py --cascade .build/debug/cascade --work "$work/e2e" 2>&1 | tee "$work/e2e.log" | grep -vE "^PASS"
 count "$work/e2e.log" "end-to-end"
+.build/pyvenv/bin/python Tests/e2e/check_rmt.py --cascade .build/debug/cascade --work "$work/e2e-rmt" 2>&1 | tee "$work/e2e-rmt.log" | grep -vE "^PASS"
+count "$work/e2e-rmt.log" "end-to-end covariance/RMT (numpy, scipy)"
 
 echo "== ns2d end-to-end (1-4 ranks, resume after SIGTERM/SIGUSR1, guards, bad parameters)"
 .build/pyvenv/bin/python Tests/e2e/check_ns2d.py --cascade .build/debug/cascade --work "$work/ns2d" 2>&1 | tee "$work/ns2d.log" | grep -vE "^PASS"

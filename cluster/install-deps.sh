@@ -2,8 +2,8 @@
 # Installs what Cascade needs on Debian 12 / Ubuntu 22.04+, skipping what is already there.
 #
 #   cluster/install-deps.sh            # the C libraries (MPI, FFTW-MPI, parallel HDF5, OpenBLAS)
-#   cluster/install-deps.sh --python   # also a Python venv in .build/pyvenv with h5py and numpy,
-#                                      # used by the tests to read Cascade's HDF5 files
+#   cluster/install-deps.sh --python   # also a Python venv in .build/pyvenv with h5py, numpy and
+#                                      # scipy, used by the tests to read and check Cascade's HDF5 files
 #
 # Swift itself is not a Debian package: install Swift 6 from swift.org (or `swiftly`) first.
 # On a cluster, load modules instead (see docs/cluster.md).
@@ -40,14 +40,14 @@ fi
 
 if [ "$want_python" = 1 ]; then
     venv=.build/pyvenv
-    if ! "$venv/bin/python" -c 'import h5py, numpy' >/dev/null 2>&1; then
+    if ! "$venv/bin/python" -c 'import h5py, numpy, scipy' >/dev/null 2>&1; then
         mkdir -p .build
         if ! python3 -m venv "$venv" >/dev/null 2>&1; then
             # Debian's python3 needs python3-venv for `-m venv`.
             DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq python3-venv >/dev/null
             rm -rf "$venv"; python3 -m venv "$venv"
         fi
-        "$venv/bin/pip" install --quiet --disable-pip-version-check h5py numpy
-        echo "install-deps: python venv with h5py and numpy in $venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check h5py numpy scipy
+        echo "install-deps: python venv with h5py, numpy and scipy in $venv"
     fi
 fi

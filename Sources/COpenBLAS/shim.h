@@ -11,5 +11,10 @@ void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n
              const double *abstol, int *m, double *w, double *z, const int *ldz, int *isuppz,
              double *work, const int *lwork, int *iwork, const int *liwork, int *info);
 double dlamch_(const char *cmach);
+/* Complex Hermitian divide and conquer; complex arrays are interleaved (re, im) doubles. */
+void zheevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
+             double *work, const int *lwork, double *rwork, const int *lrwork, int *iwork,
+             const int *liwork, int *info);
+void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 
 #endif

@@ -50,7 +50,7 @@ public struct JobOutcome: Sendable {
 /// Every job kind Cascade knows, by name.
 public enum JobRegistry {
     /// The kinds, in the order `cascade describe` lists them.
-    public static let kinds: [any JobKind.Type] = [SelftestJob.self, NS2DJob.self]
+    public static let kinds: [any JobKind.Type] = [SelftestJob.self, NS2DJob.self, CovarianceJob.self, RMTSweepJob.self]
 
     /// The kind called `name`, if any.
     public static func kind(named name: String) -> (any JobKind.Type)? {

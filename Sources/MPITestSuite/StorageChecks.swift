@@ -4,14 +4,14 @@ import Storage
 
 /// A fresh file path shared by all ranks: rank 0 picks it (in $CASCADE_TEST_TMP or /tmp)
 /// and broadcasts it, so every rank opens the same file.
-private func sharedPath(_ comm: Communicator, _ stem: String) throws -> String {
+func sharedPath(_ comm: Communicator, _ stem: String) throws -> String {
     let directory = ProcessInfo.processInfo.environment["CASCADE_TEST_TMP"] ?? "/tmp"
     let name = "\(directory)/cascade-mpitest-\(stem)-\(getpid())-\(UInt32.random(in: 0 ... .max)).h5"
     return try comm.broadcast(name, root: 0)
 }
 
 /// Removes `path` on rank 0 once every rank is done with it.
-private func cleanUp(_ comm: Communicator, _ paths: String...) throws {
+func cleanUp(_ comm: Communicator, _ paths: String...) throws {
     try comm.barrier()
     if comm.isRoot { for path in paths { unlink(path) } }
 }

@@ -1,0 +1,62 @@
+import Spectra
+import Storage
+
+/// Writes a ``SpectralAnalysis`` into a group of an HDF5 file (layout in docs/rmt.md).
+///
+/// Used on a file that one rank writes (a single-rank communicator): the analysis lives there.
+enum AnalysisWriter {
+    /// Writes a 1-D float64 dataset (skipped when empty: HDF5 cannot hold a zero-length fixed dataset).
+    static func vector(_ file: H5File, _ path: String, _ values: [Double]) throws {
+        guard !values.isEmpty else { return }
+        try file.createDataset(path, of: Double.self, shape: [values.count])
+        try file.write(path, values, offset: [0], count: [values.count])
+    }
+
+    /// Writes `curve` as `<group>/<name>` plus `<group>/poisson|goe|gue`, with `<group>/<xName>`.
+    static func curve(_ file: H5File, _ group: String, xName: String, name: String, _ curve: ReferencedCurve) throws {
+        try file.createGroup(group)
+        try vector(file, "\(group)/\(xName)", curve.x)
+        try vector(file, "\(group)/\(name)", curve.measured)
+        for e in ReferenceEnsemble.allCases { try vector(file, "\(group)/\(e.rawValue)", curve.references[e] ?? []) }
+    }
+
+    static func write(_ a: SpectralAnalysis, to file: H5File, group g: String) throws {
+        try file.createGroup(g)
+        let attributes: [(String, AttributeValue)] = [
+            ("levels", .int(a.levelCount)), ("zeros_dropped", .int(a.zerosDropped)),
+            ("trimmed_low", .int(a.trimmedLow)), ("trimmed_high", .int(a.trimmedHigh)), ("kept", .int(a.keptCount)),
+            ("unfolding", .string(a.unfoldingName)),
+            ("power_law_alpha", .double(a.powerLaw?.alpha ?? .nan)),
+            ("power_law_prefactor", .double(a.powerLaw?.prefactor ?? .nan)),
+            ("power_law_first_rank", .int(a.powerLaw?.firstRank ?? 0)),
+            ("power_law_last_rank", .int(a.powerLaw?.lastRank ?? 0)),
+            ("power_law_r2", .double(a.powerLaw?.r2 ?? .nan)),
+            ("power_law_rms_residual", .double(a.powerLaw?.rmsResidual ?? .nan)),
+            ("power_law_automatic", .int(a.powerLaw?.automatic == true ? 1 : 0)),
+            ("entropy", .double(a.entropy)), ("effective_rank", .double(a.effectiveRank)),
+            ("participation_ratio", .double(a.participationRatio)),
+        ]
+        for (name, value) in attributes { try file.setAttribute(name, value, on: g) }
+        try vector(file, "\(g)/rank_ordered", a.rankOrdered)
+        try vector(file, "\(g)/unfolded", a.unfolded)
+
+        try curve(file, "\(g)/spacing", xName: "s", name: "density", a.spacing)
+        try vector(file, "\(g)/spacing/edges", a.spacingEdges)
+        try vector(file, "\(g)/spacing/brody", a.brodyCurve)
+        try file.setAttribute("brody_beta", .double(a.brodyBeta), on: "\(g)/spacing")
+        try file.setAttribute("ks_brody", .double(a.ksBrody), on: "\(g)/spacing")
+        for e in ReferenceEnsemble.allCases {
+            try file.setAttribute("ks_\(e.rawValue)", .double(a.ksDistance[e] ?? .nan), on: "\(g)/spacing")
+        }
+
+        try curve(file, "\(g)/gap_ratio", xName: "r", name: "density", a.gapRatio)
+        try vector(file, "\(g)/gap_ratio/edges", a.ratioEdges)
+        try file.setAttribute("mean", .double(a.meanGapRatio), on: "\(g)/gap_ratio")
+        for e in ReferenceEnsemble.allCases {
+            try file.setAttribute("mean_\(e.rawValue)", .double(e.meanGapRatio), on: "\(g)/gap_ratio")
+        }
+        try curve(file, "\(g)/number_variance", xName: "L", name: "sigma2", a.numberVariance)
+        try curve(file, "\(g)/rigidity", xName: "L", name: "delta3", a.rigidity)
+        try curve(file, "\(g)/form_factor", xName: "tau", name: "K", a.formFactor)
+    }
+}

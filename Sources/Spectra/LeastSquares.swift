@@ -1,0 +1,69 @@
+/// Small dense least-squares problems (a few columns, many rows) by Householder QR.
+enum LeastSquares {
+    /// The x minimising ‖A x − b‖₂ for the m × k matrix A given column by column.
+    /// Householder QR: stable for the ill-conditioned polynomial bases used in unfolding.
+    static func solve(columns: [[Double]], _ b: [Double]) -> [Double] {
+        let k = columns.count
+        guard k > 0 else { return [] }
+        let m = b.count
+        var a = columns              // a[j][i]: column j, row i
+        var rhs = b
+        var diag = [Double](repeating: 0, count: k)
+        for j in 0 ..< k {
+            var norm = 0.0
+            for i in j ..< m { norm += a[j][i] * a[j][i] }
+            norm = norm.squareRoot()
+            guard norm > 0 else { diag[j] = 0; continue }
+            let alpha = a[j][j] > 0 ? -norm : norm
+            // v = a_j[j...] − alpha e_j, stored in place.
+            a[j][j] -= alpha
+            var vnorm2 = 0.0
+            for i in j ..< m { vnorm2 += a[j][i] * a[j][i] }
+            diag[j] = alpha
+            guard vnorm2 > 0 else { continue }
+            for c in j + 1 ..< k {
+                var dot = 0.0
+                for i in j ..< m { dot += a[j][i] * a[c][i] }
+                let f = 2 * dot / vnorm2
+                for i in j ..< m { a[c][i] -= f * a[j][i] }
+            }
+            var dot = 0.0
+            for i in j ..< m { dot += a[j][i] * rhs[i] }
+            let f = 2 * dot / vnorm2
+            for i in j ..< m { rhs[i] -= f * a[j][i] }
+        }
+        var x = [Double](repeating: 0, count: k)
+        for j in stride(from: k - 1, through: 0, by: -1) {
+            var s = rhs[j]
+            for c in j + 1 ..< k { s -= a[c][j] * x[c] }
+            x[j] = diag[j] != 0 ? s / diag[j] : 0
+        }
+        return x
+    }
+
+    /// Straight-line fit y ≈ intercept + slope·x with the coefficient of determination R² and the rms residual.
+    static func line(_ x: ArraySlice<Double>, _ y: ArraySlice<Double>) -> (slope: Double, intercept: Double, r2: Double, rms: Double) {
+        let n = Double(x.count)
+        let mx = x.reduce(0, +) / n, my = y.reduce(0, +) / n
+        var sxx = 0.0, sxy = 0.0, syy = 0.0
+        for (a, b) in zip(x, y) {
+            sxx += (a - mx) * (a - mx)
+            sxy += (a - mx) * (b - my)
+            syy += (b - my) * (b - my)
+        }
+        let slope = sxx > 0 ? sxy / sxx : 0
+        let intercept = my - slope * mx
+        let ssr = max(syy - slope * sxy, 0)
+        let r2 = syy > 0 ? 1 - ssr / syy : 1
+        return (slope, intercept, r2, (ssr / n).squareRoot())
+    }
+}
+
+/// Chebyshev polynomials T₀…T_degree at x ∈ [−1, 1].
+func chebyshev(_ x: Double, degree: Int) -> [Double] {
+    var t = [Double](repeating: 0, count: degree + 1)
+    t[0] = 1
+    if degree >= 1 { t[1] = x }
+    if degree >= 2 { for k in 2 ... degree { t[k] = 2 * x * t[k - 1] - t[k - 2] } }
+    return t
+}

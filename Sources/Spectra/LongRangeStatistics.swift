@@ -1,0 +1,118 @@
+import Foundation
+
+/// Long-range level correlations of unfolded levels: the number variance Σ²(L) and the
+/// Dyson–Mehta spectral rigidity Δ₃(L), each averaged over a deterministic grid of windows.
+///
+/// Window starts: `windows` equally spaced points x_k from the first unfolded level to the last
+/// level minus L (so every window lies inside the kept spectrum). No random sampling: the same
+/// levels give the same numbers.
+public enum LongRangeStatistics {
+    /// Index of the first level ≥ x in ascending `levels`.
+    static func lowerBound(_ levels: [Double], _ x: Double) -> Int {
+        var lo = 0, hi = levels.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if levels[mid] < x { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    static func starts(_ levels: [Double], length L: Double, windows: Int) -> [Double] {
+        guard let first = levels.first, let last = levels.last, last - first > L, windows >= 1 else { return [] }
+        if windows == 1 { return [first] }
+        let span = last - first - L
+        return (0 ..< windows).map { first + span * Double($0) / Double(windows - 1) }
+    }
+
+    /// Σ²(L) = ⟨n²⟩ − ⟨n⟩², n the number of levels in [x, x + L), over the window grid; NaN if L does not fit.
+    public static func numberVariance(_ levels: [Double], length L: Double, windows: Int) -> Double {
+        let xs = starts(levels, length: L, windows: windows)
+        guard !xs.isEmpty else { return .nan }
+        var s1 = 0.0, s2 = 0.0
+        for x in xs {
+            let n = Double(lowerBound(levels, x + L) - lowerBound(levels, x))
+            s1 += n
+            s2 += n * n
+        }
+        let m = Double(xs.count)
+        return max(s2 / m - (s1 / m) * (s1 / m), 0)
+    }
+
+    /// Δ₃(L) = ⟨min_{A,B} (1/L) ∫ₓ^{x+L} (N(e) − A e − B)² de⟩ over the window grid, each minimum in
+    /// closed form: with y = e − x and the staircase counted from the window start,
+    /// I₀ = ∫N, I₁ = ∫yN, I₂ = ∫N² (sums over the steps), the minimum is
+    /// I₂ − 4I₀²/L + 12I₀I₁/L² − 12I₁²/L³ (Bohigas & Giannoni 1975). NaN if L does not fit.
+    public static func rigidity(_ levels: [Double], length L: Double, windows: Int) -> Double {
+        let xs = starts(levels, length: L, windows: windows)
+        guard !xs.isEmpty else { return .nan }
+        var total = 0.0
+        for x in xs {
+            var i = lowerBound(levels, x)
+            var k = 0.0, previous = 0.0
+            var i0 = 0.0, i1 = 0.0, i2 = 0.0
+            while true {
+                let y = i < levels.count ? min(levels[i] - x, L) : L
+                // N = k on [previous, y).
+                i0 += k * (y - previous)
+                i1 += k * (y * y - previous * previous) / 2
+                i2 += k * k * (y - previous)
+                if y >= L { break }
+                previous = y
+                k += 1
+                i += 1
+            }
+            let value = i2 - 4 * i0 * i0 / L + 12 * i0 * i1 / (L * L) - 12 * i1 * i1 / (L * L * L)
+            total += max(value, 0) / L
+        }
+        return total / Double(xs.count)
+    }
+}
+
+/// The spectral form factor K(τ) = |Σⱼ e^{2πiτeⱼ}|² / N of unfolded levels eⱼ (τ in units of the
+/// Heisenberg time, 1 = one over the mean spacing), averaged over `smoothing` equally spaced τ
+/// inside each output bin (a deterministic running average replacing the ensemble average).
+public enum FormFactor {
+    /// K at the bin centres τ_k = (k + 1/2)·τ_max/points, k = 0…points−1.
+    public static func compute(_ unfolded: [Double], tauMax: Double, points: Int, smoothing: Int) -> (tau: [Double], k: [Double]) {
+        let n = Double(unfolded.count)
+        guard n > 0, points > 0 else { return ([], []) }
+        let width = tauMax / Double(points)
+        let centre = (unfolded.first! + unfolded.last!) / 2
+        var taus: [Double] = [], ks: [Double] = []
+        for p in 0 ..< points {
+            var acc = 0.0
+            for s in 0 ..< smoothing {
+                let tau = width * (Double(p) + (Double(s) + 0.5) / Double(smoothing))
+                var re = 0.0, im = 0.0
+                let w = 2 * Double.pi * tau
+                for e in unfolded {
+                    let phase = w * (e - centre)
+                    re += cos(phase)
+                    im += sin(phase)
+                }
+                acc += (re * re + im * im) / n
+            }
+            taus.append(width * (Double(p) + 0.5))
+            ks.append(acc / Double(smoothing))
+        }
+        return (taus, ks)
+    }
+}
+
+/// Spectral (Shannon) entropy of the normalised eigenvalue distribution pᵢ = λᵢ / Σλ (λ > 0 only).
+public enum SpectralEntropy {
+    /// H = −Σ pᵢ ln pᵢ (nats), the effective rank e^H (Roy & Vetterli 2007) and the participation
+    /// ratio (Σλ)² / Σλ².
+    public static func compute(_ eigenvalues: [Double]) -> (entropy: Double, effectiveRank: Double, participationRatio: Double) {
+        let positive = eigenvalues.filter { $0 > 0 }
+        let total = positive.reduce(0, +)
+        guard total > 0 else { return (0, 0, 0) }
+        var h = 0.0, sq = 0.0
+        for l in positive {
+            let p = l / total
+            h -= p * log(p)
+            sq += l * l
+        }
+        return (h, exp(h), total * total / sq)
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+
+/// A fit of the rank-ordered eigenvalues to λ_i ∝ i^{−(1+α)} over ranks i_min…i_max (1-based).
+public struct PowerLawFit: Sendable, Equatable {
+    /// The exponent α (the log-log slope is −(1 + α)).
+    public var alpha: Double
+    /// The prefactor c in λ_i ≈ c·i^{−(1+α)}.
+    public var prefactor: Double
+    /// First and last rank of the fit (1-based, inclusive).
+    public var firstRank: Int
+    public var lastRank: Int
+    /// R² of the straight line in log-log coordinates.
+    public var r2: Double
+    /// Root-mean-square residual of ln λ.
+    public var rmsResidual: Double
+    /// Whether the range was chosen automatically.
+    public var automatic: Bool
+}
+
+/// Rank-ordered eigenvalues and their bulk power law.
+public enum PowerLaw {
+    /// The positive eigenvalues in descending order (λ₁ ≥ λ₂ ≥ …).
+    public static func rankOrdered(_ ascending: [Double]) -> [Double] {
+        ascending.reversed().filter { $0 > 0 }
+    }
+
+    /// Fits ln λ_i = ln c − (1 + α) ln i over ranks `range` (1-based, inclusive) of `descending`.
+    public static func fit(_ descending: [Double], ranks range: ClosedRange<Int>) -> PowerLawFit? {
+        let lo = max(range.lowerBound, 1), hi = min(range.upperBound, descending.count)
+        guard hi - lo + 1 >= 3 else { return nil }
+        let x = (lo ... hi).map { log(Double($0)) }
+        let y = (lo ... hi).map { log(descending[$0 - 1]) }
+        let l = LeastSquares.line(x[...], y[...])
+        return PowerLawFit(alpha: -l.slope - 1, prefactor: exp(l.intercept), firstRank: lo, lastRank: hi,
+                           r2: l.r2, rmsResidual: l.rms, automatic: false)
+    }
+
+    /// Chooses the range automatically: candidate bounds on a geometric grid (ratio 2^{1/4})
+    /// from rank 1 to the last positive eigenvalue; windows spanning at least one decade and 8 ranks.
+    /// The widest window (in decades) whose R² ≥ `minimumR2` wins, ties going to the higher R²;
+    /// if none reaches `minimumR2`, the one-decade window with the highest R². Deterministic.
+    public static func automaticFit(_ descending: [Double], minimumR2: Double) -> PowerLawFit? {
+        let n = descending.count
+        guard n >= 10 else { return fit(descending, ranks: 1 ... max(n, 1)) }
+        var bounds: [Int] = []
+        var b = 1.0
+        while Int(b.rounded()) <= n {
+            let v = Int(b.rounded())
+            if bounds.last != v { bounds.append(v) }
+            b *= pow(2, 0.25)
+        }
+        if bounds.last != n { bounds.append(n) }
+        // Prefix sums of x, y, x², xy, y² make each window's fit O(1).
+        var sx = [0.0], sy = [0.0], sxx = [0.0], sxy = [0.0], syy = [0.0]
+        for i in 1 ... n {
+            let x = log(Double(i)), y = log(descending[i - 1])
+            sx.append(sx.last! + x); sy.append(sy.last! + y); sxx.append(sxx.last! + x * x)
+            sxy.append(sxy.last! + x * y); syy.append(syy.last! + y * y)
+        }
+        func stats(_ lo: Int, _ hi: Int) -> Double {
+            let m = Double(hi - lo + 1)
+            let mx = (sx[hi] - sx[lo - 1]) / m, my = (sy[hi] - sy[lo - 1]) / m
+            let vxx = (sxx[hi] - sxx[lo - 1]) / m - mx * mx
+            let vxy = (sxy[hi] - sxy[lo - 1]) / m - mx * my
+            let vyy = (syy[hi] - syy[lo - 1]) / m - my * my
+            guard vxx > 0, vyy > 0 else { return 0 }
+            return vxy * vxy / (vxx * vyy)
+        }
+        var best: (lo: Int, hi: Int, width: Double, r2: Double)? = nil
+        var fallback: (lo: Int, hi: Int, r2: Double)? = nil
+        for (i, lo) in bounds.enumerated() {
+            for hi in bounds[(i + 1)...] where hi >= 10 * lo && hi - lo + 1 >= 8 {
+                let r2 = stats(lo, hi)
+                let width = log10(Double(hi) / Double(lo))
+                if r2 >= minimumR2 {
+                    if best == nil || width > best!.width + 1e-12 || (abs(width - best!.width) <= 1e-12 && r2 > best!.r2) {
+                        best = (lo, hi, width, r2)
+                    }
+                }
+                if width < 1.1, fallback == nil || r2 > fallback!.r2 { fallback = (lo, hi, r2) }
+            }
+        }
+        let chosen = best.map { ($0.lo, $0.hi) } ?? fallback.map { ($0.lo, $0.hi) } ?? (1, n)
+        guard var result = fit(descending, ranks: chosen.0 ... chosen.1) else { return nil }
+        result.automatic = true
+        return result
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+
+/// What ``SpectralAnalysis`` computes and how.
+public struct AnalysisOptions: Sendable {
+    /// Fraction of the levels removed at the low and at the high end before unfolding-based statistics.
+    public var trimLow = 0.1
+    public var trimHigh = 0.1
+    /// For positive semi-definite spectra (covariance, Gram): drop eigenvalues ≤ this times the largest
+    /// (the zero modes of a rank-deficient matrix). Nil keeps every level (GOE/GUE/Poisson spectra).
+    public var zeroTolerance: Double? = nil
+    /// How levels are unfolded.
+    public var unfolding = UnfoldingMethod.polynomial(degree: 9)
+    /// Nearest-neighbour spacing histogram: bins on [0, spacingMax].
+    public var spacingBins = 40
+    public var spacingMax = 4.0
+    /// Gap-ratio histogram bins on [0, 1].
+    public var ratioBins = 20
+    /// Window lengths L of Σ²(L) and Δ₃(L), in mean spacings.
+    public var lengths: [Double] = (1 ... 20).map(Double.init)
+    /// Window starts per L (a deterministic grid).
+    public var windows = 1000
+    /// Spectral form factor: `tauPoints` bins on (0, tauMax], each the average of `tauSmoothing` τ.
+    public var tauMax = 2.5
+    public var tauPoints = 50
+    public var tauSmoothing = 8
+    /// Power-law fit ranks (1-based, inclusive), or nil for the automatic range.
+    public var powerLawRanks: ClosedRange<Int>? = nil
+    /// Smallest R² the automatic power-law range accepts.
+    public var powerLawMinimumR2 = 0.99
+
+    public init() {}
+}
+
+/// A statistic with its values and its three reference curves at the same abscissae.
+public struct ReferencedCurve: Sendable, Equatable {
+    /// Abscissae (bin centres, L or τ).
+    public var x: [Double]
+    /// The statistic measured on the spectrum.
+    public var measured: [Double]
+    /// Poisson, GOE and GUE at the same x, in ``ReferenceEnsemble/allCases`` order.
+    public var references: [ReferenceEnsemble: [Double]]
+}
+
+/// Every statistic of one spectrum (see docs/rmt.md for the definitions).
+public struct SpectralAnalysis: Sendable {
+    /// Levels given, dropped as zero modes, trimmed at the low and high ends, and kept.
+    public var levelCount: Int
+    public var zerosDropped: Int
+    public var trimmedLow: Int
+    public var trimmedHigh: Int
+    public var keptCount: Int
+    /// Positive eigenvalues in descending order and the bulk power-law fit (nil if fewer than 3).
+    public var rankOrdered: [Double]
+    public var powerLaw: PowerLawFit?
+    /// The kept levels after unfolding.
+    public var unfolded: [Double]
+    /// Spacing density histogram (edges in `spacingEdges`) with Poisson/GOE/GUE and the fitted Brody curve.
+    public var spacing: ReferencedCurve
+    public var spacingEdges: [Double]
+    public var brodyBeta: Double
+    public var brodyCurve: [Double]
+    /// KS distances of the spacings to each reference and to the fitted Brody law.
+    public var ksDistance: [ReferenceEnsemble: Double]
+    public var ksBrody: Double
+    /// Adjacent gap ratio: mean, histogram (edges in `ratioEdges`) and references.
+    public var meanGapRatio: Double
+    public var gapRatio: ReferencedCurve
+    public var ratioEdges: [Double]
+    /// Number variance Σ²(L) and rigidity Δ₃(L).
+    public var numberVariance: ReferencedCurve
+    public var rigidity: ReferencedCurve
+    /// Spectral form factor K(τ).
+    public var formFactor: ReferencedCurve
+    /// Spectral entropy (nats), effective rank e^H and participation ratio of the positive eigenvalues.
+    public var entropy: Double
+    public var effectiveRank: Double
+    public var participationRatio: Double
+    /// The unfolding used.
+    public var unfoldingName: String
+
+    /// Analyses the eigenvalues `levels` (any order; sorted here).
+    public init(levels input: [Double], options o: AnalysisOptions) {
+        var levels = input.sorted()
+        levelCount = levels.count
+        if let tol = o.zeroTolerance, let top = levels.last {
+            let before = levels.count
+            levels = levels.filter { $0 > tol * top }
+            zerosDropped = before - levels.count
+        } else {
+            zerosDropped = 0
+        }
+        rankOrdered = PowerLaw.rankOrdered(levels)
+        if let r = o.powerLawRanks { powerLaw = PowerLaw.fit(rankOrdered, ranks: r) }
+        else { powerLaw = PowerLaw.automaticFit(rankOrdered, minimumR2: o.powerLawMinimumR2) }
+
+        let n = levels.count
+        trimmedLow = Int((o.trimLow * Double(n)).rounded(.down))
+        trimmedHigh = Int((o.trimHigh * Double(n)).rounded(.down))
+        let keptRange = trimmedLow ..< max(n - trimmedHigh, trimmedLow)
+        keptCount = keptRange.count
+        unfoldingName = o.unfolding.name
+        unfolded = Unfolding.unfold(levels, kept: keptRange, method: o.unfolding)
+
+        let ensembles = ReferenceEnsemble.allCases
+        // Spacings.
+        let s = Spacings.normalised(unfolded)
+        let sh = Histogram(s, lower: 0, upper: o.spacingMax, bins: o.spacingBins)
+        spacingEdges = sh.edges
+        spacing = ReferencedCurve(x: sh.centres, measured: sh.density, references: Dictionary(uniqueKeysWithValues:
+            ensembles.map { e in (e, sh.centres.map { e.spacingDensity($0) }) }))
+        brodyBeta = Spacings.fitBrody(s)
+        let beta = brodyBeta
+        brodyCurve = sh.centres.map { Spacings.brodyDensity($0, beta: beta) }
+        ksDistance = Dictionary(uniqueKeysWithValues: ensembles.map { e in (e, Spacings.ksDistance(s, cdf: e.spacingCDF)) })
+        ksBrody = s.isEmpty ? .nan : Spacings.ksDistance(s) { Spacings.brodyCDF($0, beta: beta) }
+
+        // Gap ratios on the kept (not unfolded) levels.
+        let r = GapRatio.ratios(Array(levels[keptRange]))
+        meanGapRatio = r.isEmpty ? .nan : r.reduce(0, +) / Double(r.count)
+        let rh = Histogram(r, lower: 0, upper: 1, bins: o.ratioBins)
+        ratioEdges = rh.edges
+        gapRatio = ReferencedCurve(x: rh.centres, measured: rh.density, references: Dictionary(uniqueKeysWithValues:
+            ensembles.map { e in (e, rh.centres.map { e.gapRatioDensity($0) }) }))
+
+        // Long-range statistics.
+        let lengths = o.lengths, unfoldedLevels = unfolded
+        numberVariance = ReferencedCurve(x: lengths,
+            measured: lengths.map { LongRangeStatistics.numberVariance(unfoldedLevels, length: $0, windows: o.windows) },
+            references: Dictionary(uniqueKeysWithValues: ensembles.map { e in (e, lengths.map { e.numberVariance($0) }) }))
+        rigidity = ReferencedCurve(x: lengths,
+            measured: lengths.map { LongRangeStatistics.rigidity(unfoldedLevels, length: $0, windows: o.windows) },
+            references: Dictionary(uniqueKeysWithValues: ensembles.map { e in (e, lengths.map { e.rigidity($0) }) }))
+
+        let ff = FormFactor.compute(unfolded, tauMax: o.tauMax, points: o.tauPoints, smoothing: o.tauSmoothing)
+        formFactor = ReferencedCurve(x: ff.tau, measured: ff.k, references: Dictionary(uniqueKeysWithValues:
+            ensembles.map { e in (e, ff.tau.map { e.formFactor($0) }) }))
+
+        (entropy, effectiveRank, participationRatio) = SpectralEntropy.compute(levels)
+    }
+
+    /// Names of ``scalars``, in order (the columns of the sweep convergence tables).
+    public static func scalarNames(lengths: [Double]) -> [String] {
+        var names = ["kept_levels", "alpha", "alpha_r2", "alpha_first_rank", "alpha_last_rank", "mean_gap_ratio",
+                     "brody_beta", "ks_poisson", "ks_goe", "ks_gue", "ks_brody", "entropy", "effective_rank",
+                     "participation_ratio"]
+        for l in lengths { names.append("sigma2_L\(formatLength(l))") }
+        for l in lengths { names.append("delta3_L\(formatLength(l))") }
+        return names
+    }
+
+    /// The scalar statistics as one vector (order of ``scalarNames(lengths:)``).
+    public var scalars: [Double] {
+        var v: [Double] = [Double(keptCount), powerLaw?.alpha ?? .nan, powerLaw?.r2 ?? .nan,
+                           Double(powerLaw?.firstRank ?? 0), Double(powerLaw?.lastRank ?? 0), meanGapRatio,
+                           brodyBeta, ksDistance[.poisson]!, ksDistance[.goe]!, ksDistance[.gue]!, ksBrody,
+                           entropy, effectiveRank, participationRatio]
+        v += numberVariance.measured
+        v += rigidity.measured
+        return v
+    }
+
+    static func formatLength(_ l: Double) -> String {
+        l == l.rounded() ? String(Int(l)) : String(format: "%g", l)
+    }
+}

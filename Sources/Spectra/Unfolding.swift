@@ -1,0 +1,115 @@
+import Foundation
+
+/// How a spectrum is unfolded: mapped so that the levels have unit mean spacing.
+public enum UnfoldingMethod: Sendable, Equatable {
+    /// Least-squares polynomial of the given degree fitted to the staircase N(λ) (the cumulative
+    /// spectral function) over the kept levels, in a Chebyshev basis on the kept range.
+    case polynomial(degree: Int)
+    /// The semicircle's integrated density N·F(λ/R), with centre and radius R = 2σ from the
+    /// spectrum's own mean and variance (GOE/GUE-like spectra).
+    case semicircle
+    /// The Marchenko–Pastur law for a covariance with aspect ratio q = p/n ≤ 1 (p nonzero
+    /// eigenvalues of a sample covariance of n samples); the scale σ² is the mean eigenvalue.
+    case marchenkoPastur(ratio: Double)
+
+    /// A short name for outputs: "polynomial-9", "semicircle", "marchenko-pastur".
+    public var name: String {
+        switch self {
+        case .polynomial(let d): return "polynomial-\(d)"
+        case .semicircle: return "semicircle"
+        case .marchenkoPastur: return "marchenko-pastur"
+        }
+    }
+}
+
+/// Unfolding of a sorted spectrum.
+public enum Unfolding {
+    /// The unfolded levels of `kept` (ascending), where `kept` are levels `offset ..< offset + kept.count`
+    /// of the full ascending spectrum `all` (edge trimming keeps the staircase of the full spectrum).
+    public static func unfold(_ all: [Double], kept range: Range<Int>, method: UnfoldingMethod) -> [Double] {
+        let kept = Array(all[range])
+        guard kept.count >= 2 else { return kept.map { _ in 0 } }
+        switch method {
+        case .polynomial(let degree):
+            let lo = kept.first!, hi = kept.last!
+            let half = max((hi - lo) / 2, Double.leastNormalMagnitude), mid = (lo + hi) / 2
+            let deg = min(degree, kept.count - 1)
+            var columns = [[Double]](repeating: [Double](repeating: 0, count: kept.count), count: deg + 1)
+            for (i, x) in kept.enumerated() {
+                let t = chebyshev((x - mid) / half, degree: deg)
+                for k in 0 ... deg { columns[k][i] = t[k] }
+            }
+            // Staircase value at level i (0-based in the full spectrum): i + 1/2, the midpoint of the step.
+            let staircase = range.map { Double($0) + 0.5 }
+            let coefficients = LeastSquares.solve(columns: columns, staircase)
+            return kept.map { x in
+                let t = chebyshev((x - mid) / half, degree: deg)
+                var s = 0.0
+                for k in 0 ... deg { s += coefficients[k] * t[k] }
+                return s
+            }
+        case .semicircle:
+            let n = Double(all.count)
+            let mean = all.reduce(0, +) / n
+            let variance = all.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n
+            let radius = 2 * variance.squareRoot()
+            return kept.map { x in
+                let u = min(max((x - mean) / radius, -1), 1)
+                return n * (0.5 + (u * (1 - u * u).squareRoot() + asin(u)) / Double.pi)
+            }
+        case .marchenkoPastur(let q):
+            let n = Double(all.count)
+            let sigma2 = all.reduce(0, +) / n
+            let cdf = MarchenkoPastur(ratio: q, variance: sigma2)
+            return kept.map { n * cdf.cumulative($0) }
+        }
+    }
+}
+
+/// The Marchenko–Pastur law of the eigenvalues of a sample covariance with aspect ratio q ≤ 1
+/// and population variance σ²: density √((λ₊ − x)(x − λ₋)) / (2π σ² q x) on [λ₋, λ₊], λ± = σ²(1 ± √q)².
+public struct MarchenkoPastur: Sendable {
+    public let ratio: Double
+    public let variance: Double
+    public let lower: Double
+    public let upper: Double
+    private let table: [Double]        // cumulative at θ_k = π k / (count − 1)
+
+    public init(ratio q: Double, variance: Double, tableSize: Int = 4097) {
+        precondition(q > 0 && q <= 1 && variance > 0, "Marchenko–Pastur needs 0 < q ≤ 1 and σ² > 0")
+        ratio = q
+        self.variance = variance
+        lower = variance * pow(1 - q.squareRoot(), 2)
+        upper = variance * pow(1 + q.squareRoot(), 2)
+        // x(θ) = a + (b − a)(1 − cos θ)/2: √((b − x)(x − a)) = (b − a) sin θ / 2 removes the edge singularities.
+        let (a, b) = (lower, upper)
+        let h = Double.pi / Double(tableSize - 1)
+        func integrand(_ theta: Double) -> Double {
+            let x = a + (b - a) * (1 - cos(theta)) / 2
+            let s = (b - a) * sin(theta) / 2
+            return s * s / (2 * Double.pi * variance * q * x)
+        }
+        var cumulative = [Double](repeating: 0, count: tableSize)
+        var previous = integrand(0)
+        for k in 1 ..< tableSize {
+            // Simpson on each cell with its midpoint.
+            let t0 = Double(k - 1) * h
+            let mid = integrand(t0 + h / 2), next = integrand(t0 + h)
+            cumulative[k] = cumulative[k - 1] + h / 6 * (previous + 4 * mid + next)
+            previous = next
+        }
+        let total = cumulative[tableSize - 1]
+        table = cumulative.map { $0 / total }
+    }
+
+    /// The fraction of eigenvalues below x (linear interpolation in θ of a Simpson table).
+    public func cumulative(_ x: Double) -> Double {
+        if x <= lower { return 0 }
+        if x >= upper { return 1 }
+        let theta = acos(1 - 2 * (x - lower) / (upper - lower))
+        let pos = theta / Double.pi * Double(table.count - 1)
+        let k = min(Int(pos), table.count - 2)
+        let f = pos - Double(k)
+        return table[k] * (1 - f) + table[k + 1] * f
+    }
+}

@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""End-to-end checks of the `covariance` and `rmt-sweep` jobs against numpy and scipy.
+
+Writes datasets with h5py, runs Cascade on 1-4 ranks and compares: the covariance with
+np.cov (1e-12 relative), the correlation with np.corrcoef, the Gram matrix with Xc Xcᵀ/d,
+the eigenvalues with scipy.linalg.eigh (1e-10 relative), subsets/stride/crop/coarse-graining
+with numpy slicing, statistics identical across runs and rank counts, and bad inputs refused
+with a clear message. Prints PASS/FAIL lines and ends with `N passed, M failed`.
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+
+import h5py
+import numpy as np
+import scipy.linalg
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_cli import ROOT, check, results, run  # noqa: E402  (shared PASS/FAIL counting)
+
+
+def cascade_run(cascade, n, job, out):
+    return run([os.path.join(ROOT, "cluster/mpirun.sh"), "-np", str(n), cascade, "run", job, "--out", out, "--overwrite"])
+
+
+def write_job(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def run_covariance(cascade, work, name, ranks, source, matrix="", statistics=""):
+    """Writes a covariance job from its [source], [matrix] and [statistics] lines and runs it."""
+    out = os.path.join(work, f"{name}-np{ranks}")
+    job = write_job(os.path.join(work, f"{name}.toml"),
+                    f'kind = "covariance"\n[source]\n{source}\n[matrix]\n{matrix}\n[statistics]\n{statistics}\n')
+    code, so, se = cascade_run(cascade, ranks, job, out)
+    return code, so + se, out
+
+
+def rel(a, b):
+    return float(np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+def make_data(work):
+    """A (n, 12, 10) field with correlated features and a large offset, in float64 and float32."""
+    rng = np.random.default_rng(7)
+    n = 403
+    base = rng.standard_normal((n, 120)) @ rng.standard_normal((120, 120)) * 0.3
+    x = (base + 50.0 + np.arange(120) * 0.01).reshape(n, 12, 10)
+    path = os.path.join(work, "data.h5")
+    with h5py.File(path, "w") as h:
+        h["fields"] = x
+        h["fields32"] = x.astype(np.float32)
+        h["flat"] = np.arange(10.0)
+        bad = x.copy()
+        bad[250, 3, 4] = np.nan
+        h["with_nan"] = bad
+        h["wide"] = rng.standard_normal((60, 200))
+    return path, x
+
+
+def covariance_checks(cascade, work, path, x):
+    n = x.shape[0]
+    flat = x.reshape(n, -1)
+    cov = np.cov(flat, rowvar=False)
+    ref_eig = scipy.linalg.eigh(cov, eigvals_only=True)
+    stats = {}
+    for ranks in (1, 2, 3, 4):
+        code, text, out = run_covariance(cascade, work, "cov", ranks, f'type = "hdf5"\nfile = "{path}"\ndataset = "fields"',
+                                         "write = true\nvectors = true")
+        if not check(f"covariance np={ranks} exits 0", code == 0, f"exit {code}\n{text[-3000:]}"):
+            continue
+        with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+            m = h["matrix"][...]
+            e = h["eigenvalues"][...]
+            v = h["eigenvectors"][...]
+            check(f"covariance np={ranks} equals np.cov to 1e-12", m.shape == cov.shape and rel(m, cov) <= 1e-12,
+                  f"max rel {rel(m, cov):.3e}")
+            print(f"     np.cov max relative difference (np={ranks}): {rel(m, cov):.2e}")
+            check(f"eigenvalues np={ranks} equal scipy eigh to 1e-10", rel(e, ref_eig) <= 1e-10, f"{rel(e, ref_eig):.3e}")
+            print(f"     eigh max relative difference (np={ranks}): {rel(e, ref_eig):.2e}")
+            resid = np.max(np.abs(cov @ v - v * e)) / np.max(np.abs(e))
+            check(f"eigenvectors np={ranks} satisfy C v = λ v", resid < 1e-10, f"{resid:.3e}")
+            check(f"mean np={ranks} equals numpy", rel(h["mean"][...], flat.mean(axis=0)) < 1e-13)
+            stats[ranks] = {k: h[f"statistics/{k}"][...] for k in
+                            ("number_variance/sigma2", "rigidity/delta3", "form_factor/K", "spacing/density", "gap_ratio/density", "unfolded")}
+            stats[ranks]["attrs"] = dict(h["statistics"].attrs)
+    if 1 in stats:
+        for ranks in (2, 3, 4):
+            if ranks not in stats:
+                continue
+            same = all(np.allclose(stats[ranks][k], stats[1][k], rtol=1e-9, atol=1e-12) for k in stats[1] if k != "attrs")
+            a1, ar = stats[1]["attrs"], stats[ranks]["attrs"]
+            same_attrs = all(np.isclose(float(a1[k]), float(ar[k]), rtol=1e-9) for k in a1 if not isinstance(a1[k], str))
+            check(f"statistics np={ranks} equal np=1", same and same_attrs)
+
+    # The MRRR solver, correlation, float32 input, subset/stride/crop/coarse and standardisation.
+    variants = [
+        ("mrrr", 'solver = "mrrr"', "", lambda: (cov, "cov")),
+        ("correlation", 'type = "correlation"', "", lambda: (np.corrcoef(flat, rowvar=False), "corr")),
+        ("float32", "", 'dataset = "fields32"', lambda: (np.cov(x.astype(np.float32).astype(np.float64).reshape(n, -1), rowvar=False), "cov")),
+        ("subset+stride", "", "first = 10\nsamples = 100\nstride = 3",
+         lambda: (np.cov(x[10:10 + 3 * 100:3].reshape(100, -1), rowvar=False), "cov")),
+        ("crop+coarse", "", "crop = [2, 10, 0, 8]\ncoarse = [2, 4]",
+         lambda: (np.cov(x[:, 2:10, 0:8].reshape(n, 4, 2, 2, 4).mean(axis=(2, 4)).reshape(n, -1), rowvar=False), "cov")),
+        ("standardize", "", "standardize = true", lambda: (np.corrcoef(flat, rowvar=False), "corr")),
+    ]
+    for name, matrix_line, source_lines, expected in variants:
+        ref, _ = expected()
+        for ranks in (1, 3):
+            src = source_lines if "dataset" in source_lines else 'dataset = "fields"\n' + source_lines
+            code, text, out = run_covariance(cascade, work, name, ranks, f'type = "hdf5"\nfile = "{path}"\n{src}',
+                                             "write = true\n" + matrix_line)
+            if not check(f"{name} np={ranks} exits 0", code == 0, text[-3000:]):
+                continue
+            with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+                m = h["matrix"][...]
+                e = h["eigenvalues"][...]
+            tol = 1e-12
+            check(f"{name} np={ranks} matrix equals numpy to {tol:g}", m.shape == ref.shape and rel(m, ref) <= tol,
+                  f"shape {m.shape} vs {ref.shape}, rel {rel(m, ref) if m.shape == ref.shape else 'n/a'}")
+            ev = scipy.linalg.eigh(ref, eigvals_only=True)
+            check(f"{name} np={ranks} eigenvalues equal scipy to 1e-10", rel(e, ev) <= 1e-10, f"{rel(e, ev):.3e}")
+
+    # Gram matrix of a wide dataset (n = 60 < d = 200).
+    with h5py.File(path, "r") as h:
+        wide = h["wide"][...]
+    xc = wide - wide.mean(axis=0)
+    gram = xc @ xc.T / wide.shape[1]
+    for ranks in (1, 2, 4):
+        code, text, out = run_covariance(cascade, work, "gram", ranks, f'type = "hdf5"\nfile = "{path}"\ndataset = "wide"',
+                                         'type = "gram"\nwrite = true', 'unfolding = "marchenko-pastur"')
+        if not check(f"gram np={ranks} exits 0", code == 0, text[-3000:]):
+            continue
+        with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+            m = h["matrix"][...]
+            check(f"gram np={ranks} equals Xc Xcᵀ/d to 1e-12", rel(m, gram) <= 1e-12, f"{rel(m, gram):.3e}")
+            zeros = int(h["statistics"].attrs["zeros_dropped"])
+            check(f"gram np={ranks} drops the one zero mode of centred data", zeros == 1, f"{zeros}")
+
+
+def error_checks(cascade, work, path):
+    cases = [
+        ("missing file", 'type = "hdf5"\nfile = "/nonexistent/data.h5"\ndataset = "x"', 2, ["source.file", "no such file"]),
+        ("missing dataset", f'type = "hdf5"\nfile = "{path}"\ndataset = "nothere"', 1, ["source.dataset", "fields"]),
+        ("wrong rank", f'type = "hdf5"\nfile = "{path}"\ndataset = "flat"', 1, ["source.dataset", "rank-1", "fix"]),
+        ("NaN", f'type = "hdf5"\nfile = "{path}"\ndataset = "with_nan"', 1, ["NaN", "sample 250", "fix"]),
+        ("too many samples", f'type = "hdf5"\nfile = "{path}"\ndataset = "fields"\nsamples = 500', 1, ["source.samples", "403", "fix"]),
+        ("bad crop", f'type = "hdf5"\nfile = "{path}"\ndataset = "fields"\ncrop = [0, 20, 0, 5]', 1, ["source.crop", "fix"]),
+        ("synthetic without samples", 'type = "gaussian"', 2, ["source.samples"]),
+    ]
+    for name, source, want, needles in cases:
+        code, text, out = run_covariance(cascade, work, f"err-{name.replace(' ', '-')}", 2, source)
+        check(f"refused: {name} (exit {want})", code == want, f"exit {code}: {text[-800:]}")
+        check(f"refused: {name} names the key and the fix", all(s in text for s in needles), text[-800:])
+        check(f"refused: {name} writes no output file", not os.path.exists(os.path.join(out, "rmt.h5")))
+
+
+def spectrum_checks(cascade, work):
+    runs = {}
+    for kind in ("goe", "gue", "poisson"):
+        for ranks in (1, 3):
+            unfolding = "semicircle" if kind != "poisson" else "polynomial"
+            code, text, out = run_covariance(cascade, work, kind, ranks, f'type = "{kind}"\nsize = 1200\nseed = 5',
+                                             statistics=f'unfolding = "{unfolding}"')
+            if not check(f"{kind} spectrum np={ranks} exits 0", code == 0, text[-3000:]):
+                continue
+            with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+                runs[(kind, ranks)] = (h["eigenvalues"][...], float(h["statistics/gap_ratio"].attrs["mean"]),
+                                       h["statistics/rigidity/delta3"][...])
+        if (kind, 1) in runs and (kind, 3) in runs:
+            a, b = runs[(kind, 1)], runs[(kind, 3)]
+            check(f"{kind} spectrum identical on 1 and 3 ranks", np.array_equal(a[0], b[0]) and a[1] == b[1] and np.array_equal(a[2], b[2]))
+            ref = {"goe": 0.5307, "gue": 0.5996, "poisson": 0.3863}[kind]
+            check(f"{kind} ⟨r⟩ = {a[1]:.4f} near {ref} (one draw of 1200: within 0.02)", abs(a[1] - ref) < 0.02)
+
+
+def sweep_checks(cascade, work, path):
+    """rmt-sweep over an HDF5 dataset, Gaussian data and GOE levels: same on 1 and 3 ranks, consistent with `covariance`."""
+    job = write_job(os.path.join(work, "sweep.toml"), f"""
+kind = "rmt-sweep"
+[datasets]
+names = ["fields", "noise", "goe"]
+types = ["hdf5", "gaussian", "goe"]
+files = ["{path}", "", ""]
+paths = ["fields", "", ""]
+[source]
+samples = 0
+features = 40
+size = 300
+[sweep]
+sizes = [150, 300, 403]
+repeats = 3
+""")
+    tables = {}
+    for ranks in (1, 3):
+        out = os.path.join(work, f"sweep-np{ranks}")
+        code, so, se = cascade_run(cascade, ranks, job, out)
+        # A gaussian source needs a sample count: samples = 0 is refused before anything runs.
+        check(f"sweep with a gaussian source and samples = 0 refused (np={ranks})", code == 2 and "source.samples" in so + se, (so + se)[-800:])
+        code, so, se = run([os.path.join(ROOT, "cluster/mpirun.sh"), "-np", str(ranks), cascade, "run", job, "--out", out,
+                            "--overwrite", "--set", "source.samples=403"])
+        if not check(f"sweep np={ranks} exits 0", code == 0, (so + se)[-3000:]):
+            continue
+        with h5py.File(os.path.join(out, "sweep.h5"), "r") as h:
+            columns = h.attrs["columns"].split(",")
+            tables[ranks] = {g: {k: h[f"{g}/{k}"][...] for k in ("sizes", "scalars", "mean", "std", "spacing_density", "form_factor")}
+                             for g in ("fields", "noise", "goe")}
+            sc = tables[ranks]["fields"]["scalars"]
+            check(f"sweep np={ranks}: shape (sizes, repeats, columns)", sc.shape == (3, 3, len(columns)), str(sc.shape))
+            check(f"sweep np={ranks}: the whole dataset gives the same statistics in every repeat",
+                  np.allclose(sc[2, 0], sc[2, 1], rtol=1e-9, equal_nan=True) and np.allclose(sc[2, 0], sc[2, 2], rtol=1e-9, equal_nan=True))
+            check(f"sweep np={ranks}: smaller subsets differ between repeats", not np.allclose(sc[0, 0], sc[0, 1], equal_nan=True))
+            goe = tables[ranks]["goe"]["sizes"]
+            check(f"sweep np={ranks}: goe sizes", list(goe) == [150, 300], str(goe))
+        lines = open(os.path.join(out, "sweep.csv")).read().strip().split("\n")
+        check(f"sweep np={ranks}: CSV has a header and one row per dataset and M", len(lines) == 1 + 3 + 3 + 2
+              and lines[0].startswith("dataset,type,M,repeats,kept_levels_mean"), lines[0][:200])
+        # M = all samples equals the covariance job on the same dataset (np=1 run above).
+        full = os.path.join(work, "cov-np1", "rmt.h5")
+        if os.path.exists(full):
+            with h5py.File(full, "r") as h:
+                r_cov = float(h["statistics/gap_ratio"].attrs["mean"])
+                d3_cov = h["statistics/rigidity/delta3"][...]
+            i_r, i_d3 = columns.index("mean_gap_ratio"), columns.index("delta3_L20")
+            check(f"sweep np={ranks}: M = n matches the covariance job (⟨r⟩, Δ₃(20))",
+                  abs(sc[2, 0, i_r] - r_cov) < 1e-9 and abs(sc[2, 0, i_d3] - d3_cov[-1]) < 1e-9 * max(1, abs(d3_cov[-1])),
+                  f"{sc[2, 0, i_r]} vs {r_cov}")
+    if 1 in tables and 3 in tables:
+        same = all(np.allclose(tables[1][g][k], tables[3][g][k], rtol=1e-8, atol=1e-12, equal_nan=True)
+                   for g in tables[1] for k in tables[1][g])
+        check("sweep identical on 1 and 3 ranks", same)
+    code, so, se = run([os.path.join(ROOT, "cluster/mpirun.sh"), "-np", "2", cascade, "run", job, "--out",
+                        os.path.join(work, "sweep-bad"), "--set", "source.samples=403", "--set", "sweep.sizes=[100, 500]"])
+    check("sweep asking for more samples than the dataset has is refused", code != 0 and "sweep.sizes" in so + se and "403" in so + se,
+          (so + se)[-800:])
+
+
+def example_checks(cascade, work):
+    """The example job files run as documented: synthetic and sweep on 2 ranks within two minutes, and the
+    turbulence one on a stand-in for the ns2d snapshots (same layout: float64 /vorticity (samples, Ny, Nx))."""
+    for name, outputs in (("rmt-synthetic", ["rmt.h5"]), ("rmt-sweep", ["sweep.h5", "sweep.csv"])):
+        out = os.path.join(work, f"example-{name}")
+        code, so, se = cascade_run(cascade, 2, f"jobs/{name}.toml", out)
+        if not check(f"jobs/{name}.toml runs on 2 ranks", code == 0, (so + se)[-2000:]):
+            continue
+        elapsed = json.load(open(os.path.join(out, "run.json")))["elapsed_seconds"]
+        check(f"jobs/{name}.toml finishes within two minutes ({elapsed:.1f} s)", elapsed < 120)
+        check(f"jobs/{name}.toml writes {outputs}", all(os.path.exists(os.path.join(out, f)) for f in outputs))
+        if name == "rmt-synthetic":
+            with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+                alpha = float(h["statistics"].attrs["power_law_alpha"])
+            check(f"jobs/rmt-synthetic.toml recovers α ≈ −γ = −0.5 (α = {alpha:.4f})", abs(alpha + 0.5) < 0.05)
+    snapshots = os.path.join(work, "snapshots.h5")
+    rng = np.random.default_rng(3)
+    k = np.fft.fftfreq(64)[None, :, None] ** 2 + np.fft.fftfreq(64)[None, None, :] ** 2
+    noise = rng.standard_normal((120, 64, 64))
+    vorticity = np.real(np.fft.ifft2(np.fft.fft2(noise) / (1e-3 + k)))
+    with h5py.File(snapshots, "w") as h:
+        h["vorticity"] = vorticity
+        h["time"] = np.arange(120) * 0.1
+    out = os.path.join(work, "example-rmt-turbulence")
+    code, so, se = run([os.path.join(ROOT, "cluster/mpirun.sh"), "-np", "2", cascade, "run", "jobs/rmt-turbulence.toml",
+                        "--out", out, "--set", f"source.file={snapshots}"])
+    if check("jobs/rmt-turbulence.toml runs on snapshot-shaped data", code == 0, (so + se)[-2000:]):
+        with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+            g = h["matrix"][...]
+        xc = vorticity.reshape(120, -1) - vorticity.reshape(120, -1).mean(axis=0)
+        check("jobs/rmt-turbulence.toml Gram matrix equals Xc Xcᵀ/d", rel(g, xc @ xc.T / xc.shape[1]) < 1e-12)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cascade", required=True)
+    ap.add_argument("--work", required=True)
+    args = ap.parse_args()
+    cascade = os.path.abspath(args.cascade)
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
+    path, x = make_data(args.work)
+    covariance_checks(cascade, args.work, path, x)
+    error_checks(cascade, args.work, path)
+    spectrum_checks(cascade, args.work)
+    sweep_checks(cascade, args.work, path)
+    example_checks(cascade, args.work)
+    print(f"{results['passed']} passed, {results['failed']} failed")
+    sys.exit(0 if results["failed"] == 0 else 1)
+
+
+if __name__ == "__main__":
+    main()
