@@ -112,7 +112,14 @@ final class JobFileTests: XCTestCase {
         for f in files {
             let path = jobs.appendingPathComponent(f).path
             let text = try String(contentsOfFile: path, encoding: .utf8)
-            XCTAssertNoThrow(try JobLoader.load(text: text, path: path, overrides: [], ranks: 4), f)
+            do {
+                _ = try JobLoader.load(text: text, path: path, overrides: [], ranks: 4)
+            } catch let error as JobFileError {
+                // A job whose input is another job's output (rmt-turbulence reads the snapshots of
+                // ns2d-inverse-cascade under runs/) may miss that file before it runs; nothing else.
+                let onlyMissingRunOutputs = error.problems.allSatisfy { $0.message.hasPrefix("no such file \"runs/") }
+                XCTAssertTrue(onlyMissingRunOutputs, "\(f): \(error)")
+            }
         }
     }
 
