@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "cascade-mpitests", targets: ["MPITestSuite"]),
         .executable(name: "cascade-bench-fft", targets: ["BenchFFT"]),
         .executable(name: "cascade-bench-allreduce", targets: ["BenchAllreduce"]),
+        .executable(name: "cascade-bench-covariance", targets: ["BenchCovariance"]),
         .library(name: "Parallel", targets: ["Parallel"]),
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "CounterRNG", targets: ["CounterRNG"]),
@@ -79,6 +80,8 @@ let package = Package(
                           path: "bench/fft", exclude: ["run.sh"]),
         .executableTarget(name: "BenchAllreduce", dependencies: ["Parallel"],
                           path: "bench/allreduce", exclude: ["run.sh", "reference_mpi4py.py"]),
+        .executableTarget(name: "BenchCovariance", dependencies: ["Covariance", "Spectra", "Linalg", "Parallel"],
+                          path: "bench/covariance", exclude: ["run.sh", "reference_numpy.py", "reference_empyricalrmt.py"]),
 
         // MARK: Single-rank unit tests (`swift test`)
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
