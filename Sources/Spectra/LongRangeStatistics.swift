@@ -3,7 +3,7 @@ import Foundation
 /// Long-range level correlations of unfolded levels: the number variance Σ²(L) and the
 /// Dyson–Mehta spectral rigidity Δ₃(L), each averaged over a deterministic grid of windows.
 ///
-/// Window starts: `windows` equally spaced points x_k from the first unfolded level to the last
+/// Window starts: the midpoints x_k of `windows` equal cells from the first unfolded level to the last
 /// level minus L (so every window lies inside the kept spectrum). No random sampling: the same
 /// levels give the same numbers.
 public enum LongRangeStatistics {
@@ -19,9 +19,10 @@ public enum LongRangeStatistics {
 
     static func starts(_ levels: [Double], length L: Double, windows: Int) -> [Double] {
         guard let first = levels.first, let last = levels.last, last - first > L, windows >= 1 else { return [] }
-        if windows == 1 { return [first] }
+        // Midpoints of `windows` equal cells of [first, last − L]: no window edge falls exactly on the first
+        // or last level, where rounding (e.g. of levels computed on another rank count) could flip a count.
         let span = last - first - L
-        return (0 ..< windows).map { first + span * Double($0) / Double(windows - 1) }
+        return (0 ..< windows).map { first + span * (Double($0) + 0.5) / Double(windows) }
     }
 
     /// Σ²(L) = ⟨n²⟩ − ⟨n⟩², n the number of levels in [x, x + L), over the window grid; NaN if L does not fit.
