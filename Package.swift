@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "cascade-bench-fft", targets: ["BenchFFT"]),
         .executable(name: "cascade-bench-allreduce", targets: ["BenchAllreduce"]),
         .executable(name: "cascade-bench-ns2d", targets: ["BenchNS2D"]),
+        .executable(name: "cascade-bench-covariance", targets: ["BenchCovariance"]),
         .library(name: "Parallel", targets: ["Parallel"]),
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "CounterRNG", targets: ["CounterRNG"]),
@@ -84,6 +85,8 @@ let package = Package(
                           path: "bench/ns2d", exclude: ["run.sh", "reference_fluidsim.py", "setup-venv.sh"]),
         .executableTarget(name: "BenchAllreduce", dependencies: ["Parallel"],
                           path: "bench/allreduce", exclude: ["run.sh", "reference_mpi4py.py"]),
+        .executableTarget(name: "BenchCovariance", dependencies: ["Covariance", "Spectra", "Linalg", "Parallel"],
+                          path: "bench/covariance", exclude: ["run.sh", "reference_numpy.py", "reference_empyricalrmt.py"]),
 
         // MARK: Single-rank unit tests (`swift test`)
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),

@@ -50,7 +50,7 @@ public enum DatasetReader {
     public static func resolve(_ sel: DatasetSelection, communicator comm: Communicator) throws -> ResolvedSelection {
         let p = sel.keyPrefix
         guard FileManager.default.fileExists(atPath: sel.file) else {
-            throw CovarianceError("`\(p).file`: no such file \"\(sel.file)\" (fix: give the path of an existing HDF5 file, relative to the directory cascade runs in)")
+            throw CovarianceError("`\(p).file`: no such file \"\(sel.file)\" (fix: give the path of an existing HDF5 file, relative to the directory cascade runs in; if another job writes it, run that job first)")
         }
         let h5: H5File
         do { h5 = try H5File.open(sel.file, communicator: comm) } catch {

@@ -22,7 +22,7 @@ public struct FeatureMoments: Sendable {
 /// C = Σᵣ [Cᵣ + nᵣ (μᵣ − μ)(μᵣ − μ)ᵀ], μ = Σᵣ nᵣ μᵣ / n, in one MPI reduction of the packed upper triangle.
 public enum ShardedCovariance {
     /// Rows per syrk call: bounds the centred copy to `chunkRows × features` doubles.
-    public static var chunkRows = 2048
+    public static var chunkRows = 1024
 
     /// This rank's mean of each feature (zeros when it holds no samples).
     static func localMean(_ block: SampleBlock) -> [Double] {

@@ -25,7 +25,7 @@ let rmtChecks: [MPICheck] = [
         var block = SyntheticData.gaussian(samples: comm.blockRange(of: n), total: n, features: d, seed: 31)
         block.values = block.values.map { $0 * 3 + 1e6 }   // a large offset: centring must be done right
         ShardedCovariance.chunkRows = 50
-        defer { ShardedCovariance.chunkRows = 2048 }
+        defer { ShardedCovariance.chunkRows = 1024 }
         let (_, c) = try ShardedCovariance.covariance(block, communicator: comm)
         let all = SyntheticData.gaussian(samples: 0 ..< n, total: n, features: d, seed: 31).values.map { $0 * 3 + 1e6 }
         t.expectAllClose(c.elements, serialCovariance(all, n: n, d: d), rel: 1e-9, "sharded covariance equals the serial two-pass one")

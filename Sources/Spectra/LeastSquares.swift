@@ -6,36 +6,42 @@ enum LeastSquares {
         let k = columns.count
         guard k > 0 else { return [] }
         let m = b.count
-        var a = columns              // a[j][i]: column j, row i
+        var flat = columns.flatMap { $0 }     // column j at j·m
         var rhs = b
         var diag = [Double](repeating: 0, count: k)
-        for j in 0 ..< k {
-            var norm = 0.0
-            for i in j ..< m { norm += a[j][i] * a[j][i] }
-            norm = norm.squareRoot()
-            guard norm > 0 else { diag[j] = 0; continue }
-            let alpha = a[j][j] > 0 ? -norm : norm
-            // v = a_j[j...] − alpha e_j, stored in place.
-            a[j][j] -= alpha
-            var vnorm2 = 0.0
-            for i in j ..< m { vnorm2 += a[j][i] * a[j][i] }
-            diag[j] = alpha
-            guard vnorm2 > 0 else { continue }
-            for c in j + 1 ..< k {
-                var dot = 0.0
-                for i in j ..< m { dot += a[j][i] * a[c][i] }
-                let f = 2 * dot / vnorm2
-                for i in j ..< m { a[c][i] -= f * a[j][i] }
+        flat.withUnsafeMutableBufferPointer { a in
+            rhs.withUnsafeMutableBufferPointer { r in
+                for j in 0 ..< k {
+                    let cj = j * m
+                    var norm = 0.0
+                    for i in j ..< m { norm += a[cj + i] * a[cj + i] }
+                    norm = norm.squareRoot()
+                    guard norm > 0 else { continue }
+                    let alpha = a[cj + j] > 0 ? -norm : norm
+                    // v = a_j[j...] − alpha e_j, stored in place; reflect the later columns and b.
+                    a[cj + j] -= alpha
+                    var vnorm2 = 0.0
+                    for i in j ..< m { vnorm2 += a[cj + i] * a[cj + i] }
+                    diag[j] = alpha
+                    guard vnorm2 > 0 else { continue }
+                    for c in j + 1 ..< k {
+                        let cc = c * m
+                        var dot = 0.0
+                        for i in j ..< m { dot += a[cj + i] * a[cc + i] }
+                        let f = 2 * dot / vnorm2
+                        for i in j ..< m { a[cc + i] -= f * a[cj + i] }
+                    }
+                    var dot = 0.0
+                    for i in j ..< m { dot += a[cj + i] * r[i] }
+                    let f = 2 * dot / vnorm2
+                    for i in j ..< m { r[i] -= f * a[cj + i] }
+                }
             }
-            var dot = 0.0
-            for i in j ..< m { dot += a[j][i] * rhs[i] }
-            let f = 2 * dot / vnorm2
-            for i in j ..< m { rhs[i] -= f * a[j][i] }
         }
         var x = [Double](repeating: 0, count: k)
         for j in stride(from: k - 1, through: 0, by: -1) {
             var s = rhs[j]
-            for c in j + 1 ..< k { s -= a[c][j] * x[c] }
+            for c in j + 1 ..< k { s -= flat[c * m + j] * x[c] }
             x[j] = diag[j] != 0 ? s / diag[j] : 0
         }
         return x
@@ -57,13 +63,4 @@ enum LeastSquares {
         let r2 = syy > 0 ? 1 - ssr / syy : 1
         return (slope, intercept, r2, (ssr / n).squareRoot())
     }
-}
-
-/// Chebyshev polynomials T₀…T_degree at x ∈ [−1, 1].
-func chebyshev(_ x: Double, degree: Int) -> [Double] {
-    var t = [Double](repeating: 0, count: degree + 1)
-    t[0] = 1
-    if degree >= 1 { t[1] = x }
-    if degree >= 2 { for k in 2 ... degree { t[k] = 2 * x * t[k - 1] - t[k - 2] } }
-    return t
 }

@@ -128,7 +128,7 @@ public struct SpectralAnalysis: Sendable {
             measured: lengths.map { LongRangeStatistics.numberVariance(unfoldedLevels, length: $0, windows: o.windows) },
             references: Dictionary(uniqueKeysWithValues: ensembles.map { e in (e, lengths.map { e.numberVariance($0) }) }))
         rigidity = ReferencedCurve(x: lengths,
-            measured: lengths.map { LongRangeStatistics.rigidity(unfoldedLevels, length: $0, windows: o.windows) },
+            measured: LongRangeStatistics.rigidity(unfoldedLevels, lengths: lengths, windows: o.windows),
             references: Dictionary(uniqueKeysWithValues: ensembles.map { e in (e, lengths.map { e.rigidity($0) }) }))
 
         let ff = FormFactor.compute(unfolded, tauMax: o.tauMax, points: o.tauPoints, smoothing: o.tauSmoothing)

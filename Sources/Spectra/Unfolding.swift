@@ -34,19 +34,25 @@ public enum Unfolding {
             let lo = kept.first!, hi = kept.last!
             let half = max((hi - lo) / 2, Double.leastNormalMagnitude), mid = (lo + hi) / 2
             let deg = min(degree, kept.count - 1)
-            var columns = [[Double]](repeating: [Double](repeating: 0, count: kept.count), count: deg + 1)
-            for (i, x) in kept.enumerated() {
-                let t = chebyshev((x - mid) / half, degree: deg)
-                for k in 0 ... deg { columns[k][i] = t[k] }
+            let m = kept.count
+            // Chebyshev columns T_k((x − mid)/half), filled by the three-term recurrence without temporaries.
+            var columns = [[Double]](repeating: [Double](repeating: 0, count: m), count: deg + 1)
+            for i in 0 ..< m {
+                let u = (kept[i] - mid) / half
+                var t0 = 1.0, t1 = u
+                columns[0][i] = 1
+                if deg >= 1 { columns[1][i] = u }
+                if deg >= 2 { for k in 2 ... deg { let t2 = 2 * u * t1 - t0; columns[k][i] = t2; t0 = t1; t1 = t2 } }
             }
             // Staircase value at level i (0-based in the full spectrum): i + 1/2, the midpoint of the step.
             let staircase = range.map { Double($0) + 0.5 }
-            let coefficients = LeastSquares.solve(columns: columns, staircase)
+            let c = LeastSquares.solve(columns: columns, staircase)
+            // Clenshaw summation of Σ c_k T_k(u).
             return kept.map { x in
-                let t = chebyshev((x - mid) / half, degree: deg)
-                var s = 0.0
-                for k in 0 ... deg { s += coefficients[k] * t[k] }
-                return s
+                let u = (x - mid) / half
+                var b1 = 0.0, b2 = 0.0
+                for k in stride(from: deg, through: 1, by: -1) { let b0 = 2 * u * b1 - b2 + c[k]; b2 = b1; b1 = b0 }
+                return u * b1 - b2 + c[0]
             }
         case .semicircle:
             let n = Double(all.count)

@@ -23,7 +23,7 @@ final class CovarianceTests: XCTestCase {
         let naive = naiveCovariance(block.values, n: n, d: d)
         block.values = block.values.map { $0 + 1e8 }
         ShardedCovariance.chunkRows = 64      // several syrk chunks
-        defer { ShardedCovariance.chunkRows = 2048 }
+        defer { ShardedCovariance.chunkRows = 1024 }
         let (mean, c) = try ShardedCovariance.covariance(block, communicator: .world)
         XCTAssertEqual(mean[0], 1e8, accuracy: 1)
         let worst = zip(c.elements, naive).map { abs($0 - $1) }.max()!

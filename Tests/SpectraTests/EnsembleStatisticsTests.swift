@@ -93,6 +93,24 @@ final class EnsembleStatisticsTests: XCTestCase {
         XCTAssertLessThan(mean, 0.8)
     }
 
+    /// The O(1)-per-window Δ₃ equals the direct sum over the staircase steps.
+    func testFastRigidityEqualsStepSum() throws {
+        let levels = try RandomSpectra.levels(.goe, size: 1500, seed: 4, stream: 0)
+        var o = AnalysisOptions()
+        o.unfolding = .semicircle
+        let unfolded = SpectralAnalysis(levels: levels, options: o).unfolded
+        let lengths = [0.5, 1, 3.7, 10, 20, 45]
+        let fast = LongRangeStatistics.rigidity(unfolded, lengths: lengths, windows: 700)
+        for (k, L) in lengths.enumerated() {
+            let slow = LongRangeStatistics.rigidityBySteps(unfolded, length: L, windows: 700)
+            XCTAssertEqual(fast[k], slow, accuracy: 1e-8 * slow, "Δ₃(\(L))")
+        }
+        // Poisson levels with an offset (as after trimming): still exact.
+        let poisson = try RandomSpectra.levels(.poisson, size: 3000, seed: 4, stream: 0).map { $0 + 700 }
+        XCTAssertEqual(LongRangeStatistics.rigidity(poisson, lengths: [15], windows: 500)[0],
+                       LongRangeStatistics.rigidityBySteps(poisson, length: 15, windows: 500), accuracy: 1e-9)
+    }
+
     /// The same levels give bit-identical statistics (no Monte Carlo anywhere).
     func testAnalysisIsDeterministic() throws {
         let levels = try RandomSpectra.levels(.goe, size: 600, seed: 3, stream: 1)

@@ -144,7 +144,7 @@ def covariance_checks(cascade, work, path, x):
 
 def error_checks(cascade, work, path):
     cases = [
-        ("missing file", 'type = "hdf5"\nfile = "/nonexistent/data.h5"\ndataset = "x"', 2, ["source.file", "no such file"]),
+        ("missing file", 'type = "hdf5"\nfile = "/nonexistent/data.h5"\ndataset = "x"', 1, ["source.file", "no such file", "fix"]),
         ("missing dataset", f'type = "hdf5"\nfile = "{path}"\ndataset = "nothere"', 1, ["source.dataset", "fields"]),
         ("wrong rank", f'type = "hdf5"\nfile = "{path}"\ndataset = "flat"', 1, ["source.dataset", "rank-1", "fix"]),
         ("NaN", f'type = "hdf5"\nfile = "{path}"\ndataset = "with_nan"', 1, ["NaN", "sample 250", "fix"]),

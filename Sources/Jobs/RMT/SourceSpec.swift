@@ -59,16 +59,15 @@ struct SourceSpec {
         standardize = config.bool("source.standardize")
     }
 
-    /// Problems found without MPI or reading data (file missing, synthetic sample count unset).
+    /// Problems found without MPI or reading data (file or dataset not named, synthetic sample count unset).
     func problems(fileKey: String, datasetKey: String) -> [ConfigProblem] {
         var problems: [ConfigProblem] = []
         switch type {
         case "hdf5":
+            // Whether the file exists is checked when the job runs (before any heavy work), not here:
+            // an example may name a file that another job writes first.
             if selection.file.isEmpty {
                 problems.append(ConfigProblem(path: fileKey, message: "is required for an hdf5 source", fix: "give the path of the HDF5 file"))
-            } else if !FileManager.default.fileExists(atPath: selection.file) {
-                problems.append(ConfigProblem(path: fileKey, message: "no such file \"\(selection.file)\"",
-                                              fix: "give the path of an existing HDF5 file, relative to the directory cascade runs in"))
             }
             if selection.dataset.isEmpty {
                 problems.append(ConfigProblem(path: datasetKey, message: "is required for an hdf5 source", fix: "name the dataset, e.g. \"vorticity\""))
