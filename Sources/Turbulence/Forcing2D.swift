@@ -171,13 +171,18 @@ public final class Forcing2D {
 
     /// Energy injection rate of the steady (Kolmogorov) term at state `omega`:
     /// Σ Re(conj ω̂ f̂)/k² over the full spectrum (collective).
+    /// Called every step, so it visits only the two forced modes (0, ±kf), not the whole spectrum.
     public func steadyInjection(_ omega: FFTArray, term: FFTArray) throws -> (energy: Double, enstrophy: Double) {
         let w = omega.pointer, f = term.pointer
-        let s = try grid.sumModes(2) { e, out in
-            let p = w[2 * e] * f[2 * e] + w[2 * e + 1] * f[2 * e + 1]
-            out[0] = p * self.grid.inverseK2[e]
-            out[1] = p
+        let m = Int((kf / grid.deltaK).rounded())
+        sums[0] = 0; sums[1] = 0
+        for my in [m, -m] {
+            guard let e = grid.localMode(mx: 0, my: my) else { continue }
+            let p = grid.weight[e] * (w[2 * e] * f[2 * e] + w[2 * e + 1] * f[2 * e + 1])
+            sums[0] += p * grid.inverseK2[e]
+            sums[1] += p
         }
-        return (s[0], s[1])
+        try grid.communicator.allreduce(inPlace: &sums, .sum)
+        return (sums[0], sums[1])
     }
 }
