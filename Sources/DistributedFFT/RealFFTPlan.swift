@@ -42,6 +42,26 @@ private let fftwMPIReady: Bool = {
     return true
 }()
 
+/// FFTW wisdom shared by the plans of a run: read before planning, written (atomically) after.
+enum FFTWisdom {
+    /// Rank 0 imports `file` if it exists; every rank gets its wisdom (collective).
+    static func load(_ file: String, _ communicator: Communicator) {
+        if communicator.isRoot && FileManager.default.fileExists(atPath: file) {
+            _ = fftw_import_wisdom_from_filename(file)
+        }
+        fftw_mpi_broadcast_wisdom(communicator.handle)
+    }
+
+    /// Gathers every rank's wisdom and rank 0 writes it to `file` via a temporary (collective).
+    static func save(_ file: String, _ communicator: Communicator) {
+        fftw_mpi_gather_wisdom(communicator.handle)
+        if communicator.isRoot {
+            let temp = file + ".tmp-\(getpid())"
+            if fftw_export_wisdom_to_filename(temp) != 0 { rename(temp, file) }
+        }
+    }
+}
+
 /// The FFTW library version string.
 public var fftwVersion: String { String(cString: cfftw_version()) }
 
@@ -121,12 +141,7 @@ public final class RealFFTPlan {
         realBuffer.initialize(repeating: 0)
         spectralBuffer.initialize(repeating: 0)
 
-        if let wisdomFile {
-            if communicator.isRoot && FileManager.default.fileExists(atPath: wisdomFile) {
-                _ = fftw_import_wisdom_from_filename(wisdomFile)
-            }
-            fftw_mpi_broadcast_wisdom(communicator.handle)
-        }
+        if let wisdomFile { FFTWisdom.load(wisdomFile, communicator) }
         let dims = shape.map { Int($0) }
         let cplx = OpaquePointer(complexPointer)
         let realPointer = realBuffer.baseAddress
@@ -147,13 +162,7 @@ public final class RealFFTPlan {
         // Planning with measure/patient scribbles on the buffers.
         realBuffer.update(repeating: 0)
         spectralBuffer.update(repeating: 0)
-        if let wisdomFile {
-            fftw_mpi_gather_wisdom(communicator.handle)
-            if communicator.isRoot {
-                let temp = wisdomFile + ".tmp-\(getpid())"
-                if fftw_export_wisdom_to_filename(temp) != 0 { rename(temp, wisdomFile) }
-            }
-        }
+        if let wisdomFile { FFTWisdom.save(wisdomFile, communicator) }
     }
 
     deinit {
@@ -320,14 +329,33 @@ public final class FFTArray {
     /// Number of doubles.
     public let count: Int
 
-    /// `count` zeroed doubles.
+    /// `count` zeroed doubles. Arrays of 4 MiB and more are aligned to 2 MiB and backed by
+    /// transparent huge pages where the kernel allows it (`madvise`): the solvers sweep them with
+    /// large strides, and 4 KiB pages would make every sweep a stream of TLB misses.
     public init(count: Int) {
         self.count = max(count, 2)
-        pointer = fftw_alloc_real(self.count)!
+        let bytes = self.count * MemoryLayout<Double>.stride
+        if bytes >= FFTArray.hugeThreshold {
+            let huge = 2 << 20
+            let length = (bytes + huge - 1) / huge * huge
+            var raw: UnsafeMutableRawPointer?
+            guard posix_memalign(&raw, huge, length) == 0, let raw else { fatalError("FFTArray: out of memory (\(bytes) bytes)") }
+            _ = madvise(raw, length, MADV_HUGEPAGE)
+            pointer = raw.bindMemory(to: Double.self, capacity: self.count)
+            isPosixAllocated = true
+        } else {
+            pointer = fftw_alloc_real(self.count)!
+            isPosixAllocated = false
+        }
         pointer.initialize(repeating: 0, count: self.count)
     }
 
-    deinit { fftw_free(pointer) }
+    private static let hugeThreshold = 4 << 20
+    private let isPosixAllocated: Bool
+
+    deinit {
+        if isPosixAllocated { free(pointer) } else { fftw_free(pointer) }
+    }
 
     /// The doubles as a buffer.
     public var buffer: UnsafeMutableBufferPointer<Double> { UnsafeMutableBufferPointer(start: pointer, count: count) }

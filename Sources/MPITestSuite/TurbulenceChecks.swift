@@ -10,7 +10,7 @@ import Turbulence
 let turbulenceChecks: [MPICheck] = [
     MPICheck("turbulence.ns2d-forced-steps") { comm, t in
         let grid = try SpectralGrid2D(n: 48, communicator: comm)
-        let ns = NavierStokes2D(grid: grid, dissipation: Dissipation(viscosity: 2e-3, damping: 0.05), scheme: .rk4)
+        let ns = try NavierStokes2D(grid: grid, dissipation: Dissipation(viscosity: 2e-3, damping: 0.05), scheme: .rk4)
         let forcing = try Forcing2D(kind: .correlated, grid: grid, injectionRate: 0.4, kf: 5, bandHalfWidth: 1,
                                     correlationTime: 0.1, seed: 9)
         try InitialCondition2D.random(energy: 0.5, peak: 3, slope: 4, seed: 4).apply(to: ns)

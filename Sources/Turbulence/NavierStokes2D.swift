@@ -21,8 +21,9 @@ public enum TimeScheme: String, Sendable, CaseIterable {
 ///
 /// The state ``omega`` holds normalised Fourier coefficients (see ``SpectralGrid2D``), kept
 /// 2/3-dealiased. The nonlinear term is evaluated pseudo-spectrally in advective form with
-/// 4 backward and 1 forward transforms; every buffer is allocated here, once, and a step
-/// allocates nothing. A deterministic forcing term (added every stage) is optional;
+/// 4 backward and 1 forward transforms, pruned to the kept modes by a ``DealiasedProductPlan``
+/// (real-space fields exist only a few rows at a time, in cache); every buffer is allocated
+/// here, once, and a step allocates nothing. A deterministic forcing term (added every stage) is optional;
 /// stochastic forcing is applied by the caller between steps (see ``Forcing2D``).
 public final class NavierStokes2D {
     /// The grid and its transforms.
@@ -42,10 +43,16 @@ public final class NavierStokes2D {
     /// Largest |u| and |v| over the grid at the start of the last step (from its first stage).
     public private(set) var maxVelocity: (u: Double, v: Double) = (0, 0)
 
-    // Scratch: accumulator, raw nonlinear transform; four spectral and four real arrays.
-    private let accumulator: FFTArray, nonlinearTerm: FFTArray
-    private let specU: FFTArray, specV: FFTArray, specWx: FFTArray, specWy: FFTArray
-    private let realU: FFTArray, realV: FFTArray, realWx: FFTArray, realWy: FFTArray
+    /// The pruned product −(u ∂xω + v ∂yω): its four inputs (kept kx rows of the spectral
+    /// layout; ∂xω is input 0, which the kernel overwrites with the product) and its raw output.
+    private let product: DealiasedProductPlan
+    private let specWx: UnsafeMutablePointer<Double>, specU: UnsafeMutablePointer<Double>
+    private let specV: UnsafeMutablePointer<Double>, specWy: UnsafeMutablePointer<Double>
+    private let nonlinearTerm: FFTArray
+    /// RK accumulator (kept rows only).
+    private let accumulator: FFTArray
+    /// A full spectral array for ``velocity(intoU:v:)`` (diagnostics), made on first use.
+    private lazy var velocityScratch = grid.makeSpectral()
     /// exp(L dt/2) per mode, for ``factorStep``.
     private let halfFactor: UnsafeMutablePointer<Double>
     private var factorStep = Double.nan
@@ -57,20 +64,21 @@ public final class NavierStokes2D {
     /// 0…K and N−K…N−1. Loops visit only these (4/9 of the modes); the rest stay zero.
     private let keptRows: Int
     private let keptLow: Int, keptHighStart: Int
-    /// Whether this plan's c2r leaves the all-zero rows kx > K of its input untouched (probed once;
-    /// see ``probeZeroRows()``), so that they need not be cleared before every transform.
-    public private(set) var zeroRowsSurvive = false
     /// Reduction buffer of the velocity maxima, reused every step.
     private var maxima = [0.0, 0.0]
 
-    public init(grid: SpectralGrid2D, dissipation: Dissipation, scheme: TimeScheme = .rk4) {
+    /// Makes the solver and plans its pruned product (collective; FFTW planning effort of the grid).
+    public init(grid: SpectralGrid2D, dissipation: Dissipation, scheme: TimeScheme = .rk4) throws {
         self.grid = grid
         self.dissipation = dissipation
         self.scheme = scheme
         omega = grid.makeSpectral()
-        accumulator = grid.makeSpectral(); nonlinearTerm = grid.makeSpectral()
-        specU = grid.makeSpectral(); specV = grid.makeSpectral(); specWx = grid.makeSpectral(); specWy = grid.makeSpectral()
-        realU = grid.makeReal(); realV = grid.makeReal(); realWx = grid.makeReal(); realWy = grid.makeReal()
+        product = try DealiasedProductPlan(plan: grid.plan, keptX: grid.dealiasIndex, inputs: 4,
+                                           communicator: grid.communicator, effort: grid.plan.effort,
+                                           wisdomFile: grid.wisdomFile)
+        specWx = product.input(0); specU = product.input(1); specV = product.input(2); specWy = product.input(3)
+        nonlinearTerm = product.output
+        accumulator = FFTArray(count: 2 * max(product.keptRows, 1) * grid.n)
         let count = max(grid.modeCount, 1)
         halfFactor = .allocate(capacity: count)
         halfFactor.initialize(repeating: 1, count: count)
@@ -78,37 +86,9 @@ public final class NavierStokes2D {
         for e in 0 ..< grid.modeCount { rate[e] = dissipation.rate(k2: grid.k2[e]) }
         let n = grid.n
         kyTable = (0 ..< n).map { grid.deltaK * Double($0 <= n / 2 ? $0 : $0 - n) }
-        let rowsLocal = grid.modeCount / n
-        keptRows = max(0, min(rowsLocal, grid.dealiasIndex + 1 - grid.xIndexStart))
+        keptRows = product.keptRows
         keptLow = grid.dealiasIndex + 1
         keptHighStart = n - grid.dealiasIndex
-        zeroRowsSurvive = probeZeroRows()
-        if zeroRowsSurvive {
-            for p in [specU, specV, specWx, specWy] { p.zero() }
-        }
-    }
-
-    /// FFTW's c2r may use its input as scratch. Every FFTW operation is linear, so after one
-    /// backward transform of random kept modes the rows kx > K still hold exact zeros only if the
-    /// plan never writes a non-zero there, for any input: then those rows are zeroed once, not
-    /// before every transform. All ranks must agree (collective).
-    private func probeZeroRows() -> Bool {
-        let n = grid.n, rowsLocal = grid.modeCount / n
-        let input = specU.pointer
-        specU.zero()
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15 &+ UInt64(grid.xIndexStart)
-        forKeptModes { e, _, _, _ in
-            for q in 2 * e ... 2 * e + 1 {
-                state = state &* 6364136223846793005 &+ 1442695040888963407
-                input[q] = Double(state >> 11) * 0x1.0p-53 - 0.5
-            }
-        }
-        grid.enforceHermitian(specU)
-        grid.toPhysical(specU, realU)
-        var untouched = true
-        for q in 2 * keptRows * n ..< 2 * rowsLocal * n where input[q] != 0 { untouched = false; break }
-        let agreed = (try? grid.communicator.allreduce(untouched ? 1 : 0, .min)) ?? 0
-        return agreed == 1
     }
 
     deinit {
@@ -152,40 +132,22 @@ public final class NavierStokes2D {
         sy[2 * e] = -ky * im; sy[2 * e + 1] = ky * re
     }
 
-    /// Zeroes the discarded modes of the four transform inputs (FFTW's c2r scribbles on its input).
-    private func clearDiscarded() {
-        let n = grid.n, rowsLocal = grid.modeCount / n
-        for p in [specU.pointer, specV.pointer, specWx.pointer, specWy.pointer] {
-            for row in 0 ..< keptRows {
-                let b = 2 * (row * n + keptLow)
-                (p + b).update(repeating: 0, count: 2 * (keptHighStart - keptLow))
-            }
-            if rowsLocal > keptRows && !zeroRowsSurvive {
-                (p + 2 * keptRows * n).update(repeating: 0, count: 2 * (rowsLocal - keptRows) * n)
-            }
-        }
-    }
-
-    /// The four backward transforms, the product −(u ∂xω + v ∂yω) and its forward transform into
-    /// ``nonlinearTerm`` (raw: N² times the normalised coefficients, discarded modes not zeroed).
+    /// The product −(u ∂xω + v ∂yω) of the four inputs into ``nonlinearTerm`` (raw: N² times
+    /// the normalised coefficients, kept rows only; modes beyond the 2/3 limit not zeroed). With
+    /// `measure`, also the velocity maxima and a finiteness check, reduced over ranks.
     private func transformProduct(measure: Bool) {
-        clearDiscarded()
-        grid.toPhysical(specU, realU)
-        grid.toPhysical(specV, realV)
-        grid.toPhysical(specWx, realWx)
-        grid.toPhysical(specWy, realWy)
-        let n = grid.n, stride = grid.rowStride
-        let u = realU.pointer, v = realV.pointer, wx = realWx.pointer, wy = realWy.pointer
         var umax = 0.0, vmax = 0.0, finite = true
-        for r in 0 ..< grid.localRows {
-            let o = r * stride
-            for c in o ..< o + n { wx[c] = -(u[c] * wx[c] + v[c] * wy[c]) }
-            if measure {
-                for c in o ..< o + n { umax = max(umax, abs(u[c])); vmax = max(vmax, abs(v[c])) }
-                for c in o ..< o + n where !(u[c].isFinite && v[c].isFinite) { finite = false }
+        product.execute { b in
+            let n = b.columns
+            for r in 0 ..< b.rows {
+                let wx = b.row(0, r), u = b.row(1, r), v = b.row(2, r), wy = b.row(3, r)
+                for c in 0 ..< n { wx[c] = -(u[c] * wx[c] + v[c] * wy[c]) }
+                if measure {
+                    for c in 0 ..< n { umax = max(umax, abs(u[c])); vmax = max(vmax, abs(v[c])) }
+                    for c in 0 ..< n where !(u[c].isFinite && v[c].isFinite) { finite = false }
+                }
             }
         }
-        grid.plan.forward(realWx, nonlinearTerm)
         if measure {
             maxima[0] = finite ? umax : .infinity
             maxima[1] = vmax
@@ -212,7 +174,7 @@ public final class NavierStokes2D {
     /// (normalised coefficients, discarded modes zero). With `measure`, also sets ``maxVelocity``.
     /// Collective. For diagnostics; the time step uses fused kernels.
     public func nonlinear(_ w: FFTArray, into out: FFTArray, measure: Bool = false) {
-        let s = w.pointer, su = specU.pointer, sv = specV.pointer, sx = specWx.pointer, sy = specWy.pointer
+        let s = w.pointer, su = specU, sv = specV, sx = specWx, sy = specWy
         forKeptModes { e, kx, ky, ik2 in emit(e, s[2 * e], s[2 * e + 1], kx, ky, ik2, su, sv, sx, sy) }
         transformProduct(measure: measure)
         addSteadyForcing()
@@ -228,20 +190,23 @@ public final class NavierStokes2D {
     /// given real arrays (collective). Uses the solver's spectral scratch.
     public func velocity(intoU u: FFTArray, v: FFTArray) {
         let m = grid.modeCount
-        let s = omega.pointer, su = specU.pointer, sv = specV.pointer
-        for e in 0 ..< m {
+        let s = omega.pointer, scratch = velocityScratch, t = scratch.pointer
+        for e in 0 ..< m {   // û = i ky ψ̂
             let pr = s[2 * e] * grid.inverseK2[e], pi = s[2 * e + 1] * grid.inverseK2[e]
-            su[2 * e] = -grid.ky[e] * pi; su[2 * e + 1] = grid.ky[e] * pr
-            sv[2 * e] = grid.kx[e] * pi; sv[2 * e + 1] = -grid.kx[e] * pr
+            t[2 * e] = -grid.ky[e] * pi; t[2 * e + 1] = grid.ky[e] * pr
         }
-        grid.toPhysical(specU, u)
-        grid.toPhysical(specV, v)
+        grid.toPhysical(scratch, u)
+        for e in 0 ..< m {   // v̂ = −i kx ψ̂
+            let pr = s[2 * e] * grid.inverseK2[e], pi = s[2 * e + 1] * grid.inverseK2[e]
+            t[2 * e] = grid.kx[e] * pi; t[2 * e + 1] = -grid.kx[e] * pr
+        }
+        grid.toPhysical(scratch, v)
     }
 
     /// Evaluates the first stage (the nonlinear term of the current state) and measures the
     /// velocity, so that a caller can choose dt by CFL before calling ``step(dt:)``.
     public func prepareStep() {
-        let s = omega.pointer, su = specU.pointer, sv = specV.pointer, sx = specWx.pointer, sy = specWy.pointer
+        let s = omega.pointer, su = specU, sv = specV, sx = specWx, sy = specWy
         forKeptModes { e, kx, ky, ik2 in emit(e, s[2 * e], s[2 * e + 1], kx, ky, ik2, su, sv, sx, sy) }
         transformProduct(measure: true)
         addSteadyForcing()
@@ -263,7 +228,7 @@ public final class NavierStokes2D {
         prepared = false
         updateFactors(dt)
         let w = omega.pointer, acc = accumulator.pointer, nl = nonlinearTerm.pointer, h = halfFactor
-        let su = specU.pointer, sv = specV.pointer, sx = specWx.pointer, sy = specWy.pointer
+        let su = specU, sv = specV, sx = specWx, sy = specWy
         let sc = rawScale
         switch scheme {
         case .rk4:

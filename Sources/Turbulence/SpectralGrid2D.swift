@@ -29,6 +29,8 @@ public final class SpectralGrid2D {
     public let plan: RealFFTPlan
     /// The ranks.
     public let communicator: Communicator
+    /// FFTW wisdom file of the run (nil: none), for the solver's further plans.
+    public let wisdomFile: String?
     /// Local spectral modes (complex numbers) on this rank.
     public let modeCount: Int
     /// First kx index stored on this rank.
@@ -53,6 +55,7 @@ public final class SpectralGrid2D {
         self.n = n
         self.boxLength = boxLength
         self.communicator = communicator
+        self.wisdomFile = wisdomFile
         deltaK = 2 * .pi / boxLength
         dealiasIndex = (n - 1) / 3
         plan = try RealFFTPlan(shape: [n, n], communicator: communicator, effort: effort,

@@ -10,7 +10,7 @@ final class NavierStokes2DTests: XCTestCase {
     func makeSolver(n: Int, nu: Double, order: Int = 1, alpha: Double = 0, alphaOrder: Int = 0,
                     scheme: TimeScheme = .rk4, box: Double = 2 * .pi) throws -> NavierStokes2D {
         let grid = try SpectralGrid2D(n: n, boxLength: box, communicator: world)
-        return NavierStokes2D(grid: grid, dissipation: Dissipation(viscosity: nu, viscosityOrder: order,
+        return try NavierStokes2D(grid: grid, dissipation: Dissipation(viscosity: nu, viscosityOrder: order,
                                                                   damping: alpha, dampingOrder: alphaOrder),
                               scheme: scheme)
     }

@@ -31,7 +31,7 @@ public struct NS2DJob: JobKind {
                                       damping: config.double("physics.damping"),
                                       dampingOrder: config.int("physics.damping_order"))
         let scheme = TimeScheme(rawValue: config.string("time.scheme"))!
-        let ns = NavierStokes2D(grid: grid, dissipation: dissipation, scheme: scheme)
+        let ns = try NavierStokes2D(grid: grid, dissipation: dissipation, scheme: scheme)
         let forcing = try Forcing2D(kind: ForcingKind(rawValue: config.string("forcing.type"))!, grid: grid,
                                     injectionRate: config.double("forcing.rate"), kf: config.double("forcing.kf"),
                                     bandHalfWidth: config.double("forcing.band_half_width"),
