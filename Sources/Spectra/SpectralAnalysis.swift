@@ -8,6 +8,11 @@ public struct AnalysisOptions: Sendable {
     /// For positive semi-definite spectra (covariance, Gram): drop eigenvalues ≤ this times the largest
     /// (the zero modes of a rank-deficient matrix). Nil keeps every level (GOE/GUE/Poisson spectra).
     public var zeroTolerance: Double? = nil
+    /// Marchenko–Pastur aspect ratio of a positive semi-definite spectrum (features/samples for a covariance,
+    /// samples/features for a Gram matrix; a ratio > 1 is inverted), used by the GOE/GUE references of the
+    /// rank-ordered spectrum. Nil estimates it from the spectrum's moments (var/mean²). Unused when
+    /// `zeroTolerance` is nil (the semicircle is used then).
+    public var marchenkoPasturRatio: Double? = nil
     /// How levels are unfolded.
     public var unfolding = UnfoldingMethod.polynomial(degree: 9)
     /// Nearest-neighbour spacing histogram: bins on [0, spacingMax].
@@ -52,6 +57,8 @@ public struct SpectralAnalysis: Sendable {
     /// Positive eigenvalues in descending order and the bulk power-law fit (nil if fewer than 3).
     public var rankOrdered: [Double]
     public var powerLaw: PowerLawFit?
+    /// Poisson/GOE/GUE references of `rankOrdered`, of `powerLaw` (same ranks) and of the entropy.
+    public var rankOrderedReference: RankOrderedReference
     /// The kept levels after unfolding.
     public var unfolded: [Double]
     /// Spacing density histogram (edges in `spacingEdges`) with Poisson/GOE/GUE and the fitted Brody curve.
@@ -92,6 +99,8 @@ public struct SpectralAnalysis: Sendable {
         rankOrdered = PowerLaw.rankOrdered(levels)
         if let r = o.powerLawRanks { powerLaw = PowerLaw.fit(rankOrdered, ranks: r) }
         else { powerLaw = PowerLaw.automaticFit(rankOrdered, minimumR2: o.powerLawMinimumR2) }
+        rankOrderedReference = RankOrderedReference(ascending: levels, positiveSemidefinite: o.zeroTolerance != nil,
+                                                    ratio: o.marchenkoPasturRatio, fitRanks: powerLaw.map { $0.firstRank ... $0.lastRank })
 
         let n = levels.count
         trimmedLow = Int((o.trimLow * Double(n)).rounded(.down))
@@ -145,6 +154,9 @@ public struct SpectralAnalysis: Sendable {
                      "participation_ratio"]
         for l in lengths { names.append("sigma2_L\(formatLength(l))") }
         for l in lengths { names.append("delta3_L\(formatLength(l))") }
+        for statistic in ["alpha", "entropy", "effective_rank", "participation_ratio"] {
+            for e in ReferenceEnsemble.allCases { names.append("\(statistic)_\(e.rawValue)") }
+        }
         return names
     }
 
@@ -156,6 +168,11 @@ public struct SpectralAnalysis: Sendable {
                            entropy, effectiveRank, participationRatio]
         v += numberVariance.measured
         v += rigidity.measured
+        let r = rankOrderedReference, ensembles = ReferenceEnsemble.allCases
+        v += ensembles.map { r.powerLaw[$0]?.alpha ?? .nan }
+        v += ensembles.map { r.entropy[$0]?.entropy ?? .nan }
+        v += ensembles.map { r.entropy[$0]?.effectiveRank ?? .nan }
+        v += ensembles.map { r.entropy[$0]?.participationRatio ?? .nan }
         return v
     }
 

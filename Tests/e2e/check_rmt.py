@@ -142,6 +142,67 @@ def covariance_checks(cascade, work, path, x):
             check(f"gram np={ranks} drops the one zero mode of centred data", zeros == 1, f"{zeros}")
 
 
+ENSEMBLES = ("poisson", "goe", "gue")
+REFERENCE_ATTRIBUTES = ("power_law_alpha", "power_law_r2", "entropy", "effective_rank", "participation_ratio")
+
+
+def mp_quantile(p, mean, q):
+    """F⁻¹(p) of the Marchenko–Pastur law of mean `mean` and ratio q ≤ 1, by scipy quad + brentq."""
+    import scipy.integrate
+    import scipy.optimize
+    a, b = mean * (1 - np.sqrt(q)) ** 2, mean * (1 + np.sqrt(q)) ** 2
+
+    def density(x):
+        return np.sqrt(max((b - x) * (x - a), 0.0)) / (2 * np.pi * q * mean * x)
+
+    def cdf(x):
+        return scipy.integrate.quad(density, a, x, epsabs=1e-13, epsrel=1e-12, limit=200)[0]
+    return scipy.optimize.brentq(lambda x: cdf(x) - p, a, b, xtol=1e-14 * b)
+
+
+def reference_checks(cascade, work):
+    """Rank-ordered, power-law and entropy references of a white Gaussian covariance (n = 2000, d = 200):
+    present and finite, GOE = GUE = the Marchenko–Pastur quantiles (checked against scipy), Poisson with the
+    measured trace, and the measured entropy at the GOE (Marchenko–Pastur) reference, far from Poisson."""
+    n, d = 2000, 200
+    code, text, out = run_covariance(cascade, work, "white", 2, f'type = "gaussian"\nsamples = {n}\nfeatures = {d}\nseed = 3')
+    if not check("white gaussian covariance exits 0", code == 0, text[-3000:]):
+        return
+    with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+        attrs = dict(h["statistics"].attrs)
+        measured = h["statistics/rank_ordered"][...]
+        group = h["statistics/rank_ordered_reference"]
+        refs = {e: group[e][...] for e in ENSEMBLES if e in group}
+        density = dict(group.attrs)
+    names = [f"{a}_{e}" for a in REFERENCE_ATTRIBUTES for e in ENSEMBLES]
+    check("reference attributes present and finite", all(k in attrs and np.isfinite(float(attrs[k])) for k in names),
+          str({k: attrs.get(k) for k in names}))
+    check("rank_ordered_reference/{poisson,goe,gue}: as long as rank_ordered, positive, descending",
+          len(refs) == 3 and all(len(r) == len(measured) and np.all(r > 0) and np.all(np.diff(r) <= 0) for r in refs.values()),
+          str({e: len(r) for e, r in refs.items()}))
+    if len(refs) != 3:
+        return
+    check("goe and gue references coincide (same leading-order density)", np.array_equal(refs["goe"], refs["gue"]))
+    check("Poisson reference has the measured trace", abs(refs["poisson"].sum() - measured.sum()) < 1e-10 * measured.sum())
+    q = d / (n - 1)
+    check(f"reference density is Marchenko–Pastur with q = d/(n − 1) = {q:.5f}",
+          density.get("density") == "marchenko-pastur" and abs(float(density["marchenko_pastur_ratio"]) - q) < 1e-12, str(density))
+    mean = float(density["mean"])
+    ranks = [1, 2, d // 4, d // 2, 3 * d // 4, d - 1, d]
+    expected = [mp_quantile(1 - (i - 0.5) / d, mean, q) for i in ranks]
+    worst = max(abs(refs["goe"][i - 1] - x) / x for i, x in zip(ranks, expected))
+    check("goe reference levels equal scipy's Marchenko–Pastur quantiles to 1e-8", worst < 1e-8, f"{worst:.2e}")
+    h_meas, h_goe, h_poi = float(attrs["entropy"]), float(attrs["entropy_goe"]), float(attrs["entropy_poisson"])
+    print(f"     white covariance: entropy {h_meas:.5f}, GOE/MP reference {h_goe:.5f}, Poisson {h_poi:.5f}; "
+          f"α {float(attrs['power_law_alpha']):.4f}, GOE reference {float(attrs['power_law_alpha_goe']):.4f}")
+    check("white data: entropy within 0.005 nats of the GOE (Marchenko–Pastur) reference", abs(h_meas - h_goe) < 0.005)
+    check("white data: effective rank within 1% of the GOE reference",
+          abs(float(attrs["effective_rank"]) / float(attrs["effective_rank_goe"]) - 1) < 0.01)
+    check("white data: entropy far from the Poisson reference (> 0.1 nats)", abs(h_meas - h_poi) > 0.1)
+    check("white data: α within 0.03 of the GOE reference over the same ranks",
+          abs(float(attrs["power_law_alpha"]) - float(attrs["power_law_alpha_goe"])) < 0.03)
+
+
 def error_checks(cascade, work, path):
     cases = [
         ("missing file", 'type = "hdf5"\nfile = "/nonexistent/data.h5"\ndataset = "x"', 1, ["source.file", "no such file", "fix"]),
@@ -214,6 +275,14 @@ repeats = 3
             check(f"sweep np={ranks}: the whole dataset gives the same statistics in every repeat",
                   np.allclose(sc[2, 0], sc[2, 1], rtol=1e-9, equal_nan=True) and np.allclose(sc[2, 0], sc[2, 2], rtol=1e-9, equal_nan=True))
             check(f"sweep np={ranks}: smaller subsets differ between repeats", not np.allclose(sc[0, 0], sc[0, 1], equal_nan=True))
+            noise = tables[ranks]["noise"]["mean"]
+            i_h, i_hg, i_hp = columns.index("entropy"), columns.index("entropy_goe"), columns.index("entropy_poisson")
+            check(f"sweep np={ranks}: reference columns appended after delta3 (alpha_*, entropy_*, effective_rank_*, participation_ratio_*)",
+                  columns[-12:] == [f"{a}_{e}" for a in ("alpha", "entropy", "effective_rank", "participation_ratio") for e in ENSEMBLES]
+                  and columns.index("delta3_L20") == len(columns) - 13, str(columns[-13:]))
+            check(f"sweep np={ranks}: gaussian noise entropy within 0.02 of its GOE reference and > 0.1 from Poisson at every M",
+                  np.all(np.abs(noise[:, i_h] - noise[:, i_hg]) < 0.02) and np.all(np.abs(noise[:, i_h] - noise[:, i_hp]) > 0.1),
+                  f"{noise[:, [i_h, i_hg, i_hp]]}")
             goe = tables[ranks]["goe"]["sizes"]
             check(f"sweep np={ranks}: goe sizes", list(goe) == [150, 300], str(goe))
         lines = open(os.path.join(out, "sweep.csv")).read().strip().split("\n")
@@ -282,6 +351,7 @@ def main():
     os.makedirs(args.work)
     path, x = make_data(args.work)
     covariance_checks(cascade, args.work, path, x)
+    reference_checks(cascade, args.work)
     error_checks(cascade, args.work, path)
     spectrum_checks(cascade, args.work)
     sweep_checks(cascade, args.work, path)

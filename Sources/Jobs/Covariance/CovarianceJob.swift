@@ -106,7 +106,8 @@ public struct CovarianceJob: JobKind {
         var lines = ["\(levels) eigenvalues, \(a.keptCount) kept after \(a.zerosDropped) zero modes and trimming \(a.trimmedLow)/\(a.trimmedHigh); unfolding \(a.unfoldingName)"]
         if let p = a.powerLaw {
             lines.append(String(format: "power law λ_i ∝ i^-(1+α): α = %.4f over ranks %d…%d%@ (R² %.4f)", p.alpha, p.firstRank, p.lastRank,
-                                p.automatic ? " (automatic)" : "", p.r2))
+                                p.automatic ? " (automatic)" : "", p.r2)
+                         + referenceTriple(a.rankOrderedReference.powerLaw.mapValues(\.alpha), format: "%.4f"))
         }
         lines.append(String(format: "⟨r⟩ = %.4f (Poisson %.4f, GOE %.4f, GUE %.4f); Brody β = %.3f; KS to Poisson/GOE/GUE %.3f/%.3f/%.3f",
                             a.meanGapRatio, ReferenceEnsemble.poisson.meanGapRatio, ReferenceEnsemble.goe.meanGapRatio,
@@ -116,7 +117,15 @@ public struct CovarianceJob: JobKind {
                                 a.numberVariance.measured[k], a.numberVariance.references[.poisson]![k], a.numberVariance.references[.goe]![k],
                                 a.rigidity.measured[k], a.rigidity.references[.poisson]![k], a.rigidity.references[.goe]![k]))
         }
-        lines.append(String(format: "spectral entropy %.4f nats, effective rank %.2f", a.entropy, a.effectiveRank))
+        let e = a.rankOrderedReference.entropy
+        lines.append(String(format: "spectral entropy %.4f nats", a.entropy) + referenceTriple(e.mapValues(\.entropy), format: "%.4f")
+                     + String(format: ", effective rank %.2f", a.effectiveRank) + referenceTriple(e.mapValues(\.effectiveRank), format: "%.2f"))
         return lines.joined(separator: "\n")
+    }
+
+    /// " (Poisson x, GOE y, GUE z)" of the values present, "" if none.
+    static func referenceTriple(_ values: [ReferenceEnsemble: Double], format: String) -> String {
+        let parts = ReferenceEnsemble.allCases.compactMap { e in values[e].map { "\(e.rawValue == "poisson" ? "Poisson" : e.rawValue.uppercased()) " + String(format: format, $0) } }
+        return parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")"
     }
 }

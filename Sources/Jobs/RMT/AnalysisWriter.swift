@@ -20,6 +20,28 @@ enum AnalysisWriter {
         for e in ReferenceEnsemble.allCases { try vector(file, "\(group)/\(e.rawValue)", curve.references[e] ?? []) }
     }
 
+    /// Writes `<g>/rank_ordered_reference/poisson|goe|gue` (attributes `density`, `mean`, `variance`,
+    /// `marchenko_pastur_ratio`) and, on `<g>`, `power_law_alpha_<e>`, `power_law_r2_<e>`, `entropy_<e>`,
+    /// `effective_rank_<e>` and `participation_ratio_<e>` for each ensemble e.
+    static func rankOrderedReference(_ r: RankOrderedReference, to file: H5File, group g: String) throws {
+        let sub = "\(g)/rank_ordered_reference"
+        try file.createGroup(sub)
+        try file.setAttribute("density", .string(r.density?.name ?? "none"), on: sub)
+        try file.setAttribute("mean", .double(r.density?.mean ?? .nan), on: sub)
+        try file.setAttribute("variance", .double(r.density?.variance ?? .nan), on: sub)
+        try file.setAttribute("marchenko_pastur_ratio", .double(r.density?.ratio ?? .nan), on: sub)
+        for e in ReferenceEnsemble.allCases {
+            let n = e.rawValue
+            try vector(file, "\(sub)/\(n)", r.levels[e] ?? [])
+            let attributes: [(String, Double)] = [
+                ("power_law_alpha_\(n)", r.powerLaw[e]?.alpha ?? .nan), ("power_law_r2_\(n)", r.powerLaw[e]?.r2 ?? .nan),
+                ("entropy_\(n)", r.entropy[e]?.entropy ?? .nan), ("effective_rank_\(n)", r.entropy[e]?.effectiveRank ?? .nan),
+                ("participation_ratio_\(n)", r.entropy[e]?.participationRatio ?? .nan),
+            ]
+            for (name, value) in attributes { try file.setAttribute(name, .double(value), on: g) }
+        }
+    }
+
     static func write(_ a: SpectralAnalysis, to file: H5File, group g: String) throws {
         try file.createGroup(g)
         let attributes: [(String, AttributeValue)] = [
@@ -38,6 +60,7 @@ enum AnalysisWriter {
         ]
         for (name, value) in attributes { try file.setAttribute(name, value, on: g) }
         try vector(file, "\(g)/rank_ordered", a.rankOrdered)
+        try rankOrderedReference(a.rankOrderedReference, to: file, group: g)
         try vector(file, "\(g)/unfolded", a.unfolded)
 
         try curve(file, "\(g)/spacing", xName: "s", name: "density", a.spacing)

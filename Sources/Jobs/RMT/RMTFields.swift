@@ -58,12 +58,14 @@ enum RMTFields {
     }
 
     /// The analysis options from the `statistics.*` keys. `ratio` is the aspect ratio for
-    /// Marchenko–Pastur unfolding; `positiveSpectrum` turns on zero-mode removal.
+    /// Marchenko–Pastur unfolding and, for a positive spectrum, for the Marchenko–Pastur (GOE/GUE)
+    /// references of the rank-ordered spectrum; `positiveSpectrum` turns on zero-mode removal.
     static func options(_ config: JobConfig, ratio: Double, positiveSpectrum: Bool) -> AnalysisOptions {
         var o = AnalysisOptions()
         o.trimLow = config.double("statistics.trim_low")
         o.trimHigh = config.double("statistics.trim_high")
         o.zeroTolerance = positiveSpectrum ? config.double("statistics.zero_tolerance") : nil
+        o.marchenkoPasturRatio = positiveSpectrum ? ratio : nil
         switch config.string("statistics.unfolding") {
         case "semicircle": o.unfolding = .semicircle
         case "marchenko-pastur": o.unfolding = .marchenkoPastur(ratio: min(max(ratio, 1e-12), 1))

@@ -100,19 +100,20 @@ enum SweepOutput {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// ⟨r⟩, α and Δ₃(L_max) against M per dataset.
+    /// ⟨r⟩, α (with its Poisson and GOE references) and Δ₃(L_max) against M per dataset.
     static func summary(_ results: [RMTSweepJob.DatasetResult], layout: RMTSweepJob.Layout, repeats: Int, lengths: [Double]) -> String {
         let columns = SpectralAnalysis.scalarNames(lengths: lengths)
         let r = columns.firstIndex(of: "mean_gap_ratio")!, alpha = columns.firstIndex(of: "alpha")!
-        let d3 = columns.count - 1
+        let alphaPoisson = columns.firstIndex(of: "alpha_poisson")!, alphaGOE = columns.firstIndex(of: "alpha_goe")!
+        let d3 = columns.lastIndex { $0.hasPrefix("delta3_L") }!
         var lines: [String] = []
         for d in results {
-            lines.append("\(d.name) (\(d.spec.type)): M, ⟨r⟩ ± sd, α ± sd, \(columns[d3]) ± sd")
+            lines.append("\(d.name) (\(d.spec.type)): M, ⟨r⟩ ± sd, α ± sd (Poisson, GOE reference α), \(columns[d3]) ± sd")
             for (s, m) in d.sizes.enumerated() {
-                let (rm, rs) = meanStd(d, layout: layout, repeats: repeats, size: s, column: r)
-                let (am, asd) = meanStd(d, layout: layout, repeats: repeats, size: s, column: alpha)
-                let (dm, ds) = meanStd(d, layout: layout, repeats: repeats, size: s, column: d3)
-                lines.append(String(format: "  %7d  %.4f ± %.4f  %.4f ± %.4f  %.4f ± %.4f", m, rm, rs, am, asd, dm, ds))
+                func stat(_ c: Int) -> (Double, Double) { meanStd(d, layout: layout, repeats: repeats, size: s, column: c) }
+                let (rm, rs) = stat(r), (am, asd) = stat(alpha), (dm, ds) = stat(d3)
+                let (ap, ag) = (stat(alphaPoisson).0, stat(alphaGOE).0)
+                lines.append(String(format: "  %7d  %.4f ± %.4f  %.4f ± %.4f (%.4f, %.4f)  %.4f ± %.4f", m, rm, rs, am, asd, ap, ag, dm, ds))
             }
         }
         return lines.joined(separator: "\n")
