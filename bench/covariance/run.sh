@@ -50,6 +50,11 @@ done
 for ((i = 0; i < ${#eig[@]}; i += 2)); do row "eigen-solve d = ${eig[i+1]} (with vectors)" "eig_${eig[i+1]}" "$tmp/numpy" "scipy eigh"; done
 for n in "${stats[@]}"; do
     for s in unfold sigma2 delta3; do row "$s, GOE N = $n" "${s}_$n" "$tmp/rmt" "empyricalRMT"; done
+    # The three together (the statistics empyricalRMT has), summed on each side.
+    sum() { awk -v n="$2" '$1 == "unfold_"n || $1 == "sigma2_"n || $1 == "delta3_"n { s += $2; k++ } END { if (k == 3) print s }' "$1"; }
+    cs=$(sum "$tmp/np1" "$n"); rs=$(sum "$tmp/rmt" "$n")
+    [ -n "$cs" ] && [ -n "$rs" ] && awk -v l="unfold + sigma2 + delta3, N = $n" -v c="$cs" -v r="$rs" \
+        'BEGIN { printf "%-34s cascade %9.4f s   %-13s %9.4f s   ratio %7.2f   (goal >= 50)\n", l, c, "empyricalRMT", r, r / c }'
     c=$(value "$tmp/np1" "all_statistics_$n"); echo "all statistics of docs/rmt.md, GOE N = $n: cascade ${c} s"
     grep -E "^(compare|goe_deviation)_.*_$n " "$tmp/rmt" | sed 's/^/  /' || true
 done
