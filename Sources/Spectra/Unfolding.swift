@@ -58,64 +58,13 @@ public enum Unfolding {
             let n = Double(all.count)
             let mean = all.reduce(0, +) / n
             let variance = all.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n
-            let radius = 2 * variance.squareRoot()
-            return kept.map { x in
-                let u = min(max((x - mean) / radius, -1), 1)
-                return n * (0.5 + (u * (1 - u * u).squareRoot() + asin(u)) / Double.pi)
-            }
+            let law = LimitingDensity.semicircle(centre: mean, radius: 2 * variance.squareRoot())
+            return kept.map { n * law.cumulative($0) }
         case .marchenkoPastur(let q):
+            // The mean eigenvalue is σ², the law's mean.
             let n = Double(all.count)
-            let sigma2 = all.reduce(0, +) / n
-            let cdf = MarchenkoPastur(ratio: q, variance: sigma2)
-            return kept.map { n * cdf.cumulative($0) }
+            let law = LimitingDensity.wishart(mean: all.reduce(0, +) / n, ratio: q)
+            return kept.map { n * law.cumulative($0) }
         }
-    }
-}
-
-/// The Marchenko–Pastur law of the eigenvalues of a sample covariance with aspect ratio q ≤ 1
-/// and population variance σ²: density √((λ₊ − x)(x − λ₋)) / (2π σ² q x) on [λ₋, λ₊], λ± = σ²(1 ± √q)².
-public struct MarchenkoPastur: Sendable {
-    public let ratio: Double
-    public let variance: Double
-    public let lower: Double
-    public let upper: Double
-    private let table: [Double]        // cumulative at θ_k = π k / (count − 1)
-
-    public init(ratio q: Double, variance: Double, tableSize: Int = 4097) {
-        precondition(q > 0 && q <= 1 && variance > 0, "Marchenko–Pastur needs 0 < q ≤ 1 and σ² > 0")
-        ratio = q
-        self.variance = variance
-        lower = variance * pow(1 - q.squareRoot(), 2)
-        upper = variance * pow(1 + q.squareRoot(), 2)
-        // x(θ) = a + (b − a)(1 − cos θ)/2: √((b − x)(x − a)) = (b − a) sin θ / 2 removes the edge singularities.
-        let (a, b) = (lower, upper)
-        let h = Double.pi / Double(tableSize - 1)
-        func integrand(_ theta: Double) -> Double {
-            let x = a + (b - a) * (1 - cos(theta)) / 2
-            let s = (b - a) * sin(theta) / 2
-            return s * s / (2 * Double.pi * variance * q * x)
-        }
-        var cumulative = [Double](repeating: 0, count: tableSize)
-        var previous = integrand(0)
-        for k in 1 ..< tableSize {
-            // Simpson on each cell with its midpoint.
-            let t0 = Double(k - 1) * h
-            let mid = integrand(t0 + h / 2), next = integrand(t0 + h)
-            cumulative[k] = cumulative[k - 1] + h / 6 * (previous + 4 * mid + next)
-            previous = next
-        }
-        let total = cumulative[tableSize - 1]
-        table = cumulative.map { $0 / total }
-    }
-
-    /// The fraction of eigenvalues below x (linear interpolation in θ of a Simpson table).
-    public func cumulative(_ x: Double) -> Double {
-        if x <= lower { return 0 }
-        if x >= upper { return 1 }
-        let theta = acos(1 - 2 * (x - lower) / (upper - lower))
-        let pos = theta / Double.pi * Double(table.count - 1)
-        let k = min(Int(pos), table.count - 2)
-        let f = pos - Double(k)
-        return table[k] * (1 - f) + table[k + 1] * f
     }
 }

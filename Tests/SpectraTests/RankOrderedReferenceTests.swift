@@ -27,7 +27,7 @@ final class RankOrderedReferenceTests: XCTestCase {
         return sum * h / 2
     }
 
-    /// Closed-form CDFs against direct integration of the densities, and against the unfolding's Simpson table.
+    /// Closed-form CDFs against direct integration of the densities; the Marchenko–Pastur unfolding uses them.
     func testCumulativeMatchesIntegratedDensity() {
         let laws: [LimitingDensity] = [.semicircle(centre: -0.3, radius: 1.7), .marchenkoPastur(mean: 2, ratio: 0.25),
                                        .marchenkoPastur(mean: 0.5, ratio: 0.9), .marchenkoPastur(mean: 1, ratio: 1)]
@@ -39,8 +39,13 @@ final class RankOrderedReferenceTests: XCTestCase {
                 XCTAssertEqual(law.cumulative(x), integratedDensity(law, to: x), accuracy: 1e-9, "\(law) at \(x)")
             }
         }
-        let table = MarchenkoPastur(ratio: 0.25, variance: 2), law = LimitingDensity.marchenkoPastur(mean: 2, ratio: 0.25)
-        for x in stride(from: 0.6, through: 4.4, by: 0.2) { XCTAssertEqual(law.cumulative(x), table.cumulative(x), accuracy: 1e-5) }
+        // The Marchenko–Pastur unfolding is N·F of the law whose mean is the spectrum's mean.
+        let levels = Array(stride(from: 0.6, through: 4.4, by: 0.2))
+        let law = LimitingDensity.marchenkoPastur(mean: levels.reduce(0, +) / Double(levels.count), ratio: 0.25)
+        let unfolded = Unfolding.unfold(levels, kept: 0 ..< levels.count, method: .marchenkoPastur(ratio: 0.25))
+        for (x, e) in zip(levels, unfolded) {
+            XCTAssertEqual(e / Double(levels.count), integratedDensity(law, to: x), accuracy: 1e-5)
+        }
     }
 
     /// Semicircle quantile levels: F at each level reproduces its probability to 1e-10; the levels have the
