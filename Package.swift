@@ -1,13 +1,15 @@
 // swift-tools-version:6.0
 // Cascade: a Swift runtime for MPI batch jobs in the physics of learning.
 //
-// Layers, arrows pointing one way only:
+// Layers, arrows pointing one way only (Tests/ArchitectureTests checks it from dump-package):
 //   C bindings (CMPI, CFFTW, CHDF5, COpenBLAS)
 //     -> Parallel (communicators, collectives, decomposition)
 //       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage)
-//         -> science modules (Turbulence, Spectra, Covariance)
-//           -> Jobs (job files, kinds, run records)
-//             -> the `cascade` executable.
+//         -> science modules (Turbulence, Spectra, Covariance; no MPI calls inside)
+//           -> JobKit (typed parameters, validation, runner, run records, run loop, checkpoints)
+//             -> one module per job kind (JobSelftest, JobNS2D, JobRMT), never importing each other
+//               -> JobCatalog (lists the kinds)
+//                 -> the `cascade` executable.
 import PackageDescription
 
 let mpiProviders: [SystemPackageProvider] = [.apt(["libopenmpi-dev", "openmpi-bin"])]
@@ -27,7 +29,8 @@ let package = Package(
         .library(name: "DistributedFFT", targets: ["DistributedFFT"]),
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "Turbulence", targets: ["Turbulence"]),
-        .library(name: "Jobs", targets: ["Jobs"]),
+        .library(name: "JobKit", targets: ["JobKit"]),
+        .library(name: "JobCatalog", targets: ["JobCatalog"]),
         .library(name: "Spectra", targets: ["Spectra"]),
         .library(name: "Covariance", targets: ["Covariance"]),
     ],
@@ -63,19 +66,33 @@ let package = Package(
         // Covariance: sharded covariance/Gram matrices, dataset reading, synthetic data and spectra.
         .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "CounterRNG", "Storage", "Spectra"]),
 
-        // MARK: Jobs and the executable
-        .target(name: "Jobs", dependencies: [
-            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Turbulence", "Spectra", "Covariance",
+        // MARK: Job core, job kinds, catalog and the executable
+        .target(name: "JobKit", dependencies: [
+            "Parallel", "Storage",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "JobSelftest", dependencies: [
+            "JobKit", "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "JobNS2D", dependencies: [
+            "JobKit", "Parallel", "DistributedFFT", "Storage", "Turbulence",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "JobRMT", dependencies: [
+            "JobKit", "Parallel", "Linalg", "CounterRNG", "Storage", "Spectra", "Covariance",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "JobCatalog", dependencies: ["JobKit", "JobSelftest", "JobNS2D", "JobRMT"]),
         .executableTarget(name: "cascade", dependencies: [
-            "Jobs", "Parallel",
+            "JobCatalog", "JobKit", "Parallel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Multi-rank checks, run under mpirun with 1-4 ranks by Tests/run-all.sh.
         .executableTarget(name: "MPITestSuite", dependencies: [
-            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Jobs", "Turbulence", "Spectra", "Covariance",
+            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Turbulence", "Spectra", "Covariance",
         ]),
 
         // Benchmarks (bench/run.sh): each prints ratios against a reference in the same run.
@@ -94,7 +111,8 @@ let package = Package(
         .testTarget(name: "CounterRNGTests", dependencies: ["CounterRNG"]),
         .testTarget(name: "DistributedFFTTests", dependencies: ["DistributedFFT", "Parallel"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Parallel"]),
-        .testTarget(name: "JobsTests", dependencies: ["Jobs", "Parallel", "Storage"]),
+        .testTarget(name: "JobKitTests", dependencies: ["JobKit", "JobCatalog", "JobNS2D", "JobRMT", "JobSelftest", "Parallel", "Storage"]),
+        .testTarget(name: "ArchitectureTests", dependencies: []),
         .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra", "Covariance", "Linalg", "Parallel"]),
     ],

@@ -38,6 +38,8 @@ if [ ! -x .build/debug/cascade ] || [ ! -x .build/debug/cascade-mpitests ]; then
 fi
 
 echo "== unit tests (swift test)"
+# The architecture test reads the package graph; `swift package` cannot run inside `swift test`.
+swift package dump-package > "$work/package.json" && export CASCADE_PACKAGE_JSON="$work/package.json"
 swift test --skip-build 2>&1 | tee "$work/unit.log" | grep -E "error:|failed|Executed .* tests" | tail -40
 summary=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$work/unit.log" | tail -1)
 if [ -n "$summary" ]; then

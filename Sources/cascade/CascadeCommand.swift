@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Jobs
+import JobCatalog
+import JobKit
 
 /// `cascade`: runs Cascade job files on every rank of an MPI job.
 @main

@@ -1,5 +1,6 @@
 import ArgumentParser
-import Jobs
+import JobCatalog
+import JobKit
 
 struct Describe: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -8,16 +9,20 @@ struct Describe: ParsableCommand {
     @Argument(help: "A job kind; omit to list them all.")
     var kind: String?
 
-    @Flag(help: "Print a Markdown table (as in docs/).")
+    @Flag(help: "Print Markdown: without KIND, the whole reference (docs/reference.md is this output).")
     var markdown = false
 
     func run() throws {
         guard let kind else {
-            for k in JobRegistry.kinds { print("\(k.schema.kind)\t\(k.schema.summary)") }
+            if markdown {
+                print(SchemaDocs.reference(JobCatalog.kinds.map { $0.schema }), terminator: "")
+            } else {
+                for k in JobCatalog.kinds { print("\(k.name)\t\(k.summary)") }
+            }
             return
         }
-        guard let k = JobRegistry.kind(named: kind) else {
-            throw ValidationError("unknown kind \"\(kind)\"; known kinds: \(JobRegistry.names.joined(separator: ", "))")
+        guard let k = JobCatalog.kind(named: kind) else {
+            throw ValidationError("unknown kind \"\(kind)\"; known kinds: \(JobCatalog.names.joined(separator: ", "))")
         }
         print(SchemaDocs.render(k.schema, markdown: markdown), terminator: "")
     }

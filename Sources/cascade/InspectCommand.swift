@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Jobs
+import JobCatalog
+import JobKit
 import Parallel
 
 struct Inspect: ParsableCommand {

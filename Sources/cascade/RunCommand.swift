@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Jobs
+import JobCatalog
+import JobKit
 import Logging
 import Parallel
 
@@ -50,9 +51,18 @@ struct Run: ParsableCommand {
         }
         let loaded: LoadedJob
         do {
-            loaded = try JobLoader.load(path: job, overrides: overrides, communicator: world)
+            let hosts = try world.allgather(MPIEnvironment.shared.processorName)
+            let ranksHere = hosts.filter { $0 == MPIEnvironment.shared.processorName }.count
+            let perNode = try world.allreduce(ranksHere, .max)
+            loaded = try JobLoader.load(path: job, overrides: overrides, communicator: world, ranksPerNode: perNode,
+                                        kinds: JobCatalog.kinds)
         } catch let error as JobFileError {
             if world.isRoot { fputs("error: \(error)\n", stderr) }
+            MPIEnvironment.finalizeIfNeeded()
+            throw ExitCode(2)
+        }
+        if let out, out.isEmpty {
+            if world.isRoot { fputs("error: --out is empty (fix: give a directory, e.g. --out runs/\(loaded.name))\n", stderr) }
             MPIEnvironment.finalizeIfNeeded()
             throw ExitCode(2)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Jobs
+import JobCatalog
+import JobKit
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,12 +19,14 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         guard ranks >= 1 else { throw ValidationError("--ranks must be at least 1") }
-        guard let data = FileManager.default.contents(atPath: job), let text = String(data: data, encoding: .utf8) else {
-            fputs("error: job file \(job): the file does not exist or is not readable text\n", stderr)
+        guard ranks <= 1 << 20 else { throw ValidationError("--ranks \(ranks) is more than any MPI job has; use at most \(1 << 20)") }
+        let (text, problem) = JobLoader.read(job)
+        guard problem.isEmpty else {
+            fputs("error: job file \(job): \(problem) (fix: pass the path of a .toml job file, e.g. jobs/selftest.toml)\n", stderr)
             throw ExitCode(2)
         }
         do {
-            let loaded = try JobLoader.load(text: text, path: job, overrides: overrides, ranks: ranks)
+            let loaded = try JobLoader.load(text: text, path: job, overrides: overrides, ranks: ranks, kinds: JobCatalog.kinds)
             print("# \(job): valid \(loaded.config.kind) job \"\(loaded.name)\" for \(ranks) rank(s); resolved configuration:")
             print(loaded.config.values.tomlDocument, terminator: "")
         } catch let error as JobFileError {

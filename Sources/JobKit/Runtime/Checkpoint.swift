@@ -1,0 +1,63 @@
+import Foundation
+import Parallel
+import Storage
+
+/// Something whose state goes into a checkpoint and comes back from it exactly.
+public protocol Checkpointable {
+    /// Writes the state into an open checkpoint file (collective).
+    func writeCheckpoint(to file: H5File) throws
+    /// Restores the state from a checkpoint file (collective).
+    func readCheckpoint(from file: H5File) throws
+}
+
+/// `checkpoint.h5` of a run: written atomically (a temporary renamed into place), stamped with the
+/// configuration that made it, and refused on `--resume` when the job's configuration differs in
+/// a key that is not declared resumable.
+public enum CheckpointFile {
+    /// The file name inside the output directory.
+    public static let fileName = "checkpoint.h5"
+
+    /// Writes a checkpoint of `parts`, in order. Collective.
+    public static func write(_ parts: [Checkpointable], context: RunContext) throws {
+        let file = try H5File.create(context.outputPath(fileName), communicator: context.communicator)
+        do {
+            try file.setAttribute("cascade_version", .string(CascadeVersion.current))
+            try file.setAttribute("job", .string(context.config.values.tomlDocument))
+            try file.setAttribute("config_hash", .string(ConfigFingerprint.hash(context.config.values, fields: context.fields)))
+            for part in parts { try part.writeCheckpoint(to: file) }
+            try file.close()
+        } catch {
+            try? file.close()
+            throw error
+        }
+    }
+
+    /// Opens the run's checkpoint, checks that it was made by this job's configuration (keys
+    /// declared resumable may differ), and restores `parts`. Collective.
+    public static func read(_ parts: [Checkpointable], context: RunContext) throws {
+        let file = try H5File.open(context.outputPath(fileName), communicator: context.communicator)
+        defer { try? file.close() }
+        try verify(file, context: context)
+        for part in parts { try part.readCheckpoint(from: file) }
+    }
+
+    /// Checks that the open checkpoint `file` was made by this job's configuration, naming the
+    /// keys that differ. Collective (every rank reads the same attribute).
+    public static func verify(_ file: H5File, context: RunContext) throws {
+        let path = context.outputPath(fileName)
+        let attributes = try file.attributes(of: "/")
+        guard case .string(let text)? = attributes["job"] else {
+            throw RunError("--resume: \(path) records no job configuration; it was not written by this version of Cascade. Start afresh without --resume")
+        }
+        let stored = try TOMLParsing.parse(text, source: path)
+        let differing = ConfigFingerprint.differences(stored, context.config.values, fields: context.fields)
+        if !differing.isEmpty {
+            let shown = differing.prefix(8).map { key -> String in
+                let old = stored.value(at: key)?.tomlLiteral ?? "(absent)"
+                let new = context.config.values.value(at: key)?.tomlLiteral ?? "(absent)"
+                return "\(key): \(old) in the checkpoint, \(new) now"
+            }
+            throw RunError("--resume: \(path) was made by a different configuration (\(shown.joined(separator: "; "))\(differing.count > 8 ? "; …" : "")); only keys documented as resumable (such as time.t_end and output intervals) may change. Restore those keys, or start a new run (--overwrite or another --out)")
+        }
+    }
+}

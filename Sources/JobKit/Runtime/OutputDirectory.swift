@@ -1,0 +1,116 @@
+import Foundation
+
+/// The policy for a run's output directory: one run at a time (an exclusive lock), never into a
+/// directory that holds another run unless `--overwrite` (which removes what that run wrote), and
+/// no stale temporaries left from killed runs.
+public enum OutputDirectory {
+    /// Names Cascade writes into every output directory; no job output may take them.
+    public static let reservedNames: Set<String> = [RunRecord.fileName, "job.toml", lockName, "report.html"]
+    /// The lock file held (flock) by rank 0 while a run writes into the directory.
+    public static let lockName = ".cascade.lock"
+    /// Longest output file name accepted.
+    public static let maximumNameLength = 128
+    /// Longest output directory path accepted. Open MPI 4.1's shared-file-pointer component
+    /// builds a name from the file's path in a fixed buffer and overflows it on paths of about
+    /// 218 characters inside `MPI_File_open`; with the longest output name and a temporary suffix
+    /// this keeps every path Cascade opens well below that.
+    public static let maximumPathLength = 120
+
+    /// Problems with a kind's output names: duplicates and reserved names.
+    static func problems(outputNames: [String]) -> [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        var seen: Set<String> = []
+        for name in outputNames {
+            if reservedNames.contains(name) {
+                problems.append(ConfigProblem(path: nil, message: "output name \"\(name)\" is reserved for Cascade's own records",
+                                              fix: "choose another output file name"))
+            } else if !seen.insert(name).inserted {
+                problems.append(ConfigProblem(path: nil, message: "two outputs of the job are both called \"\(name)\"; one would overwrite the other",
+                                              fix: "give the output files distinct names"))
+            }
+        }
+        return problems
+    }
+
+    /// Problems with the `--out` path itself (checked before anything is created).
+    public static func problems(path: String) -> [ConfigProblem] {
+        if path.isEmpty {
+            return [ConfigProblem(path: nil, message: "--out is empty", fix: "give a directory, e.g. --out runs/NAME")]
+        }
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        if absolute.utf8.count > maximumPathLength {
+            return [ConfigProblem(path: nil,
+                message: "--out \(absolute.prefix(60))… is \(absolute.utf8.count) bytes long; MPI-IO (Open MPI 4.1) fails on file paths beyond about 200 bytes",
+                fix: "use an output directory whose absolute path has at most \(maximumPathLength) bytes, e.g. a symbolic link to it")]
+        }
+        return []
+    }
+
+    /// Stale temporaries of atomic writes (`.NAME.tmp-…`) in `directory`, left by killed runs.
+    public static func staleTemporaries(in directory: URL) -> [URL] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { $0.hasPrefix(".") && $0.contains(".tmp-") }.map { directory.appendingPathComponent($0) }
+    }
+
+    /// Removes what an earlier run of Cascade wrote into `directory`: the files its run record
+    /// lists (planned and written), its records, and stale temporaries. Other files are left.
+    static func removePreviousRun(in directory: URL) throws -> [String] {
+        let fm = FileManager.default
+        var names: Set<String> = [RunRecord.fileName, "job.toml"]
+        if let old = try? RunRecord.read(from: directory) {
+            names.formUnion(old.plannedOutputs)
+            names.formUnion(old.outputs ?? [])
+        }
+        var removed: [String] = []
+        for name in names.sorted() where !name.contains("/") && !name.isEmpty {
+            let url = directory.appendingPathComponent(name)
+            if fm.fileExists(atPath: url.path) {
+                try fm.removeItem(at: url)
+                removed.append(name)
+            }
+        }
+        for url in staleTemporaries(in: directory) {
+            try? fm.removeItem(at: url)
+            removed.append(url.lastPathComponent)
+        }
+        return removed
+    }
+
+    /// An exclusive lock on an output directory, held by rank 0 for the whole run.
+    ///
+    /// `flock` rather than an O_EXCL file: the kernel releases it when the process dies, even by
+    /// `kill -9`, so a crashed run never leaves a directory locked for ever.
+    final class Lock {
+        private var fd: Int32
+
+        /// Takes the lock or throws, naming the directory.
+        init(directory: URL) throws {
+            let path = directory.appendingPathComponent(OutputDirectory.lockName).path
+            fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                throw RunError("cannot create \(path): \(String(cString: strerror(errno))); check that --out is writable")
+            }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+                var holder = [UInt8](repeating: 0, count: 256)
+                let n = pread(fd, &holder, 255, 0)
+                let who = n > 0 ? String(decoding: holder[0 ..< n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "another process"
+                close(fd)
+                fd = -1
+                throw RunError("another run (\(who)) is writing into \(directory.path); wait for it to end or choose another --out")
+            }
+            let me = "pid \(getpid()) on \(ProcessInfo.processInfo.hostName)\n"
+            _ = ftruncate(fd, 0)
+            _ = me.withCString { pwrite(fd, $0, strlen($0), 0) }
+        }
+
+        /// Releases the lock (also released when the process exits).
+        func release() {
+            guard fd >= 0 else { return }
+            flock(fd, LOCK_UN)
+            close(fd)
+            fd = -1
+        }
+
+        deinit { release() }
+    }
+}

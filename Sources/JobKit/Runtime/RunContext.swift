@@ -1,0 +1,66 @@
+import Foundation
+import Logging
+import Parallel
+
+/// What a running job gets: its ranks, its output directory, a logger and its configuration.
+public struct RunContext {
+    /// All ranks of the job.
+    public let communicator: Communicator
+    /// The directory every output goes into (exists on all ranks when the job starts).
+    public let outputDirectory: URL
+    /// Logs with time and rank; info lines from rank 0 only.
+    public let logger: Logger
+    /// The validated configuration (for checkpoints' fingerprints; kinds decode their parameters).
+    public let config: JobConfig
+    /// The declarations of every key of the kind (to tell resumable keys from the others).
+    public let fields: [ConfigField]
+    /// The keys every job has.
+    public let common: CommonParameters
+    /// The run's name.
+    public let name: String
+    /// Continue from the checkpoint in the output directory (`cascade run --resume`).
+    public let resume: Bool
+    /// When the run started (MPI wall clock), for the wall-time limit.
+    public let startTime: Double
+
+    public init(communicator: Communicator, outputDirectory: URL, logger: Logger, config: JobConfig,
+                fields: [ConfigField], name: String, resume: Bool = false) {
+        self.communicator = communicator
+        self.outputDirectory = outputDirectory
+        self.logger = logger
+        self.config = config
+        self.fields = fields
+        self.common = config.common
+        self.name = name
+        self.resume = resume
+        self.startTime = MPIEnvironment.wtime()
+    }
+
+    /// The path of an output file in the output directory.
+    public func outputPath(_ fileName: String) -> String {
+        outputDirectory.appendingPathComponent(fileName).path
+    }
+
+    /// A progress reporter for `total` units of work, at the job's `run.progress_interval`.
+    public func progress(_ label: String, total: Double, unit: ProgressReporter.Unit) -> ProgressReporter {
+        ProgressReporter(label: label, total: total, unit: unit, interval: common.progressInterval,
+                         logger: logger, isRoot: communicator.isRoot)
+    }
+
+    /// Rank 0 runs `body` (a check or a write only it does); every rank learns the verdict and
+    /// throws the same error if it failed. Collective.
+    public func rootDecides(_ body: () throws -> Void) throws {
+        _ = try rootDecides { () -> String in try body(); return "" }
+    }
+
+    /// Rank 0 runs `body`; every rank gets its string result or its error. Collective.
+    public func rootDecides(_ body: () throws -> String) throws -> String {
+        var problem = "", value = ""
+        if communicator.isRoot {
+            do { value = try body() } catch { problem = "\(error)" }
+        }
+        problem = try communicator.broadcast(problem)
+        if !problem.isEmpty { throw RunError(problem) }
+        return try communicator.broadcast(value)
+    }
+}

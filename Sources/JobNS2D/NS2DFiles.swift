@@ -1,0 +1,207 @@
+import DistributedFFT
+import Foundation
+import JobKit
+import Parallel
+import Storage
+import Turbulence
+
+/// `snapshots.h5`: vorticity (and optionally velocity) frames, samples × Ny × Nx, with `time`
+/// and an XDMF sidecar `snapshots.xmf`.
+///
+/// Written atomically like every output: frames go into a temporary copy that is renamed onto
+/// `snapshots.h5` at each checkpoint and at the end, so the file on disk always matches the
+/// latest checkpoint (a resumed run drops frames recorded after it).
+final class SnapshotFile {
+    static let fileName = "snapshots.h5"
+    let path: String
+    let grid: SpectralGrid2D
+    let withVelocity: Bool
+    private var file: H5File?
+    private(set) var times: [Double] = []
+
+    private var fields: [String] { withVelocity ? ["vorticity", "velocity_x", "velocity_y"] : ["vorticity"] }
+
+    /// A new, empty file.
+    init(directory: URL, grid: SpectralGrid2D, withVelocity: Bool) throws {
+        path = directory.appendingPathComponent(SnapshotFile.fileName).path
+        self.grid = grid
+        self.withVelocity = withVelocity
+        let f = try H5File.create(path, communicator: grid.communicator)
+        for name in fields {
+            try f.createExtendibleDataset("/" + name, of: Double.self, frameShape: [grid.n, grid.n])
+            try f.setAttribute("description", .string("\(name) on the N×N grid, frames × y × x; point (i, j) at (x, y) = (j, i)·L/N"), on: "/" + name)
+        }
+        try f.createExtendibleDataset("/time", of: Double.self, frameShape: [])
+        try f.setAttribute("n", .int(grid.n))
+        try f.setAttribute("box_length", .double(grid.boxLength))
+        try f.setAttribute("cascade_version", .string(CascadeVersion.current))
+        file = f
+    }
+
+    /// The file of an interrupted run, cut back to its first `frames` frames.
+    init(resuming directory: URL, grid: SpectralGrid2D, withVelocity: Bool, frames: Int) throws {
+        path = directory.appendingPathComponent(SnapshotFile.fileName).path
+        self.grid = grid
+        self.withVelocity = withVelocity
+        let f = try H5File.openForUpdate(path, communicator: grid.communicator)
+        let present = try f.frameCount(of: "/time")
+        guard present >= frames else {
+            throw RunError("--resume: \(path) holds \(present) snapshots but the checkpoint expects \(frames); the file does not belong to this checkpoint")
+        }
+        for name in fields + ["time"] { try f.setFrameCount("/" + name, frames) }
+        times = frames > 0 ? try f.read("/time", as: Double.self) : []
+        file = f
+    }
+
+    /// Appends the current state of `ns` at its time (collective). `real`, `u`, `v`: real scratch;
+    /// `spectral`: spectral scratch.
+    func append(_ ns: NavierStokes2D, real: FFTArray, u: FFTArray, v: FFTArray, spectral: FFTArray) throws {
+        guard let file else { throw RunError("snapshots file is closed") }
+        ns.physicalVorticity(into: real, scratch: spectral)
+        var arrays = [("vorticity", real)]
+        if withVelocity {
+            ns.velocity(intoU: u, v: v)
+            arrays += [("velocity_x", u), ("velocity_y", v)]
+        }
+        let n = grid.n, rows = grid.localRows
+        var slab = [Double](repeating: 0, count: rows * n)
+        for (name, array) in arrays {
+            for r in 0 ..< rows {
+                for c in 0 ..< n { slab[r * n + c] = array.pointer[r * grid.rowStride + c] }
+            }
+            try file.appendFrame("/" + name, slab, offset: [grid.rows.lowerBound, 0], count: [rows, n])
+        }
+        let frame = times.count
+        try file.setFrameCount("/time", frame + 1)
+        let isRoot = grid.communicator.isRoot
+        try file.write("/time", isRoot ? [ns.time] : [], offset: [frame], count: [isRoot ? 1 : 0])
+        times.append(ns.time)
+    }
+
+    /// Closes (renaming the file into place) and writes the sidecar; with `reopen`, continues in
+    /// a fresh copy. Collective.
+    func commit(reopen: Bool) throws {
+        guard let f = file else { return }
+        try f.close()
+        file = nil
+        if !times.isEmpty {
+            var xdmf = try XDMFWriter(dimensions: [grid.n, grid.n], spacing: [grid.spacing, grid.spacing])
+            for name in fields { xdmf.addTimeSeries(name, file: SnapshotFile.fileName, dataset: "/" + name) }
+            xdmf.times = times
+            try xdmf.write(to: (path as NSString).deletingPathExtension + ".xmf", communicator: grid.communicator)
+        }
+        if reopen { file = try H5File.openForUpdate(path, communicator: grid.communicator) }
+    }
+}
+
+/// Where a run is: everything besides the fields that a resumed run needs to continue exactly.
+struct NS2DRunState {
+    var time = 0.0
+    var step = 0
+    var dt = 0.0
+    var scalarRecords = 0
+    var spectraRecords = 0
+    var statisticsRecords = 0
+    var snapshots = 0
+    var checkpoints = 0
+    /// Energy and enstrophy injected since the last scalar record, and over which time.
+    var injectedEnergy = 0.0
+    var injectedEnstrophy = 0.0
+    var injectionTime = 0.0
+
+    static let integerKeys = ["step", "scalar_records", "spectra_records", "statistics_records", "snapshots", "checkpoints"]
+}
+
+/// `checkpoint.h5`: the spectral state, the forcing's memory, the run state and the whole
+/// diagnostics log — everything to continue bit for bit. Replaced atomically each time.
+enum NS2DCheckpoint {
+    static let fileName = "checkpoint.h5"
+
+    /// Global layout of a spectral array: [kx 0…N/2][ky 0…N−1][re, im]; each rank writes its kx block.
+    private static func writeSpectral(_ file: H5File, _ path: String, _ a: FFTArray, grid: SpectralGrid2D) throws {
+        try file.createDataset(path, of: Double.self, shape: [grid.n / 2 + 1, grid.n, 2])
+        let nx = grid.plan.localSpectralRange.count
+        try file.write(path, UnsafeBufferPointer(start: a.pointer, count: nx * grid.n * 2),
+                       offset: [grid.xIndexStart, 0, 0], count: [nx, grid.n, 2])
+    }
+
+    private static func readSpectral(_ file: H5File, _ path: String, into a: FFTArray, grid: SpectralGrid2D) throws {
+        let nx = grid.plan.localSpectralRange.count
+        try file.read(path, into: UnsafeMutableBufferPointer(start: a.pointer, count: nx * grid.n * 2),
+                      offset: [grid.xIndexStart, 0, 0], count: [nx, grid.n, 2])
+    }
+
+    static func write(context: RunContext, parts: NS2DSolverParts, state: NS2DRunState, log: MetricsLog,
+                      configText: String) throws {
+        let grid = parts.ns.grid
+        let file = try H5File.create(context.outputPath(fileName), communicator: grid.communicator)
+        try writeSpectral(file, "/state/omega_hat", parts.ns.omega, grid: grid)
+        try file.setAttribute("description", .string("normalised Fourier coefficients of vorticity, [kx 0…N/2][ky 0…N−1 in FFT order][re, im]"), on: "/state/omega_hat")
+        if let ou = parts.forcing.state { try writeSpectral(file, "/state/forcing_ou", ou, grid: grid) }
+        try file.setAttribute("n", .int(grid.n))
+        try file.setAttribute("box_length", .double(grid.boxLength))
+        try file.setAttribute("cascade_version", .string(CascadeVersion.current))
+        try file.setAttribute("job", .string(configText))
+        try file.setAttribute("config_hash", .string(ConfigFingerprint.hash(context.config.values, fields: context.fields)))
+        try file.setAttribute("time", .double(state.time))
+        try file.setAttribute("dt", .double(state.dt))
+        let ints = [state.step, state.scalarRecords, state.spectraRecords, state.statisticsRecords, state.snapshots, state.checkpoints]
+        for (key, value) in zip(NS2DRunState.integerKeys, ints) { try file.setAttribute(key, .int(value)) }
+        try file.setAttribute("injected", .doubles([state.injectedEnergy, state.injectedEnstrophy, state.injectionTime]))
+        try log.write(to: file, under: "/log/", raw: true)
+        try file.close()
+    }
+
+    /// Reads a checkpoint of the same grid into `parts`; returns the run state and the log.
+    static func read(context: RunContext, parts: NS2DSolverParts) throws -> (NS2DRunState, MetricsLog) {
+        let grid = parts.ns.grid
+        let path = context.outputPath(fileName)
+        let file = try H5File.open(path, communicator: grid.communicator)
+        let attributes = try file.attributes(of: "/")
+        // A checkpoint of another configuration (an older run in the same folder) is refused,
+        // naming the keys that differ; a different grid gets the re-gridding advice below.
+        if attributes["n"]?.intValue == grid.n { try CheckpointFile.verify(file, context: context) }
+        guard attributes["n"]?.intValue == grid.n,
+              let box = attributes["box_length"]?.doubleValue, abs(box - grid.boxLength) <= 1e-12 * box else {
+            throw RunError("--resume: \(path) is a \(attributes["n"]?.intValue ?? 0)² checkpoint of box \(attributes["box_length"]?.doubleValue ?? 0); the job has grid.n = \(grid.n), box_length = \(grid.boxLength). To continue at another resolution start a new run with init.type = \"file\" and init.file = \"\(path)\"")
+        }
+        try readSpectral(file, "/state/omega_hat", into: parts.ns.omega, grid: grid)
+        if let ou = parts.forcing.state {
+            guard try file.exists("/state/forcing_ou") else {
+                throw RunError("--resume: \(path) has no correlated-forcing state; the checkpoint was made with another forcing.type")
+            }
+            try readSpectral(file, "/state/forcing_ou", into: ou, grid: grid)
+        }
+        var state = NS2DRunState()
+        state.time = attributes["time"]?.doubleValue ?? 0
+        state.dt = attributes["dt"]?.doubleValue ?? 0
+        let ints = NS2DRunState.integerKeys.map { attributes[$0]?.intValue ?? 0 }
+        (state.step, state.scalarRecords, state.spectraRecords) = (ints[0], ints[1], ints[2])
+        (state.statisticsRecords, state.snapshots, state.checkpoints) = (ints[3], ints[4], ints[5])
+        if case .doubles(let inj)? = attributes["injected"], inj.count == 3 {
+            (state.injectedEnergy, state.injectedEnstrophy, state.injectionTime) = (inj[0], inj[1], inj[2])
+        }
+        let log = try MetricsLog.read(from: file, under: "/log/")
+        try file.close()
+        return (state, log)
+    }
+}
+
+/// `diagnostics.h5`: the log with averages divided by their counts, rewritten atomically at
+/// each checkpoint and at the end.
+enum NS2DDiagnosticsFile {
+    static let fileName = "diagnostics.h5"
+
+    static func write(directory: URL, log: MetricsLog, grid: SpectralGrid2D, window: ClosedRange<Double>) throws {
+        let file = try H5File.create(directory.appendingPathComponent(fileName).path, communicator: grid.communicator)
+        try log.write(to: file, under: "/", raw: false)
+        try file.setAttribute("n", .int(grid.n))
+        try file.setAttribute("box_length", .double(grid.boxLength))
+        try file.setAttribute("average_window", .doubles([window.lowerBound, window.upperBound]))
+        for group in ["scalars", "spectra", "statistics"] {
+            try file.setAttribute("records_averaged_" + group, .int(log.averageCounts[group] ?? 0))
+        }
+        try file.setAttribute("cascade_version", .string(CascadeVersion.current))
+        try file.close()
+    }
+}

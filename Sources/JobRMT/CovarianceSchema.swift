@@ -1,0 +1,67 @@
+import JobKit
+import Linalg
+
+/// The keys of a `covariance` job.
+public struct CovarianceParameters: ParameterSet {
+    @Required("source.type",
+              doc: "hdf5: a dataset of samples; gaussian: uncorrelated normal features; powerlaw: Gaussian features with Toeplitz correlation ρ(k) ∝ k^−exponent; goe, gue, poisson: a reference spectrum of `size` levels.")
+    var sourceType: SourceType
+    @Parameter("source.file", doc: "hdf5: the HDF5 file (relative to the directory cascade runs in).")
+    var sourceFile = ""
+    @Parameter("source.dataset", doc: "hdf5: the dataset inside the file; samples along its first axis, any trailing shape flattened to features.")
+    var sourceDataset = ""
+    var source = SourceOptions()
+    @Parameter("matrix.type", doc: "covariance (d × d, ddof 1, as np.cov), correlation (d × d), or gram (n × n, (1/d)·X̃X̃ᵀ of the centred samples).")
+    var matrixType = MatrixType.covariance
+    @Parameter("matrix.write", doc: "Write the matrix itself to the output file as /matrix.")
+    var writeMatrix = false
+    @Parameter("matrix.solver", .choices(Array(EigenSolver.names.keys).sorted()),
+               doc: "LAPACK symmetric eigensolver: dsyevd (divide-and-conquer) or dsyevr (mrrr).")
+    var solverName = "divide-and-conquer"
+    @Parameter("matrix.vectors", doc: "Also compute the eigenvectors and write them as /eigenvectors (columns).")
+    var vectors = false
+    @Parameter("output.file", .fileName(extensions: [".h5", ".hdf5"]), doc: "HDF5 file written into the output directory.")
+    var outputFile = "rmt.h5"
+    var statistics = StatisticsParameters()
+
+    public init() {}
+
+    var spec: SourceSpec { SourceSpec(source, type: sourceType.rawValue, file: sourceFile, dataset: sourceDataset) }
+    var solver: EigenSolver { EigenSolver.names[solverName]! }
+}
+
+extension CovarianceJob {
+    public static let name = "covariance"
+    public static let summary = "Covariance, correlation or Gram matrix of a dataset sharded over ranks, its eigen-spectrum and random-matrix statistics."
+
+    public static func outputNames(_ p: CovarianceParameters) -> [String] { [p.outputFile] }
+
+    public static func problems(in p: CovarianceParameters, ranks: Int) -> [ConfigProblem] {
+        p.spec.problems(fileKey: "source.file", datasetKey: "source.dataset") + p.statistics.problems()
+    }
+
+    public static func memoryEstimate(_ p: CovarianceParameters, ranks: Int) -> MemoryEstimate {
+        var m = MemoryEstimate()
+        let spec = p.spec
+        switch p.sourceType {
+        case .goe, .gue, .poisson:
+            let n = Double(p.source.size)
+            m.add("reference matrix", elements: 3 * n * n, keys: ["source.size"])
+        case .gaussian, .powerlaw:
+            let n = Double(spec.samples), d = Double(spec.features)
+            m.add("samples", elements: n * d / Double(ranks), keys: ["source.samples", "source.features"])
+            addMatrix(&m, type: p.matrixType, samples: n, features: d, vectors: p.vectors)
+        case .hdf5:
+            // The file's shape is known only when the job runs; the sample count bounds it.
+            break
+        }
+        return m
+    }
+
+    /// The matrix, its copy for the eigen-solver and the eigenvectors on one rank.
+    static func addMatrix(_ m: inout MemoryEstimate, type: MatrixType, samples n: Double, features d: Double, vectors: Bool) {
+        let order = type == .gram ? n : d
+        let key = type == .gram ? "source.samples" : "source.features"
+        m.add("\(type.rawValue) matrix (\(Int(min(order, 1e15))) × \(Int(min(order, 1e15))))", elements: (vectors ? 3 : 2) * order * order, keys: [key, "matrix.type"])
+    }
+}

@@ -1,0 +1,32 @@
+import Covariance
+import JobKit
+import Linalg
+import Parallel
+
+/// Which matrix of the samples is diagonalised.
+enum MatrixType: String, ParameterChoice {
+    case covariance, correlation, gram
+
+    /// The matrix (identical on every rank) and the feature means. Collective.
+    func compute(_ block: SampleBlock, standardize: Bool, communicator comm: Communicator) throws -> (matrix: Matrix, mean: [Double]) {
+        switch self {
+        case .covariance, .correlation:
+            let (mean, c) = try ShardedCovariance.covariance(block, communicator: comm)
+            return (self == .correlation || standardize ? ShardedCovariance.correlation(fromCovariance: c) : c, mean)
+        case .gram:
+            let (moments, g) = try ShardedCovariance.gram(block, standardize: standardize, communicator: comm)
+            return (g, moments.mean)
+        }
+    }
+
+    /// The Marchenko–Pastur aspect ratio min/max of (features, samples − 1): the nonzero part of the spectrum.
+    static func aspectRatio(samples n: Int, features d: Int) -> Double {
+        let a = Double(min(d, n - 1)), b = Double(max(d, n - 1))
+        return b > 0 ? a / b : 1
+    }
+}
+
+extension EigenSolver {
+    /// The job-file names of the solvers.
+    static let names = ["divide-and-conquer": EigenSolver.divideAndConquer, "mrrr": EigenSolver.relativelyRobust]
+}
