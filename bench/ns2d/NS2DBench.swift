@@ -27,8 +27,8 @@ try InitialCondition2D.random(energy: 0.5, peak: 4, slope: 4, seed: 1).apply(to:
 let dt = 1e-3
 
 func stepOnce() throws {
-    ns.prepareStep()
-    ns.step(dt: dt)
+    try ns.prepareStep()
+    try ns.step(dt: dt)
     try forcing.kick(ns.omega, step: ns.stepCount - 1, dt: dt)
 }
 

@@ -69,7 +69,7 @@ public struct NS2DJob: JobKind {
         }
 
         // Refuse a time step that is too large for the initial field, before any step or output.
-        ns.prepareStep()
+        try ns.prepareStep()
         let dtMax = config.double("time.dt"), adaptive = config.bool("time.adaptive")
         let cflMax = config.double("time.cfl_max"), cflTarget = config.double("time.cfl")
         let speed = ns.maxVelocity.u + ns.maxVelocity.v
@@ -140,7 +140,7 @@ public struct NS2DJob: JobKind {
                 let dueNow = try comm.broadcast(MPIEnvironment.wtime() - lastWalltimeCheckpoint >= walltimeInterval ? 1 : 0)
                 if dueNow == 1 { try checkpoint(final: false); lastWalltimeCheckpoint = MPIEnvironment.wtime() }
             }
-            ns.prepareStep()
+            try ns.prepareStep()
             let speed = ns.maxVelocity.u + ns.maxVelocity.v
             if adaptive {
                 let ideal = speed > 0 ? min(dtMax, cflTarget * grid.spacing / speed) : dtMax
@@ -158,7 +158,7 @@ public struct NS2DJob: JobKind {
                 state.injectedEnergy += p.energy * state.dt
                 state.injectedEnstrophy += p.enstrophy * state.dt
             }
-            ns.step(dt: state.dt)
+            try ns.step(dt: state.dt)
             let kicked = try forcing.kick(ns.omega, step: ns.stepCount - 1, dt: state.dt)
             state.injectedEnergy += kicked.energy
             state.injectedEnstrophy += kicked.enstrophy
