@@ -8,9 +8,11 @@ import Turbulence
 /// `snapshots.h5`: vorticity (and optionally velocity) frames, samples × Ny × Nx, with `time`
 /// and an XDMF sidecar `snapshots.xmf`.
 ///
-/// Written atomically like every output: frames go into a temporary copy that is renamed onto
-/// `snapshots.h5` at each checkpoint and at the end, so the file on disk always matches the
-/// latest checkpoint (a resumed run drops frames recorded after it).
+/// Created atomically (empty, under a temporary name), then opened once in place and frames are
+/// appended to it: never copied. ``commit(reopen:)`` flushes it at each checkpoint, which records
+/// the committed frame count (`snapshots`); a resumed run cuts the file back to that count, so
+/// frames recorded after the checkpoint are dropped. I/O per checkpoint does not grow with the
+/// number of frames.
 final class SnapshotFile {
     static let fileName = "snapshots.h5"
     let path: String
@@ -35,7 +37,8 @@ final class SnapshotFile {
         try f.setAttribute("n", .int(grid.n))
         try f.setAttribute("box_length", .double(grid.boxLength))
         try f.setAttribute("cascade_version", .string(CascadeVersion.current))
-        file = f
+        try f.close()
+        file = try H5File.open(path, mode: .readWrite, communicator: grid.communicator)
     }
 
     /// The file of an interrupted run, cut back to its first `frames` frames.
@@ -43,7 +46,7 @@ final class SnapshotFile {
         path = directory.appendingPathComponent(SnapshotFile.fileName).path
         self.grid = grid
         self.withVelocity = withVelocity
-        let f = try H5File.openForUpdate(path, communicator: grid.communicator)
+        let f = try H5File.open(path, mode: .readWrite, communicator: grid.communicator)
         let present = try f.frameCount(of: "/time")
         guard present >= frames else {
             throw RunError("--resume: \(path) holds \(present) snapshots but the checkpoint expects \(frames); the file does not belong to this checkpoint")
@@ -78,19 +81,21 @@ final class SnapshotFile {
         times.append(ns.time)
     }
 
-    /// Closes (renaming the file into place) and writes the sidecar; with `reopen`, continues in
-    /// a fresh copy. Collective.
+    /// Flushes the frames so far to disk (in place) and writes the sidecar; without `reopen`
+    /// (the end of the run), closes the file. Collective.
     func commit(reopen: Bool) throws {
         guard let f = file else { return }
-        try f.close()
-        file = nil
+        try f.flush()
+        if !reopen {
+            try f.close()
+            file = nil
+        }
         if !times.isEmpty {
             var xdmf = try XDMFWriter(dimensions: [grid.n, grid.n], spacing: [grid.spacing, grid.spacing])
             for name in fields { xdmf.addTimeSeries(name, file: SnapshotFile.fileName, dataset: "/" + name) }
             xdmf.times = times
             try xdmf.write(to: (path as NSString).deletingPathExtension + ".xmf", communicator: grid.communicator)
         }
-        if reopen { file = try H5File.openForUpdate(path, communicator: grid.communicator) }
     }
 }
 

@@ -115,8 +115,8 @@ final class NS2DRecorder {
         ns.localDissipation(into: realD, scratch: realA, realB, spectral: specA, specB, specC)
         let (m, mean) = try moments.compute(realD)
         put("dissipation/moments", m, [moments.boxSizes.count, DissipationMoments2D.orders],
-            "⟨ε_r^q⟩/⟨ε⟩^q for box sizes (rows) and q = 1…4 (columns); ε = 2νS_ijS_ij")
-        put("dissipation/mean", [mean], [], "⟨ε⟩ = ⟨2νS_ijS_ij⟩")
+            "⟨ε_r^q⟩/⟨ε⟩^q for box sizes (rows) and q = 1…4 (columns); " + ns.dissipation.localDissipationDefinition)
+        put("dissipation/mean", [mean], [], "⟨ε⟩ (equals dissipation_energy_viscous), " + ns.dissipation.localDissipationDefinition)
         if average { log.averageCounts["statistics", default: 0] += 1 }
     }
 }

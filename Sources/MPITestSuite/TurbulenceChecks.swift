@@ -16,7 +16,7 @@ let turbulenceChecks: [MPICheck] = [
         try InitialCondition2D.random(energy: 0.5, peak: 3, slope: 4, seed: 4).apply(to: ns)
         var injected = 0.0
         for _ in 0 ..< 30 {
-            ns.step(dt: 0.004)
+            try ns.step(dt: 0.004)
             injected += try forcing.kick(ns.omega, step: ns.stepCount - 1, dt: 0.004).energy
         }
         t.expectClose(injected, 0.4 * 30 * 0.004, rel: 1e-12, "correlated forcing injects ε·dt per step")
@@ -34,5 +34,19 @@ let turbulenceChecks: [MPICheck] = [
         let (moments, mean) = try DissipationMoments2D(grid: grid).compute(eps)
         t.expectClose(mean, s.energyDissipationViscous, rel: 1e-10, "⟨2νS:S⟩ equals the spectral dissipation rate")
         t.record("dissipation-moments", moments + [mean], tolerance: 1e-10)
+    },
+    MPICheck("turbulence.ns2d-hyperviscous-local-dissipation") { comm, t in
+        // ⟨ε⟩ of the local dissipation equals Σ νk^{2n}|û|² for hyperviscosity too (n = 2, 4).
+        let grid = try SpectralGrid2D(n: 48, communicator: comm)
+        for order in [2, 4] {
+            let ns = try NavierStokes2D(grid: grid, dissipation: Dissipation(viscosity: 1e-6, viscosityOrder: order, damping: 0.05))
+            try InitialCondition2D.random(energy: 0.5, peak: 6, slope: 4, seed: 4).apply(to: ns)
+            let eps = grid.makeReal()
+            ns.localDissipation(into: eps, scratch: grid.makeReal(), grid.makeReal(),
+                                spectral: grid.makeSpectral(), grid.makeSpectral(), grid.makeSpectral())
+            let (moments, mean) = try DissipationMoments2D(grid: grid).compute(eps)
+            t.expectClose(mean, try ns.scalars().energyDissipationViscous, rel: 1e-11, "⟨ε⟩ equals the spectral dissipation, n = \(order)")
+            t.record("dissipation-moments-n\(order)", moments + [mean], tolerance: 1e-10)
+        }
     },
 ]

@@ -36,4 +36,22 @@ public struct Dissipation: Sendable, Equatable {
 
     /// −L(k) = ν k^{2n} + α k^{2m} ≥ 0.
     @inlinable public func rate(k2: Double) -> Double { viscousRate(k2: k2) + dampingRate(k2: k2) }
+
+    /// The local energy dissipation rate ε(x) of the viscous term −ν(−∇²)^n (what
+    /// ``NavierStokes2D/localDissipation(into:scratch:_:spectral:_:_:)`` computes), defined so
+    /// that its mean is the spectral viscous energy dissipation Σ ν k^{2n} |û|² for every n:
+    ///
+    /// - n odd, n = 2m + 1: ε = 2ν S_ij[w] S_ij[w], the strain rate of w = (−∇²)^m u
+    ///   (n = 1: the Newtonian ε = 2νS_ijS_ij = ν(4(∂x u)² + (∂y u + ∂x v)²));
+    /// - n even, n = 2m: ε = ν |w|², w = (−∇²)^m u.
+    ///
+    /// (w is divergence-free, so on the periodic box ⟨2S[w]:S[w]⟩ = ⟨|∇w|²⟩ = Σ k²|ŵ|².)
+    public var localDissipationDefinition: String {
+        let n = viscosityOrder, m = n / 2
+        if n == 1 { return "ε = 2νS_ijS_ij = ν(4(∂x u)² + (∂y u + ∂x v)²), mean Σ νk²|û|²" }
+        let w = "w = (−∇²)^\(m) u"
+        return n % 2 == 1
+            ? "ε = 2νS_ij[w]S_ij[w], the strain rate of \(w) (viscosity order n = \(n)), mean Σ νk^{2n}|û|²"
+            : "ε = ν|w|², \(w) (viscosity order n = \(n)), mean Σ νk^{2n}|û|²"
+    }
 }

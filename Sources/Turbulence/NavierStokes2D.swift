@@ -39,7 +39,8 @@ public final class NavierStokes2D {
     /// Steps taken.
     public var stepCount = 0
     /// A time-independent forcing term f̂ of the vorticity equation, added at every stage.
-    public var steadyForcing: FFTArray?
+    /// Setting it discards a prepared first stage (which includes it).
+    public var steadyForcing: FFTArray? { didSet { prepared = false } }
     /// Largest |u| and |v| over the grid at the start of the last step (from its first stage).
     public private(set) var maxVelocity: (u: Double, v: Double) = (0, 0)
 
@@ -53,7 +54,8 @@ public final class NavierStokes2D {
     private let accumulator: FFTArray
     /// A full spectral array for ``velocity(intoU:v:)`` (diagnostics), made on first use.
     private lazy var velocityScratch = grid.makeSpectral()
-    /// exp(L dt/2) per mode, for ``factorStep``.
+    /// exp(L dt/2) per kept mode, for ``factorStep``. A step with another dt recomputes them
+    /// inside its first stage pass (no pass of its own), so changing dt costs only the exp()s.
     private let halfFactor: UnsafeMutablePointer<Double>
     private var factorStep = Double.nan
     /// −L(k) per mode.
@@ -133,9 +135,26 @@ public final class NavierStokes2D {
     }
 
     /// The product −(u ∂xω + v ∂yω) of the four inputs into ``nonlinearTerm`` (raw: N² times
-    /// the normalised coefficients, kept rows only; modes beyond the 2/3 limit not zeroed). With
-    /// `measure`, also the velocity maxima and a finiteness check, reduced over ranks.
-    private func transformProduct(measure: Bool) {
+    /// the normalised coefficients, kept rows only; modes beyond the 2/3 limit not zeroed).
+    private func transformProduct() { _ = transformProduct(measure: false) }
+
+    /// ``transformProduct()``, then the velocity maxima (a non-finite u or v makes the u
+    /// maximum infinite) reduced over ranks into ``maxVelocity``. Collective; throws the
+    /// reduction's MPI error (``maxVelocity`` is then NaN).
+    private func transformProductMeasuring() throws {
+        let local = transformProduct(measure: true)
+        maxima[0] = local.finite ? local.u : .infinity
+        maxima[1] = local.v
+        do {
+            try grid.communicator.allreduce(inPlace: &maxima, .max)
+        } catch {
+            maxVelocity = (.nan, .nan)
+            throw error
+        }
+        maxVelocity = (maxima[0], maxima[1])
+    }
+
+    private func transformProduct(measure: Bool) -> (u: Double, v: Double, finite: Bool) {
         var umax = 0.0, vmax = 0.0, finite = true
         product.execute { b in
             let n = b.columns
@@ -148,12 +167,7 @@ public final class NavierStokes2D {
                 }
             }
         }
-        if measure {
-            maxima[0] = finite ? umax : .infinity
-            maxima[1] = vmax
-            if (try? grid.communicator.allreduce(inPlace: &maxima, .max)) == nil { maxima = [.nan, .nan] }
-            maxVelocity = (maxima[0], maxima[1])
-        }
+        return (umax, vmax, finite)
     }
 
     /// Scale of the raw transform: 1/N².
@@ -170,14 +184,20 @@ public final class NavierStokes2D {
         }
     }
 
-    /// The nonlinear term N̂ = −FT(u·∇ω) (dealiased, plus the steady forcing) of `w` into `out`
-    /// (normalised coefficients, discarded modes zero). With `measure`, also sets ``maxVelocity``.
-    /// Collective. For diagnostics; the time step uses fused kernels.
-    public func nonlinear(_ w: FFTArray, into out: FFTArray, measure: Bool = false) {
+    /// The nonlinear term N̂ = −FT(u·∇ω) (dealiased; plus the steady forcing if
+    /// `includingForcing`) of `w` into `out` (normalised coefficients, discarded modes zero).
+    /// With `measure`, also sets ``maxVelocity``. Collective; throws an MPI error of the
+    /// velocity reduction. For diagnostics; the time step uses fused kernels.
+    ///
+    /// It shares the step's transform buffers, so it discards a prepared first stage: a
+    /// following ``step(dt:)`` prepares it again (same result as without this call).
+    public func nonlinear(_ w: FFTArray, into out: FFTArray, measure: Bool = false,
+                          includingForcing: Bool = true) throws {
+        prepared = false
         let s = w.pointer, su = specU, sv = specV, sx = specWx, sy = specWy
         forKeptModes { e, kx, ky, ik2 in emit(e, s[2 * e], s[2 * e + 1], kx, ky, ik2, su, sv, sx, sy) }
-        transformProduct(measure: measure)
-        addSteadyForcing()
+        if measure { try transformProductMeasuring() } else { transformProduct() }
+        if includingForcing { addSteadyForcing() }
         out.zero()
         let t = nonlinearTerm.pointer, o = out.pointer, sc = rawScale
         forKeptModes { e, _, _, _ in
@@ -205,42 +225,77 @@ public final class NavierStokes2D {
 
     /// Evaluates the first stage (the nonlinear term of the current state) and measures the
     /// velocity, so that a caller can choose dt by CFL before calling ``step(dt:)``.
-    public func prepareStep() {
+    /// Collective; throws an MPI error of the velocity reduction.
+    ///
+    /// The prepared stage is used by the next ``step(dt:)`` only if it still belongs to the
+    /// state: ``nonlinear(_:into:measure:includingForcing:)`` (and so ``spectra(scratch:)``) and
+    /// setting ``steadyForcing`` discard it, and ``step(dt:)`` checks a fingerprint of ``omega``
+    /// (all its bits), so a state changed in between (a forcing kick, a restart) is prepared anew.
+    public func prepareStep() throws {
+        prepared = false
         let s = omega.pointer, su = specU, sv = specV, sx = specWx, sy = specWy
-        forKeptModes { e, kx, ky, ik2 in emit(e, s[2 * e], s[2 * e + 1], kx, ky, ik2, su, sv, sx, sy) }
-        transformProduct(measure: true)
+        var hash = NavierStokes2D.fingerprintSeed
+        forKeptModes { e, kx, ky, ik2 in
+            let re = s[2 * e], im = s[2 * e + 1]
+            hash = NavierStokes2D.mix(NavierStokes2D.mix(hash, re), im)
+            emit(e, re, im, kx, ky, ik2, su, sv, sx, sy)
+        }
+        try transformProductMeasuring()
         addSteadyForcing()
+        preparedFingerprint = hash
         prepared = true
     }
     private var prepared = false
+    private var preparedFingerprint: UInt64 = 0
+
+    private static let fingerprintSeed: UInt64 = 0xcbf2_9ce4_8422_2325
+    @inline(__always)
+    private static func mix(_ h: UInt64, _ x: Double) -> UInt64 {
+        let m = (h ^ x.bitPattern) &* 0x9e37_79b9_7f4a_7c15
+        return m ^ (m >> 29)
+    }
+
+    /// Fingerprint of the kept modes of ``omega`` (the one ``prepareStep()`` takes).
+    private func stateFingerprint() -> UInt64 {
+        let s = omega.pointer
+        var hash = NavierStokes2D.fingerprintSeed
+        forKeptModes { e, _, _, _ in hash = NavierStokes2D.mix(NavierStokes2D.mix(hash, s[2 * e]), s[2 * e + 1]) }
+        return hash
+    }
 
     /// CFL number dt·(max|u| + max|v|)/Δx of the current state (after ``prepareStep()``).
     public func cfl(dt: Double) -> Double { dt * (maxVelocity.u + maxVelocity.v) / grid.spacing }
 
-    /// Advances the state by `dt` with the scheme. Collective; allocates nothing.
+    /// Advances the state by `dt` with the scheme. Collective; allocates nothing. Uses the stage
+    /// of ``prepareStep()`` if it still belongs to the current state, else prepares it (throwing
+    /// as ``prepareStep()`` does). Any sequence of calls gives the same, bit-identical result.
     ///
     /// Each stage is one fused pass over the kept modes: it reads the state, the previous
     /// stage's nonlinear term (scaled by 1/N² on the fly) and the accumulator, and writes the
     /// accumulator and the next stage's four transform inputs; the stage value itself is never
     /// stored. Modes beyond the 2/3 limit are never touched, so the state stays dealiased.
-    public func step(dt: Double) {
-        if !prepared { prepareStep() }
+    public func step(dt: Double) throws {
+        if !prepared || stateFingerprint() != preparedFingerprint { try prepareStep() }
         prepared = false
-        updateFactors(dt)
-        let w = omega.pointer, acc = accumulator.pointer, nl = nonlinearTerm.pointer, h = halfFactor
+        // exp(L dt/2) is recomputed (lazily, in the first stage pass) only when dt changed.
+        let fresh = dt != factorStep
+        factorStep = dt
+        let w = omega.pointer, acc = accumulator.pointer, nl = nonlinearTerm.pointer, h = halfFactor, r = rate
         let su = specU, sv = specV, sx = specWx, sy = specWy
         let sc = rawScale
         switch scheme {
         case .rk4:
             // a = E(ω + dt/2 k1); acc = E²(ω + dt/6 k1)
             forKeptModes { e, kx, ky, ik2 in
-                let E = h[e], E2 = E * E
+                let E: Double
+                if fresh { E = exp(-0.5 * dt * r[e]); h[e] = E } else { E = h[e] }
+                let E2 = E * E
                 let n0 = sc * nl[2 * e], n1 = sc * nl[2 * e + 1]
                 let w0 = w[2 * e], w1 = w[2 * e + 1]
                 acc[2 * e] = E2 * (w0 + dt / 6 * n0); acc[2 * e + 1] = E2 * (w1 + dt / 6 * n1)
                 emit(e, E * (w0 + 0.5 * dt * n0), E * (w1 + 0.5 * dt * n1), kx, ky, ik2, su, sv, sx, sy)
             }
-            transformProduct(measure: false); addSteadyForcing()
+            transformProduct(); addSteadyForcing()
             // b = Eω + dt/2 k2; acc += dt/3 E k2
             forKeptModes { e, kx, ky, ik2 in
                 let E = h[e]
@@ -248,7 +303,7 @@ public final class NavierStokes2D {
                 acc[2 * e] += dt / 3 * E * n0; acc[2 * e + 1] += dt / 3 * E * n1
                 emit(e, E * w[2 * e] + 0.5 * dt * n0, E * w[2 * e + 1] + 0.5 * dt * n1, kx, ky, ik2, su, sv, sx, sy)
             }
-            transformProduct(measure: false); addSteadyForcing()
+            transformProduct(); addSteadyForcing()
             // c = E²ω + dt E k3; acc += dt/3 E k3
             forKeptModes { e, kx, ky, ik2 in
                 let E = h[e], E2 = E * E
@@ -256,7 +311,7 @@ public final class NavierStokes2D {
                 acc[2 * e] += dt / 3 * E * n0; acc[2 * e + 1] += dt / 3 * E * n1
                 emit(e, E2 * w[2 * e] + dt * E * n0, E2 * w[2 * e + 1] + dt * E * n1, kx, ky, ik2, su, sv, sx, sy)
             }
-            transformProduct(measure: false); addSteadyForcing()
+            transformProduct(); addSteadyForcing()
             // ω ← acc + dt/6 k4
             forKeptModes { e, _, _, _ in
                 w[2 * e] = acc[2 * e] + dt / 6 * sc * nl[2 * e]
@@ -265,11 +320,12 @@ public final class NavierStokes2D {
         case .rk2:
             // midpoint: a = E(ω + dt/2 k1); ω ← E²ω + dt E k2
             forKeptModes { e, kx, ky, ik2 in
-                let E = h[e]
+                let E: Double
+                if fresh { E = exp(-0.5 * dt * r[e]); h[e] = E } else { E = h[e] }
                 emit(e, E * (w[2 * e] + 0.5 * dt * sc * nl[2 * e]), E * (w[2 * e + 1] + 0.5 * dt * sc * nl[2 * e + 1]),
                      kx, ky, ik2, su, sv, sx, sy)
             }
-            transformProduct(measure: false); addSteadyForcing()
+            transformProduct(); addSteadyForcing()
             forKeptModes { e, _, _, _ in
                 let E = h[e], E2 = E * E
                 w[2 * e] = E2 * w[2 * e] + dt * E * sc * nl[2 * e]
@@ -280,14 +336,7 @@ public final class NavierStokes2D {
         stepCount += 1
     }
 
-    private func updateFactors(_ dt: Double) {
-        guard dt != factorStep else { return }
-        let h = halfFactor, r = rate
-        forKeptModes { e, _, _, _ in h[e] = exp(-0.5 * dt * r[e]) }
-        factorStep = dt
-    }
-
-    /// The state is about to be changed from outside (forcing kick, restart): forget the
-    /// prepared first stage.
+    /// The state was changed from outside (forcing kick, restart): forget the prepared first
+    /// stage. Optional (``step(dt:)`` detects a changed state itself); saves the check's pass.
     public func stateChanged() { prepared = false }
 }

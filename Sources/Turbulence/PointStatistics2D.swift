@@ -43,8 +43,9 @@ public struct StandardisedHistogram: Sendable {
 }
 
 /// Moments of the local energy dissipation rate coarse-grained over r×r boxes:
-/// M_q(r) = ⟨ε_r^q⟩ / ⟨ε⟩^q for q = 1…4, with ε(x) = 2ν S_ij S_ij = ν(4(∂x u)² + (∂y u + ∂x v)²)
-/// (incompressible 2D) and ε_r the box mean. Box sizes are the powers of two that divide N,
+/// M_q(r) = ⟨ε_r^q⟩ / ⟨ε⟩^q for q = 1…4, with ε(x) the local dissipation of
+/// ``NavierStokes2D/localDissipation(into:scratch:_:spectral:_:_:)`` (for Newtonian viscosity
+/// 2ν S_ij S_ij = ν(4(∂x u)² + (∂y u + ∂x v)²)) and ε_r the box mean. Box sizes are the powers of two that divide N,
 /// up to N/2. Boxes that straddle ranks are completed by exchanging partial box sums.
 public final class DissipationMoments2D {
     /// Box sizes in grid points.
@@ -132,30 +133,54 @@ public final class DissipationMoments2D {
 }
 
 extension NavierStokes2D {
-    /// The local energy dissipation rate ε(x) = ν(4(∂x u)² + (∂y u + ∂x v)²) of the current
-    /// state into `out`, with `a`, `b` real scratch and `sa`, `sb`, `sc` spectral scratch.
-    /// Collective.
+    /// The local energy dissipation rate ε(x) of the viscous term in use into `out`, with `a`,
+    /// `b` real scratch and `sa`, `sb`, `sc` spectral scratch. Collective.
+    ///
+    /// Defined for any viscosity order n so that ⟨ε⟩ equals the spectral viscous energy
+    /// dissipation Σ ν k^{2n}|ω̂|²/k² (``FlowScalars/energyDissipationViscous``), see
+    /// ``Dissipation/localDissipationDefinition``: for odd n = 2m + 1, ε = 2νS_ij[w]S_ij[w] =
+    /// ν(4(∂x w_x)² + (∂y w_x + ∂x w_y)²) with w = (−∇²)^m u (n = 1: the Newtonian 2νS:S); for
+    /// even n = 2m, ε = ν|w|².
     public func localDissipation(into out: FFTArray, scratch a: FFTArray, _ b: FFTArray,
                                  spectral sa: FFTArray, _ sb: FFTArray, _ sc: FFTArray) {
         let g = grid, w = omega.pointer
         let pa = sa.pointer, pb = sb.pointer, pc = sc.pointer
+        let order = dissipation.viscosityOrder, m = order / 2, odd = order % 2 == 1
         for e in 0 ..< g.modeCount {
-            // ψ̂ = ω̂/k²; ∂x u = −kx ky ψ̂; ∂y u = −ky² ψ̂; ∂x v = kx² ψ̂   (u = ∂yψ, v = −∂xψ)
-            let pr = w[2 * e] * g.inverseK2[e], pi = w[2 * e + 1] * g.inverseK2[e]
+            // ŵ = k^{2m} û: ψ̂_w = k^{2m} ω̂/k² (u = ∂yψ, v = −∂xψ).
+            var lift = g.inverseK2[e]
+            for _ in 0 ..< m { lift *= g.k2[e] }
+            let pr = w[2 * e] * lift, pi = w[2 * e + 1] * lift
             let kx = g.kx[e], ky = g.ky[e]
-            pa[2 * e] = -kx * ky * pr; pa[2 * e + 1] = -kx * ky * pi
-            pb[2 * e] = -ky * ky * pr; pb[2 * e + 1] = -ky * ky * pi
-            pc[2 * e] = kx * kx * pr; pc[2 * e + 1] = kx * kx * pi
+            if odd {
+                // ∂x w_x = −kx ky ψ̂; ∂y w_x = −ky² ψ̂; ∂x w_y = kx² ψ̂
+                pa[2 * e] = -kx * ky * pr; pa[2 * e + 1] = -kx * ky * pi
+                pb[2 * e] = -ky * ky * pr; pb[2 * e + 1] = -ky * ky * pi
+                pc[2 * e] = kx * kx * pr; pc[2 * e + 1] = kx * kx * pi
+            } else {
+                // w_x = i ky ψ̂; w_y = −i kx ψ̂   (i(a+ib) = −b + ia)
+                pa[2 * e] = -ky * pi; pa[2 * e + 1] = ky * pr
+                pb[2 * e] = kx * pi; pb[2 * e + 1] = -kx * pr
+            }
         }
         g.toPhysical(sa, a)
         g.toPhysical(sb, b)
-        g.toPhysical(sc, out)
         let nu = dissipation.viscosity
-        for r in 0 ..< g.localRows {
-            let o = r * g.rowStride
-            for c in o ..< o + g.n {
-                let shear = b.pointer[c] + out.pointer[c]
-                out.pointer[c] = nu * (4 * a.pointer[c] * a.pointer[c] + shear * shear)
+        if odd {
+            g.toPhysical(sc, out)
+            for r in 0 ..< g.localRows {
+                let o = r * g.rowStride
+                for c in o ..< o + g.n {
+                    let shear = b.pointer[c] + out.pointer[c]
+                    out.pointer[c] = nu * (4 * a.pointer[c] * a.pointer[c] + shear * shear)
+                }
+            }
+        } else {
+            for r in 0 ..< g.localRows {
+                let o = r * g.rowStride
+                for c in o ..< o + g.n {
+                    out.pointer[c] = nu * (a.pointer[c] * a.pointer[c] + b.pointer[c] * b.pointer[c])
+                }
             }
         }
     }

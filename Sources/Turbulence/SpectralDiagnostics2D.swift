@@ -66,12 +66,10 @@ extension NavierStokes2D {
     public var shellCount: Int { grid.n / 2 + 1 }
 
     /// Spectra and fluxes of the current state. `scratch` is a spectral array for the nonlinear
-    /// term (evaluated without forcing). Collective; costs one nonlinear evaluation.
+    /// term (evaluated without forcing; ``steadyForcing`` is not touched). Collective; costs one
+    /// nonlinear evaluation. A prepared first stage is discarded (``step(dt:)`` prepares it again).
     public func spectra(scratch: FFTArray) throws -> ShellSpectra {
-        let forcing = steadyForcing
-        steadyForcing = nil
-        nonlinear(omega, into: scratch)
-        steadyForcing = forcing
+        try nonlinear(omega, into: scratch, includingForcing: false)
         let shells = shellCount, g = grid, w = omega.pointer, t = scratch.pointer
         var local = [Double](repeating: 0, count: 4 * shells)
         for e in 0 ..< g.modeCount {

@@ -22,7 +22,7 @@ final class NavierStokes2DTests: XCTestCase {
             let s = try makeSolver(n: 48, nu: 0.05, order: order, alpha: 0.02, scheme: scheme, box: box)
             let k = 2 * Double.pi / box * 2
             try InitialCondition2D.taylorGreen(amplitude: 1.3, wavenumber: k).apply(to: s)
-            for _ in 0 ..< 40 { s.step(dt: 0.01) }
+            for _ in 0 ..< 40 { try s.step(dt: 0.01) }
             let rate = 0.05 * pow(2 * k * k, Double(order)) + 0.02
             let expected = 1.3 * 1.3 / 4 * exp(-2 * rate * s.time)
             let real = s.grid.makeReal(), scratch = s.grid.makeSpectral()
@@ -54,7 +54,7 @@ final class NavierStokes2DTests: XCTestCase {
                 try InitialCondition2D.random(energy: 0.5, peak: 3, slope: 4, seed: 7).apply(to: s)
                 let e0 = try s.scalars()
                 let steps = Int((0.4 / dt).rounded())
-                for _ in 0 ..< steps { s.step(dt: dt) }
+                for _ in 0 ..< steps { try s.step(dt: dt) }
                 let e1 = try s.scalars()
                 drifts.append(max(abs(e1.energy - e0.energy) / e0.energy, abs(e1.enstrophy - e0.enstrophy) / e0.enstrophy))
             }
@@ -88,7 +88,7 @@ final class NavierStokes2DTests: XCTestCase {
             var injected = 0.0, measured = 0.0
             let dt = 0.005
             for step in 0 ..< 4000 {
-                s.step(dt: dt)
+                try s.step(dt: dt)
                 let before = try s.scalars().energy
                 injected += try f.kick(s.omega, step: step, dt: dt).energy
                 measured += try s.scalars().energy - before
@@ -139,6 +139,93 @@ final class NavierStokes2DTests: XCTestCase {
         // Boxes of 16 rows average cos² over whole periods: ε_r = ⟨ε⟩ exactly.
         let last = dm.boxSizes.count - 1
         XCTAssertEqual(moments[last * 4 + 1], 1, accuracy: 1e-12)
+    }
+
+    /// The local dissipation is defined for the viscous operator in use: its mean equals the
+    /// spectral viscous energy dissipation Σ νk^{2n}|ω̂|²/k² for Newtonian viscosity and for
+    /// hyperviscosity of odd and even order (the flagship inverse-cascade job has n = 4).
+    func testLocalDissipationMeanEqualsSpectralDissipationForEveryOrder() throws {
+        for order in [1, 2, 3, 4] {
+            let s = try makeSolver(n: 48, nu: 1e-3, order: order, alpha: 0.1)
+            try InitialCondition2D.random(energy: 0.5, peak: 6, slope: 4, seed: 17).apply(to: s)
+            let eps = s.grid.makeReal()
+            s.localDissipation(into: eps, scratch: s.grid.makeReal(), s.grid.makeReal(),
+                               spectral: s.grid.makeSpectral(), s.grid.makeSpectral(), s.grid.makeSpectral())
+            let (_, mean) = try DissipationMoments2D(grid: s.grid).compute(eps)
+            let spectral = try s.scalars().energyDissipationViscous
+            XCTAssertGreaterThan(spectral, 0)
+            XCTAssertEqual(mean, spectral, accuracy: 1e-12 * spectral, "viscosity order \(order)")
+            var positive = true
+            for r in 0 ..< s.grid.localRows { for c in 0 ..< s.grid.n where eps.pointer[r * s.grid.rowStride + c] < 0 { positive = false } }
+            XCTAssertTrue(positive, "ε ≥ 0 (order \(order))")
+            XCTAssertTrue(s.dissipation.localDissipationDefinition.contains(order == 1 ? "2νS_ijS_ij" : "n = \(order)"))
+        }
+    }
+
+    /// Two solvers with the same Kolmogorov-forced state.
+    private func forcedPair(_ scheme: TimeScheme = .rk4) throws -> (NavierStokes2D, NavierStokes2D) {
+        let make = { () throws -> NavierStokes2D in
+            let s = try self.makeSolver(n: 32, nu: 0.01, alpha: 0.05, scheme: scheme)
+            s.steadyForcing = try Forcing2D(kind: .kolmogorov, grid: s.grid, kf: 4, amplitude: 2).steadyTerm()
+            try InitialCondition2D.random(energy: 0.5, peak: 3, slope: 4, seed: 21).apply(to: s)
+            return s
+        }
+        return (try make(), try make())
+    }
+
+    private func sameBits(_ a: NavierStokes2D, _ b: NavierStokes2D) -> Bool {
+        (0 ..< 2 * a.grid.modeCount).allSatisfy { a.omega.pointer[$0].bitPattern == b.omega.pointer[$0].bitPattern }
+    }
+
+    /// spectra() between prepareStep() and step() changes neither the step (bit for bit) nor
+    /// the steady forcing; nor does any order of prepare, diagnostics and state changes.
+    func testDiagnosticsBetweenPrepareAndStepDoNotChangeTheStep() throws {
+        for scheme in TimeScheme.allCases {
+            let (a, b) = try forcedPair(scheme)
+            let forcingBefore = a.steadyForcing!
+            let copy = (0 ..< 2 * a.grid.modeCount).map { forcingBefore.pointer[$0] }
+            let scratch = a.grid.makeSpectral()
+            for _ in 0 ..< 5 {
+                try a.prepareStep()
+                _ = try a.spectra(scratch: scratch)
+                try a.step(dt: 0.01)
+                try b.prepareStep()
+                try b.step(dt: 0.01)
+            }
+            XCTAssertTrue(sameBits(a, b), "prepareStep(); spectra(); step() ≡ prepareStep(); step() (\(scheme))")
+            XCTAssertTrue(a.steadyForcing === forcingBefore, "spectra keeps the steady forcing")
+            XCTAssertEqual((0 ..< 2 * a.grid.modeCount).map { a.steadyForcing!.pointer[$0] }, copy)
+            // A state changed after prepareStep() (a kick) is prepared anew by step().
+            try a.prepareStep()
+            a.omega.pointer[2 * 3] += 1e-3; b.omega.pointer[2 * 3] += 1e-3
+            try a.step(dt: 0.01)
+            try b.step(dt: 0.01)
+            XCTAssertTrue(sameBits(a, b), "a state changed after prepareStep() is prepared again (\(scheme))")
+        }
+    }
+
+    /// Changing dt every step keeps the integrating factor exact (Taylor–Green decays as the
+    /// exact solution over any dt sequence) and gives the same bits as a solver that has only
+    /// ever seen each dt from its first step.
+    func testChangingTimeStepKeepsExactFactors() throws {
+        for scheme in TimeScheme.allCases {
+            let s = try makeSolver(n: 32, nu: 0.05, order: 2, alpha: 0.02, scheme: scheme)
+            try InitialCondition2D.taylorGreen(amplitude: 1.1, wavenumber: 2).apply(to: s)
+            let dts = [0.01, 0.0102, 0.0099, 0.01, 0.01, 0.0123, 0.0121, 0.008]
+            for dt in dts { try s.step(dt: dt) }
+            let rate = 0.05 * pow(8.0, 2) + 0.02
+            let expected = 1.1 * 1.1 / 4 * exp(-2 * rate * s.time)
+            XCTAssertEqual(try s.scalars().energy, expected, accuracy: 1e-12 * expected, "\(scheme)")
+            // One step with a new dt after many with another equals that step on a fresh solver.
+            let a = try forcedPair(scheme).0
+            for _ in 0 ..< 3 { try a.step(dt: 0.01) }
+            let c = try makeSolver(n: 32, nu: 0.01, alpha: 0.05, scheme: scheme)
+            c.steadyForcing = a.steadyForcing
+            c.omega.copy(from: a.omega)
+            try a.step(dt: 0.0137)
+            try c.step(dt: 0.0137)
+            XCTAssertTrue(sameBits(a, c), "factors recomputed for a new dt (\(scheme))")
+        }
     }
 
     /// Truncating a field to a coarser grid and padding it back keeps the retained modes.

@@ -5,6 +5,8 @@
   difference < 1e-10) and the same diagnostics;
 - a run stopped by SIGTERM (1 rank) or SIGUSR1 (2 ranks, through mpirun) and resumed with
   --resume is bit-identical to an uninterrupted run; so is a run extended with a larger t_end;
+- snapshots.h5 is appended in place (same inode across checkpoints, never copied), and a run
+  killed with SIGKILL between checkpoints resumes bit-identically;
 - the blow-up guard stops a run with a message naming step and time and keeps the checkpoint;
 - bad parameters are refused before any step, naming the key;
 - a checkpoint or snapshot read at another resolution keeps its energy.
@@ -142,6 +144,63 @@ def interrupted_resume(cascade, work):
         check(f"{label}: resumed diagnostics are bit-identical", not different, ", ".join(different[:8]))
 
 
+def snapshots_in_place(cascade, work):
+    """snapshots.h5 is appended in place: across many checkpoints it keeps its inode and no
+    temporary copy appears (a copy per checkpoint makes the I/O grow as O(T²)); a run killed
+    with SIGKILL between checkpoints resumes bit-identically, its extra frames cut off."""
+    path = job(work, "inplace", n=48, t_end=8.0, forcing="correlated", checkpoint=0.4)
+    env = dict(os.environ, SWIFT_BACKTRACE="enable=no")
+    ref = os.path.join(work, "inplace-ref")
+    snap = os.path.join(ref, "snapshots.h5")
+    p = subprocess.Popen([cascade, "run", path, "--out", ref], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env)
+    inodes, copies = set(), set()
+    while p.poll() is None:
+        try:
+            inodes.add(os.stat(snap).st_ino)
+        except FileNotFoundError:
+            pass
+        else:
+            copies.update(n for n in os.listdir(ref) if n.startswith(".snapshots.h5"))
+        time.sleep(0.002)
+    stdout, stderr = p.communicate()
+    if not check("in-place snapshots: the run exits 0", p.returncode == 0, stderr[-2000:]):
+        return
+    inodes.add(os.stat(snap).st_ino)
+    with h5py.File(os.path.join(ref, "checkpoint.h5"), "r") as f:
+        checkpoints, frames = int(f.attrs["checkpoints"]), int(f.attrs["snapshots"])
+    with h5py.File(snap, "r") as f:
+        stored = f["time"].shape[0]
+    check(f"snapshots.h5 keeps its inode across {checkpoints} checkpoints, no temporary copy appears",
+          checkpoints >= 10 and len(inodes) == 1 and not copies and stored == frames == 201,
+          f"inodes {inodes}, copies {sorted(copies)}, {checkpoints} checkpoints, {stored}/{frames} frames")
+
+    out = os.path.join(work, "inplace-killed")
+    p = subprocess.Popen([cascade, "run", path, "--out", out], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env)
+    while p.poll() is None and not os.path.exists(os.path.join(out, "checkpoint.h5")):
+        time.sleep(0.01)
+    time.sleep(0.15)   # ~50 of the 100 steps between checkpoints: frames beyond the checkpoint are on disk
+    p.kill()
+    p.communicate()
+    with h5py.File(os.path.join(out, "checkpoint.h5"), "r") as f:
+        stopped, committed = int(f.attrs["step"]), int(f.attrs["snapshots"])
+    with h5py.File(os.path.join(out, "snapshots.h5"), "r") as f:
+        on_disk = f["time"].shape[0]
+    if not check(f"SIGKILL between checkpoints: killed mid-run (checkpoint at step {stopped} of 2000, "
+                 f"{committed} frames committed, {on_disk} on disk)", p.returncode == -signal.SIGKILL and 0 < stopped < 2000):
+        return
+    code, so, se = run([cascade, "run", path, "--out", out, "--resume"])
+    if not check("SIGKILL between checkpoints: --resume exits 0", code == 0, f"{so[-1500:]}\n{se[-1500:]}"):
+        return
+    a, b = datasets(snap), datasets(os.path.join(out, "snapshots.h5"))
+    check("SIGKILL between checkpoints: resumed snapshots are bit-identical to the uninterrupted run",
+          a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a), f"{[(k, a[k].shape, b[k].shape) for k in a if k in b]}")
+    da, db = datasets(os.path.join(ref, "diagnostics.h5")), datasets(os.path.join(out, "diagnostics.h5"))
+    different = [k for k in da if k not in db or not np.array_equal(da[k], db[k], equal_nan=True)]
+    check("SIGKILL between checkpoints: resumed diagnostics are bit-identical", not different, ", ".join(different[:8]))
+
+
 def extended_resume(cascade, work):
     full = job(work, "extend-full", n=32, t_end=0.4)
     half = job(work, "extend-half", n=32, t_end=0.2)
@@ -245,6 +304,7 @@ def main():
         bad_parameters(cascade, work)
         blow_up(cascade, work)
         extended_resume(cascade, work)
+        snapshots_in_place(cascade, work)
         interrupted_resume(cascade, work)
     cli_main(body)
 
