@@ -4,8 +4,8 @@
 // Layers, arrows pointing one way only:
 //   C bindings (CMPI, CFFTW, CHDF5, COpenBLAS)
 //     -> Parallel (communicators, collectives, decomposition)
-//       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage)
-//         -> science modules (Turbulence, Spectra, Covariance)
+//       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage), data access (Datasets)
+//         -> science modules (Turbulence, Spectra, SpectraReference, Covariance)
 //           -> Jobs (job files, kinds, run records)
 //             -> the `cascade` executable.
 import PackageDescription
@@ -28,7 +28,9 @@ let package = Package(
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "Turbulence", targets: ["Turbulence"]),
         .library(name: "Jobs", targets: ["Jobs"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Spectra", targets: ["Spectra"]),
+        .library(name: "SpectraReference", targets: ["SpectraReference"]),
         .library(name: "Covariance", targets: ["Covariance"]),
     ],
     dependencies: [
@@ -55,17 +57,21 @@ let package = Package(
         .target(name: "CounterRNG"),
         .target(name: "DistributedFFT", dependencies: ["Parallel", "CFFTW", "CMPI"]),
         .target(name: "Storage", dependencies: ["Parallel", "CHDF5", "CMPI"]),
+        // Datasets: samples of an HDF5 dataset (selection, collective reading, per-rank sample blocks).
+        .target(name: "Datasets", dependencies: ["Parallel", "Storage"]),
 
         // MARK: Science modules
         .target(name: "Turbulence", dependencies: ["Parallel", "DistributedFFT", "CounterRNG"]),
         // Spectra: random-matrix statistics of a spectrum (pure, no MPI).
         .target(name: "Spectra"),
-        // Covariance: sharded covariance/Gram matrices, dataset reading, synthetic data and spectra.
-        .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "CounterRNG", "Storage", "Spectra"]),
+        // SpectraReference: GOE, GUE and Poisson reference draws (no MPI).
+        .target(name: "SpectraReference", dependencies: ["CounterRNG", "Linalg"]),
+        // Covariance: sharded covariance/Gram matrices and synthetic data.
+        .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "CounterRNG", "Datasets", "Spectra"]),
 
         // MARK: Jobs and the executable
         .target(name: "Jobs", dependencies: [
-            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Turbulence", "Spectra", "Covariance",
+            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Turbulence", "Datasets", "Spectra", "SpectraReference", "Covariance",
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -75,7 +81,7 @@ let package = Package(
         ]),
         // Multi-rank checks, run under mpirun with 1-4 ranks by Tests/run-all.sh.
         .executableTarget(name: "MPITestSuite", dependencies: [
-            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Jobs", "Turbulence", "Spectra", "Covariance",
+            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Jobs", "Turbulence", "Datasets", "Spectra", "SpectraReference", "Covariance",
         ]),
 
         // Benchmarks (bench/run.sh): each prints ratios against a reference in the same run.
@@ -85,7 +91,7 @@ let package = Package(
                           path: "bench/ns2d", exclude: ["run.sh", "reference_fluidsim.py", "setup-venv.sh"]),
         .executableTarget(name: "BenchAllreduce", dependencies: ["Parallel"],
                           path: "bench/allreduce", exclude: ["run.sh", "reference_mpi4py.py"]),
-        .executableTarget(name: "BenchCovariance", dependencies: ["Covariance", "Spectra", "Linalg", "Parallel"],
+        .executableTarget(name: "BenchCovariance", dependencies: ["Covariance", "Datasets", "Spectra", "SpectraReference", "Linalg", "Parallel"],
                           path: "bench/covariance", exclude: ["run.sh", "reference_numpy.py", "reference_empyricalrmt.py"]),
 
         // MARK: Single-rank unit tests (`swift test`)
@@ -96,7 +102,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Parallel"]),
         .testTarget(name: "JobsTests", dependencies: ["Jobs", "Parallel", "Storage"]),
         .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
-        .testTarget(name: "SpectraTests", dependencies: ["Spectra", "Covariance", "Linalg", "Parallel"]),
+        .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel"]),
     ],
     swiftLanguageModes: [.v5]
 )

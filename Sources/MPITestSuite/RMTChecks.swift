@@ -1,5 +1,6 @@
 import Covariance
 import CounterRNG
+import Datasets
 import Foundation
 import Linalg
 import Parallel
@@ -53,11 +54,9 @@ let rmtChecks: [MPICheck] = [
         try file.close()
         var sel = DatasetSelection(file: path, dataset: "field")
         (sel.first, sel.samples, sel.stride, sel.crop, sel.coarse) = (2, 9, 3, [2, 6, 0, 6], [2, 3])
-        DatasetReader.chunkBytes = 300         // several collective reads per rank
-        defer { DatasetReader.chunkBytes = 64 << 20 }
         let resolved = try DatasetReader.resolve(sel, communicator: comm)
         t.expect(resolved.samples == 9 && resolved.fieldShape == [2, 2], "resolved \(resolved.samples) samples of \(resolved.fieldShape)")
-        let block = try DatasetReader.read(sel, resolved, communicator: comm)
+        let block = try DatasetReader.read(sel, resolved, communicator: comm, chunkBytes: 300)   // several reads per rank
         var expected: [Double] = []
         for k in block.sampleRange {
             let s = 2 + 3 * k
@@ -76,8 +75,10 @@ let rmtChecks: [MPICheck] = [
         do {
             _ = try DatasetReader.resolve(sel, communicator: comm)
             t.expect(false, "10 samples with stride 3 from 2 of 29 were accepted")
-        } catch let e as CovarianceError {
-            t.expect(e.description.contains("source.samples") && e.description.contains("9"), "error names the key and the limit: \(e)")
+        } catch let e as DatasetError {
+            // The dataset layer names its own field and the limit, never a job-file key.
+            t.expect(e.field == .samples && e.problem.contains("9") && !e.fix.isEmpty, "error names the field and the limit: \(e)")
+            t.expect(!"\(e)".contains("source."), "error speaks no job-file vocabulary: \(e)")
         }
         try cleanUp(comm, path)
     },

@@ -1,8 +1,10 @@
 import Covariance
+import Datasets
 import Foundation
 import Linalg
 import Parallel
 import Spectra
+import SpectraReference
 
 // Timings of the covariance kernel (sharded over the ranks), the symmetric eigen-solve and the
 // spectral statistics, printed as `name seconds` lines by rank 0; bench/covariance/run.sh

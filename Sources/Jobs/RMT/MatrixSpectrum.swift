@@ -1,4 +1,5 @@
 import Covariance
+import Datasets
 import Linalg
 import Parallel
 

@@ -1,6 +1,8 @@
 import Covariance
+import Datasets
 import Foundation
 import Parallel
+import SpectraReference
 
 /// Where a job's spectrum comes from: a dataset (HDF5 or synthetic samples, whose covariance or
 /// Gram matrix is diagonalised) or a reference spectrum drawn directly (GOE, GUE, Poisson).
@@ -15,6 +17,9 @@ struct SourceSpec {
     var size: Int
     var seed: UInt64
     var standardize: Bool
+    /// The sweep's dataset index (its file and dataset path come from `datasets.files`/`datasets.paths`), or
+    /// nil for the `covariance` kind (`source.file`/`source.dataset`).
+    var datasetIndex: Int?
 
     static let types = ["hdf5", "gaussian", "powerlaw", "goe", "gue", "poisson"]
     static let spectrumTypes: Set<String> = ["goe", "gue", "poisson"]
@@ -41,7 +46,7 @@ struct SourceSpec {
     ]
 
     /// Reads the spec from `config`, with the type, file and dataset given (the sweep supplies several).
-    init(_ config: JobConfig, type: String, file: String, dataset: String, keyPrefix: String = "source") {
+    init(_ config: JobConfig, type: String, file: String, dataset: String, datasetIndex: Int? = nil) {
         self.type = type
         var sel = DatasetSelection(file: file, dataset: dataset)
         sel.first = config.int("source.first")
@@ -49,7 +54,6 @@ struct SourceSpec {
         sel.stride = config.int("source.stride")
         sel.crop = config.ints("source.crop")
         sel.coarse = config.ints("source.coarse")
-        sel.keyPrefix = keyPrefix
         selection = sel
         samples = config.int("source.samples")
         features = config.int("source.features")
@@ -57,6 +61,16 @@ struct SourceSpec {
         size = config.int("source.size")
         seed = UInt64(config.int("source.seed"))
         standardize = config.bool("source.standardize")
+        self.datasetIndex = datasetIndex
+    }
+
+    /// The job-file key of a selection field, for error messages.
+    func key(for field: DatasetError.Field) -> String {
+        switch (field, datasetIndex) {
+        case (.file, let i?): return "datasets.files[\(i)]"
+        case (.dataset, let i?): return "datasets.paths[\(i)]"
+        default: return "source.\(field.rawValue)"
+        }
     }
 
     /// Problems found without MPI or reading data (file or dataset not named, synthetic sample count unset).
@@ -86,8 +100,12 @@ struct SourceSpec {
     func load(communicator comm: Communicator) throws -> SampleBlock {
         switch type {
         case "hdf5":
-            let resolved = try DatasetReader.resolve(selection, communicator: comm)
-            return try DatasetReader.read(selection, resolved, communicator: comm)
+            do {
+                let resolved = try DatasetReader.resolve(selection, communicator: comm)
+                return try DatasetReader.read(selection, resolved, communicator: comm)
+            } catch let e as DatasetError {
+                throw CovarianceError(e.message(naming: key(for: e.field)))
+            }
         case "gaussian":
             return SyntheticData.gaussian(samples: comm.blockRange(of: samples), total: samples, features: features, seed: seed)
         case "powerlaw":

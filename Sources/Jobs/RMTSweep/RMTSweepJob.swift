@@ -1,4 +1,5 @@
 import Covariance
+import Datasets
 import Foundation
 import Linalg
 import Parallel
@@ -46,7 +47,7 @@ public struct RMTSweepJob: JobKind {
         var results: [DatasetResult] = []
         for (i, name) in names.enumerated() {
             let spec = SourceSpec(config, type: types[i], file: files.isEmpty ? "" : files[i],
-                                  dataset: paths.isEmpty ? "" : paths[i], keyPrefix: "datasets[\(i)]")
+                                  dataset: paths.isEmpty ? "" : paths[i], datasetIndex: i)
             results.append(try sweep(name: name, spec: spec, repeats: repeats, layout: layout, context: context))
         }
         let fileName = config.string("output.file"), csvName = config.string("output.csv")
