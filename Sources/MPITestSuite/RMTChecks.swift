@@ -25,9 +25,7 @@ let rmtChecks: [MPICheck] = [
         let (n, d) = (517, 23)
         var block = SyntheticData.gaussian(samples: comm.blockRange(of: n), total: n, features: d, seed: 31)
         block.values = block.values.map { $0 * 3 + 1e6 }   // a large offset: centring must be done right
-        ShardedCovariance.chunkRows = 50
-        defer { ShardedCovariance.chunkRows = 1024 }
-        let (_, c) = try ShardedCovariance.covariance(block, communicator: comm)
+        let (_, c) = try ShardedCovariance.covariance(block, communicator: comm, chunkRows: 50)
         let all = SyntheticData.gaussian(samples: 0 ..< n, total: n, features: d, seed: 31).values.map { $0 * 3 + 1e6 }
         t.expectAllClose(c.elements, serialCovariance(all, n: n, d: d), rel: 1e-9, "sharded covariance equals the serial two-pass one")
         t.record("covariance", c.elements, tolerance: 1e-9)
@@ -40,6 +38,31 @@ let rmtChecks: [MPICheck] = [
         let (_, expected) = try ShardedCovariance.gram(whole, standardize: true, communicator: try comm.split(color: comm.rank))
         t.expectAllClose(g.elements, expected.elements, rel: 1e-12, "ring Gram equals the single-rank Gram")
         t.record("gram", g.elements, tolerance: 1e-12)
+    },
+    MPICheck("covariance.matrices-on-one-rank") { comm, t in
+        // Defect 18: the matrix is assembled on the rank that uses it only; the others hold no n × n or d × d copy.
+        let (n, d) = (41, 29)
+        let root = comm.size - 1
+        let block = SyntheticData.gaussian(samples: comm.blockRange(of: n), total: n, features: d, seed: 34)
+        let whole = SyntheticData.gaussian(samples: 0 ..< n, total: n, features: d, seed: 34)
+        let solo = try comm.split(color: comm.rank)
+        let (_, g) = try ShardedCovariance.gram(block, standardize: false, root: root, communicator: comm)
+        let (_, c) = try ShardedCovariance.covariance(block, root: root, communicator: comm)
+        let (_, gSerial) = try ShardedCovariance.gram(whole, standardize: false, communicator: solo)
+        let (_, cSerial) = try ShardedCovariance.covariance(whole, communicator: solo)
+        if comm.rank == root {
+            guard let g, let c else { return t.expect(false, "no matrix on the root") }
+            t.expectAllClose(g.elements, gSerial.elements, rel: 1e-13, "Gram on the root equals the single-rank Gram")
+            t.expectAllClose(c.elements, cSerial.elements, rel: 1e-12, "covariance on the root equals the single-rank one")
+        } else {
+            t.expect(g == nil && c == nil, "no matrix off the root")
+        }
+        // The same matrices on any rank count (recorded by every rank: the root's copy, broadcast).
+        var gr = g?.elements ?? [], cr = c?.elements ?? []
+        try comm.broadcast(&gr, root: root)
+        try comm.broadcast(&cr, root: root)
+        t.record("gram", gr, tolerance: 1e-12)
+        t.record("covariance", cr, tolerance: 1e-9)
     },
     MPICheck("covariance.dataset-read-stride-crop-coarse") { comm, t in
         let path = try sharedPath(comm, "rmt-data")

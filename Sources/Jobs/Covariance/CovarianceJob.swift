@@ -40,11 +40,13 @@ public struct CovarianceJob: JobKind {
             samples = block.totalSamples
             features = block.features
             log.info("\(spec.type) source: \(samples) samples × \(features) features, \(block.rows) on rank 0; \(matrixType.rawValue) matrix")
-            let (m, mu) = try matrixType.compute(block, standardize: spec.standardize, communicator: comm)
+            // Only rank 0 solves and writes, so only rank 0 receives the matrix.
+            let (m, mu) = try matrixType.compute(block, standardize: spec.standardize, root: 0, communicator: comm)
             let t1 = MPIEnvironment.wtime()
-            log.info("\(matrixType.rawValue) matrix \(m.rows) × \(m.columns) in \(String(format: "%.2f", t1 - t0)) s")
+            let dimension = matrixType == .gram ? samples : features
+            log.info("\(matrixType.rawValue) matrix \(dimension) × \(dimension) in \(String(format: "%.2f", t1 - t0)) s")
             mean = mu
-            if comm.isRoot {
+            if comm.isRoot, let m {
                 let eigen = try SymmetricEigen(m, vectors: wantVectors, solver: solver)
                 levels = eigen.values
                 vectors = eigen.vectors

@@ -115,8 +115,10 @@ public struct RMTSweepJob: JobKind {
                 for task in group {
                     let (m, r) = (sizes[task / repeats], task % repeats)
                     let keep = local.sampleRange.map { positions[r][$0] < m }
-                    let (matrix, _) = try matrixType.compute(local.selecting(keep), standardize: spec.standardize, communicator: comm)
-                    if task % comm.size == comm.rank { mine = (task, matrix) }
+                    // Reduced onto the rank that solves this task only.
+                    let (matrix, _) = try matrixType.compute(local.selecting(keep), standardize: spec.standardize,
+                                                             root: task % comm.size, communicator: comm)
+                    if let matrix { mine = (task, matrix) }
                 }
                 if let (task, matrix) = mine {
                     let m = sizes[task / repeats]
