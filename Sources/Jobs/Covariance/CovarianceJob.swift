@@ -66,6 +66,7 @@ public struct CovarianceJob: JobKind {
                 let t2 = MPIEnvironment.wtime()
                 let analysis = SpectralAnalysis(levels: levels, options: options)
                 log.info("statistics of \(analysis.keptCount) kept levels in \(String(format: "%.2f", MPIEnvironment.wtime() - t2)) s")
+                for warning in analysis.warnings { log.warning("\(warning)") }
                 let file = try H5File.create(context.outputPath(fileName), communicator: solo)
                 try file.setAttribute("cascade_version", .string(CascadeVersion.current))
                 try file.setAttribute("kind", .string("covariance"))
@@ -122,6 +123,7 @@ public struct CovarianceJob: JobKind {
         let e = a.rankOrderedReference.entropy
         lines.append(String(format: "spectral entropy %.4f nats", a.entropy) + referenceTriple(e.mapValues(\.entropy), format: "%.4f")
                      + String(format: ", effective rank %.2f", a.effectiveRank) + referenceTriple(e.mapValues(\.effectiveRank), format: "%.2f"))
+        lines += a.warnings.map { "warning: \($0)" }
         return lines.joined(separator: "\n")
     }
 

@@ -131,6 +131,17 @@ public struct RMTSweepJob: JobKind {
             }
         }
         try comm.allreduce(inPlace: &packed, .sum)
+        // Tasks solve on every rank and warnings print on every rank: rank 0 counts them from the packed columns.
+        let columns = SpectralAnalysis.scalarNames(lengths: RMTFields.options(config, ratio: 1, positiveSpectrum: false).lengths)
+        let fallbackColumn = columns.firstIndex(of: "unfolding_fallback")!, ksColumn = columns.firstIndex(of: "ks_poisson")!
+        let fallbacks = (0 ..< tasks).filter { packed[$0 * layout.width + fallbackColumn] != 0 }.count
+        let undefined = (0 ..< tasks).filter { packed[$0 * layout.width + ksColumn].isNaN }.count
+        if comm.isRoot && fallbacks > 0 {
+            log.warning("\(name): the unfolding asked for was replaced (a lower polynomial degree) in \(fallbacks) of \(tasks) tasks (column unfolding_fallback)")
+        }
+        if comm.isRoot && undefined > 0 {
+            log.warning("\(name): statistics of unfolded levels undefined (NaN) in \(undefined) of \(tasks) tasks: fewer than \(SpectralAnalysis.minimumKeptLevels) kept levels or no spread")
+        }
         return DatasetResult(name: name, spec: spec, sizes: sizes, totalSamples: total, features: features, packed: packed)
     }
 }
