@@ -4,8 +4,8 @@
 // Layers, arrows pointing one way only (Tests/ArchitectureTests checks it from dump-package):
 //   C bindings (CMPI, CFFTW, CHDF5, COpenBLAS)
 //     -> Parallel (communicators, collectives, decomposition)
-//       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage)
-//         -> science modules (Turbulence, Spectra, Covariance; no MPI calls inside)
+//       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage), data access (Datasets)
+//         -> science modules (Spectra, SpectraReference: no MPI; Turbulence, Covariance: sharded)
 //           -> JobKit (typed parameters, validation, runner, run records, run loop, checkpoints)
 //             -> one module per job kind (JobSelftest, JobNS2D, JobRMT), never importing each other
 //               -> JobCatalog (lists the kinds)
@@ -31,7 +31,9 @@ let package = Package(
         .library(name: "Turbulence", targets: ["Turbulence"]),
         .library(name: "JobKit", targets: ["JobKit"]),
         .library(name: "JobCatalog", targets: ["JobCatalog"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Spectra", targets: ["Spectra"]),
+        .library(name: "SpectraReference", targets: ["SpectraReference"]),
         .library(name: "Covariance", targets: ["Covariance"]),
     ],
     dependencies: [
@@ -58,13 +60,17 @@ let package = Package(
         .target(name: "CounterRNG"),
         .target(name: "DistributedFFT", dependencies: ["Parallel", "CFFTW", "CMPI"]),
         .target(name: "Storage", dependencies: ["Parallel", "CHDF5", "CMPI"]),
+        // Datasets: samples of an HDF5 dataset (selection, collective reading, per-rank sample blocks).
+        .target(name: "Datasets", dependencies: ["Parallel", "Storage"]),
 
         // MARK: Science modules
         .target(name: "Turbulence", dependencies: ["Parallel", "DistributedFFT", "CounterRNG"]),
         // Spectra: random-matrix statistics of a spectrum (pure, no MPI).
         .target(name: "Spectra"),
-        // Covariance: sharded covariance/Gram matrices, dataset reading, synthetic data and spectra.
-        .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "CounterRNG", "Storage", "Spectra"]),
+        // SpectraReference: GOE, GUE and Poisson reference draws (no MPI).
+        .target(name: "SpectraReference", dependencies: ["CounterRNG", "Linalg"]),
+        // Covariance: sharded covariance/Gram matrices and synthetic data.
+        .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "CounterRNG", "Datasets", "Spectra"]),
 
         // MARK: Job core, job kinds, catalog and the executable
         .target(name: "JobKit", dependencies: [
@@ -81,7 +87,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "JobRMT", dependencies: [
-            "JobKit", "Parallel", "Linalg", "CounterRNG", "Storage", "Spectra", "Covariance",
+            "JobKit", "Parallel", "Linalg", "CounterRNG", "Storage", "Datasets", "Spectra", "SpectraReference", "Covariance",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "JobCatalog", dependencies: ["JobKit", "JobSelftest", "JobNS2D", "JobRMT"]),
@@ -92,7 +98,7 @@ let package = Package(
         ]),
         // Multi-rank checks, run under mpirun with 1-4 ranks by Tests/run-all.sh.
         .executableTarget(name: "MPITestSuite", dependencies: [
-            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Turbulence", "Spectra", "Covariance",
+            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Turbulence", "Datasets", "Spectra", "SpectraReference", "Covariance",
         ]),
 
         // Benchmarks (bench/run.sh): each prints ratios against a reference in the same run.
@@ -102,7 +108,7 @@ let package = Package(
                           path: "bench/ns2d", exclude: ["run.sh", "reference_fluidsim.py", "setup-venv.sh"]),
         .executableTarget(name: "BenchAllreduce", dependencies: ["Parallel"],
                           path: "bench/allreduce", exclude: ["run.sh", "reference_mpi4py.py"]),
-        .executableTarget(name: "BenchCovariance", dependencies: ["Covariance", "Spectra", "Linalg", "Parallel"],
+        .executableTarget(name: "BenchCovariance", dependencies: ["Covariance", "Datasets", "Spectra", "SpectraReference", "Linalg", "Parallel"],
                           path: "bench/covariance", exclude: ["run.sh", "reference_numpy.py", "reference_empyricalrmt.py"]),
 
         // MARK: Single-rank unit tests (`swift test`)
@@ -114,7 +120,7 @@ let package = Package(
         .testTarget(name: "JobKitTests", dependencies: ["JobKit", "JobCatalog", "JobNS2D", "JobRMT", "JobSelftest", "Parallel", "Storage"]),
         .testTarget(name: "ArchitectureTests", dependencies: []),
         .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
-        .testTarget(name: "SpectraTests", dependencies: ["Spectra", "Covariance", "Linalg", "Parallel"]),
+        .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel"]),
     ],
     swiftLanguageModes: [.v5]
 )

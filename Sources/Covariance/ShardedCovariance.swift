@@ -1,3 +1,4 @@
+import Datasets
 import Linalg
 import Parallel
 
@@ -20,9 +21,12 @@ public struct FeatureMoments: Sendable {
 /// its comoment Cᵣ = Σ (x − μᵣ)(x − μᵣ)ᵀ with BLAS syrk; the ranks' parts are merged with the
 /// parallel formula of Chan, Golub & LeVeque (1979),
 /// C = Σᵣ [Cᵣ + nᵣ (μᵣ − μ)(μᵣ − μ)ᵀ], μ = Σᵣ nᵣ μᵣ / n, in one MPI reduction of the packed upper triangle.
+///
+/// Each matrix is built on one rank (`root`) when only that rank uses it: the others send their parts
+/// and hold no result (`nil`). The variants without `root` give the matrix to every rank.
 public enum ShardedCovariance {
-    /// Rows per syrk call: bounds the centred copy to `chunkRows × features` doubles.
-    public static var chunkRows = 1024
+    /// Default rows per syrk call: bounds the centred copy to `chunkRows × features` doubles.
+    public static let defaultChunkRows = 1024
 
     /// This rank's mean of each feature (zeros when it holds no samples).
     static func localMean(_ block: SampleBlock) -> [Double] {
@@ -59,8 +63,10 @@ public enum ShardedCovariance {
         return FeatureMoments(count: n, mean: mean, m2: m2)
     }
 
-    /// The global mean and the comoment matrix Σ (x − μ)(x − μ)ᵀ (d × d, full) on every rank.
-    public static func comoment(_ block: SampleBlock, communicator comm: Communicator) throws -> (count: Int, mean: [Double], comoment: Matrix) {
+    /// The global mean (every rank) and the comoment matrix Σ (x − μ)(x − μ)ᵀ (d × d, full) on `root` only
+    /// (nil elsewhere), or on every rank when `root` is nil. `chunkRows` rows are centred per syrk call.
+    public static func comoment(_ block: SampleBlock, root: Int?, communicator comm: Communicator,
+                                chunkRows: Int = defaultChunkRows) throws -> (count: Int, mean: [Double], comoment: Matrix?) {
         let d = block.features
         let mu = localMean(block)
         var c = Matrix(rows: d, columns: d)
@@ -92,7 +98,12 @@ public enum ShardedCovariance {
                 for j in i ..< d { packed[k] = ce[i * d + j] + w * delta[j]; k += 1 }
             }
         }
-        try comm.allreduce(inPlace: &packed, .sum)
+        if let root {
+            try comm.reduce(inPlace: &packed, .sum, root: root)
+            guard comm.rank == root else { return (n, mean, nil) }
+        } else {
+            try comm.allreduce(inPlace: &packed, .sum)
+        }
         c.elements.withUnsafeMutableBufferPointer { ce in
             var k = 0
             for i in 0 ..< d { for j in i ..< d { ce[i * d + j] = packed[k]; ce[j * d + i] = packed[k]; k += 1 } }
@@ -100,14 +111,30 @@ public enum ShardedCovariance {
         return (n, mean, c)
     }
 
-    /// The sample covariance Σ (x − μ)(x − μ)ᵀ / (n − 1), as numpy's `np.cov(X, rowvar=False)`.
-    public static func covariance(_ block: SampleBlock, communicator comm: Communicator) throws -> (mean: [Double], matrix: Matrix) {
-        let (n, mean, c) = try comoment(block, communicator: comm)
+    /// The global mean and the comoment matrix Σ (x − μ)(x − μ)ᵀ (d × d, full) on every rank.
+    public static func comoment(_ block: SampleBlock, communicator comm: Communicator,
+                                chunkRows: Int = defaultChunkRows) throws -> (count: Int, mean: [Double], comoment: Matrix) {
+        let (n, mean, c) = try comoment(block, root: nil, communicator: comm, chunkRows: chunkRows)
+        return (n, mean, c!)
+    }
+
+    /// The sample covariance Σ (x − μ)(x − μ)ᵀ / (n − 1), as numpy's `np.cov(X, rowvar=False)`, on `root`
+    /// only (nil elsewhere; every rank when `root` is nil); the mean on every rank.
+    public static func covariance(_ block: SampleBlock, root: Int?, communicator comm: Communicator,
+                                  chunkRows: Int = defaultChunkRows) throws -> (mean: [Double], matrix: Matrix?) {
+        let (n, mean, c) = try comoment(block, root: root, communicator: comm, chunkRows: chunkRows)
         guard n >= 2 else { throw CovarianceError("a covariance needs at least 2 samples, found \(n)") }
-        var m = c
+        guard var m = c else { return (mean, nil) }
         let scale = 1 / Double(n - 1)
         for k in 0 ..< m.elements.count { m.elements[k] *= scale }
         return (mean, m)
+    }
+
+    /// The sample covariance (as `np.cov(X, rowvar=False)`) and the mean, on every rank.
+    public static func covariance(_ block: SampleBlock, communicator comm: Communicator,
+                                  chunkRows: Int = defaultChunkRows) throws -> (mean: [Double], matrix: Matrix) {
+        let (mean, m) = try covariance(block, root: nil, communicator: comm, chunkRows: chunkRows)
+        return (mean, m!)
     }
 
     /// The correlation matrix Cᵢⱼ / √(CᵢᵢCⱼⱼ) of a covariance; a constant feature gets 1 on the
@@ -124,11 +151,13 @@ public enum ShardedCovariance {
     }
 
     /// The n × n Gram matrix of the centred (and, if `standardize`, unit-variance) samples,
-    /// G_ab = (1/d) Σ_f x̃_af x̃_bf, on every rank.
+    /// G_ab = (1/d) Σ_f x̃_af x̃_bf, on `root` only (nil elsewhere; every rank when `root` is nil).
     ///
-    /// Sample blocks travel around a ring (MPI_Sendrecv): each rank computes its rows of G
-    /// against every block with gemm, then one allreduce assembles G.
-    public static func gram(_ block: SampleBlock, standardize: Bool, communicator comm: Communicator) throws -> (moments: FeatureMoments, matrix: Matrix) {
+    /// Sample blocks travel around a ring (MPI_Sendrecv): each rank computes its own rows of G against
+    /// every block with gemm, then the row blocks are gathered on `root`. A rank other than the root holds
+    /// only its rows × n, never n × n; each element is computed once, so no sums depend on the rank count.
+    public static func gram(_ block: SampleBlock, standardize: Bool, root: Int?,
+                            communicator comm: Communicator) throws -> (moments: FeatureMoments, matrix: Matrix?) {
         let d = block.features
         let moments = try moments(block, communicator: comm)
         let n = moments.count
@@ -137,7 +166,8 @@ public enum ShardedCovariance {
         for r in 0 ..< block.rows { for f in 0 ..< d { local[r, f] = (block.values[r * d + f] - moments.mean[f]) * scale[f] } }
         let counts = try comm.allgatherCounts(block.rows)
         let offsets = counts.indices.map { counts[..<$0].reduce(0, +) }
-        var g = Matrix(rows: n, columns: n)
+        // This rank's rows of G, all n columns.
+        var rows = Matrix(rows: block.rows, columns: n)
         var travelling = local
         var owner = comm.rank
         for step in 0 ..< comm.size {
@@ -145,7 +175,7 @@ public enum ShardedCovariance {
                 var part = Matrix(rows: block.rows, columns: travelling.rows)
                 BLAS.gemm(1 / Double(d), local, .none, travelling, .transposed, 0, &part)
                 for r in 0 ..< block.rows {
-                    for c in 0 ..< travelling.rows { g[offsets[comm.rank] + r, offsets[owner] + c] = part[r, c] }
+                    for c in 0 ..< travelling.rows { rows[r, offsets[owner] + c] = part[r, c] }
                 }
             }
             if step + 1 < comm.size {
@@ -157,8 +187,18 @@ public enum ShardedCovariance {
                 owner = incomingOwner
             }
         }
-        try comm.allreduce(inPlace: &g.elements, .sum)
-        return (moments, g)
+        // Ranks hold consecutive sample blocks in rank order, so their row blocks concatenate to G.
+        if let root {
+            guard let all = try comm.gather(rows.elements, root: root) else { return (moments, nil) }
+            return (moments, Matrix(rows: n, columns: n, elements: all))
+        }
+        return (moments, Matrix(rows: n, columns: n, elements: try comm.allgather(rows.elements)))
+    }
+
+    /// The n × n Gram matrix (see ``gram(_:standardize:root:communicator:)``) on every rank.
+    public static func gram(_ block: SampleBlock, standardize: Bool, communicator comm: Communicator) throws -> (moments: FeatureMoments, matrix: Matrix) {
+        let (moments, g) = try gram(block, standardize: standardize, root: nil, communicator: comm)
+        return (moments, g!)
     }
 }
 

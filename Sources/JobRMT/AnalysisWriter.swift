@@ -59,6 +59,11 @@ enum AnalysisWriter {
             ("participation_ratio", .double(a.participationRatio)),
         ]
         for (name, value) in attributes { try file.setAttribute(name, value, on: g) }
+        // What the numbers cannot be trusted for: "" when nothing was replaced or undefined.
+        try file.setAttribute("unfolding_fallback", .string(a.unfoldingFallback ?? ""), on: g)
+        try file.setAttribute("undefined", .string(a.undefined.map(\.statistic).joined(separator: ",")), on: g)
+        for u in a.undefined { try file.setAttribute("undefined_\(u.statistic)", .string(u.reason), on: g) }
+        try file.setAttribute("warnings", .string(a.warnings.joined(separator: "\n")), on: g)
         try vector(file, "\(g)/rank_ordered", a.rankOrdered)
         try rankOrderedReference(a.rankOrderedReference, to: file, group: g)
         try vector(file, "\(g)/unfolded", a.unfolded)

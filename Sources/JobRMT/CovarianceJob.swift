@@ -40,11 +40,13 @@ public struct CovarianceJob: JobKind {
             samples = block.totalSamples
             features = block.features
             log.info("\(spec.type) source: \(samples) samples × \(features) features, \(block.rows) on rank 0; \(matrixType.rawValue) matrix")
-            let (m, mu) = try matrixType.compute(block, standardize: spec.standardize, communicator: comm)
+            // Only rank 0 solves and writes, so only rank 0 receives the matrix.
+            let (m, mu) = try matrixType.compute(block, standardize: spec.standardize, root: 0, communicator: comm)
             let t1 = MPIEnvironment.wtime()
-            log.info("\(matrixType.rawValue) matrix \(m.rows) × \(m.columns) in \(String(format: "%.2f", t1 - t0)) s")
+            let dimension = matrixType == .gram ? samples : features
+            log.info("\(matrixType.rawValue) matrix \(dimension) × \(dimension) in \(String(format: "%.2f", t1 - t0)) s")
             mean = mu
-            if comm.isRoot {
+            if comm.isRoot, let m {
                 let eigen = try SymmetricEigen(m, vectors: wantVectors, solver: solver)
                 levels = eigen.values
                 vectors = eigen.vectors
@@ -64,6 +66,7 @@ public struct CovarianceJob: JobKind {
                 let t2 = MPIEnvironment.wtime()
                 let analysis = SpectralAnalysis(levels: levels, options: options)
                 log.info("statistics of \(analysis.keptCount) kept levels in \(String(format: "%.2f", MPIEnvironment.wtime() - t2)) s")
+                for warning in analysis.warnings { log.warning("\(warning)") }
                 let file = try H5File.create(context.outputPath(fileName), communicator: solo)
                 try file.setAttribute("cascade_version", .string(CascadeVersion.current))
                 try file.setAttribute("kind", .string("covariance"))
@@ -120,6 +123,7 @@ public struct CovarianceJob: JobKind {
         let e = a.rankOrderedReference.entropy
         lines.append(String(format: "spectral entropy %.4f nats", a.entropy) + referenceTriple(e.mapValues(\.entropy), format: "%.4f")
                      + String(format: ", effective rank %.2f", a.effectiveRank) + referenceTriple(e.mapValues(\.effectiveRank), format: "%.2f"))
+        lines += a.warnings.map { "warning: \($0)" }
         return lines.joined(separator: "\n")
     }
 

@@ -1,5 +1,6 @@
 import Covariance
 import JobKit
+import Datasets
 import Linalg
 import Parallel
 
@@ -7,14 +8,15 @@ import Parallel
 enum MatrixType: String, ParameterChoice {
     case covariance, correlation, gram
 
-    /// The matrix (identical on every rank) and the feature means. Collective.
-    func compute(_ block: SampleBlock, standardize: Bool, communicator comm: Communicator) throws -> (matrix: Matrix, mean: [Double]) {
+    /// The matrix, on rank `root` only (nil on the others: only the root uses it), and the feature means
+    /// (every rank). Collective.
+    func compute(_ block: SampleBlock, standardize: Bool, root: Int, communicator comm: Communicator) throws -> (matrix: Matrix?, mean: [Double]) {
         switch self {
         case .covariance, .correlation:
-            let (mean, c) = try ShardedCovariance.covariance(block, communicator: comm)
-            return (self == .correlation || standardize ? ShardedCovariance.correlation(fromCovariance: c) : c, mean)
+            let (mean, c) = try ShardedCovariance.covariance(block, root: root, communicator: comm)
+            return (c.map { self == .correlation || standardize ? ShardedCovariance.correlation(fromCovariance: $0) : $0 }, mean)
         case .gram:
-            let (moments, g) = try ShardedCovariance.gram(block, standardize: standardize, communicator: comm)
+            let (moments, g) = try ShardedCovariance.gram(block, standardize: standardize, root: root, communicator: comm)
             return (g, moments.mean)
         }
     }

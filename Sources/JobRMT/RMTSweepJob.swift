@@ -1,4 +1,5 @@
 import Covariance
+import Datasets
 import Foundation
 import JobKit
 import Linalg
@@ -46,7 +47,7 @@ public struct RMTSweepJob: JobKind {
         var results: [DatasetResult] = []
         for (i, name) in names.enumerated() {
             let spec = SourceSpec(p.source, type: types[i], file: files.isEmpty ? "" : files[i],
-                                  dataset: paths.isEmpty ? "" : paths[i], keyPrefix: "datasets[\(i)]")
+                                  dataset: paths.isEmpty ? "" : paths[i], datasetIndex: i)
             results.append(try sweep(name: name, spec: spec, repeats: repeats, layout: layout, context: context))
         }
         let fileName = p.outputFile, csvName = p.csvFile
@@ -114,8 +115,10 @@ public struct RMTSweepJob: JobKind {
                 for task in group {
                     let (m, r) = (sizes[task / repeats], task % repeats)
                     let keep = local.sampleRange.map { positions[r][$0] < m }
-                    let (matrix, _) = try matrixType.compute(local.selecting(keep), standardize: spec.standardize, communicator: comm)
-                    if task % comm.size == comm.rank { mine = (task, matrix) }
+                    // Reduced onto the rank that solves this task only.
+                    let (matrix, _) = try matrixType.compute(local.selecting(keep), standardize: spec.standardize,
+                                                             root: task % comm.size, communicator: comm)
+                    if let matrix { mine = (task, matrix) }
                 }
                 if let (task, matrix) = mine {
                     let m = sizes[task / repeats]
@@ -128,6 +131,17 @@ public struct RMTSweepJob: JobKind {
             }
         }
         try comm.allreduce(inPlace: &packed, .sum)
+        // Tasks solve on every rank and warnings print on every rank: rank 0 counts them from the packed columns.
+        let columns = SpectralAnalysis.scalarNames(lengths: p.statistics.options(ratio: 1, positiveSpectrum: false).lengths)
+        let fallbackColumn = columns.firstIndex(of: "unfolding_fallback")!, ksColumn = columns.firstIndex(of: "ks_poisson")!
+        let fallbacks = (0 ..< tasks).filter { packed[$0 * layout.width + fallbackColumn] != 0 }.count
+        let undefined = (0 ..< tasks).filter { packed[$0 * layout.width + ksColumn].isNaN }.count
+        if comm.isRoot && fallbacks > 0 {
+            log.warning("\(name): the unfolding asked for was replaced (a lower polynomial degree) in \(fallbacks) of \(tasks) tasks (column unfolding_fallback)")
+        }
+        if comm.isRoot && undefined > 0 {
+            log.warning("\(name): statistics of unfolded levels undefined (NaN) in \(undefined) of \(tasks) tasks: fewer than \(SpectralAnalysis.minimumKeptLevels) kept levels or no spread")
+        }
         return DatasetResult(name: name, spec: spec, sizes: sizes, totalSamples: total, features: features, packed: packed)
     }
 }

@@ -1,7 +1,9 @@
 import Covariance
+import Datasets
 import Foundation
 import JobKit
 import Parallel
+import SpectraReference
 
 /// Where a job's spectrum comes from: a dataset (HDF5 or synthetic samples, whose covariance or
 /// Gram matrix is diagonalised) or a reference spectrum drawn directly (GOE, GUE, Poisson).
@@ -16,6 +18,9 @@ struct SourceSpec {
     var size: Int
     var seed: UInt64
     var standardize: Bool
+    /// The sweep's dataset index (its file and dataset path come from `datasets.files`/`datasets.paths`), or
+    /// nil for the `covariance` kind (`source.file`/`source.dataset`).
+    var datasetIndex: Int?
 
     static let types = SourceType.allCases.map(\.rawValue)
     static let spectrumTypes: Set<String> = ["goe", "gue", "poisson"]
@@ -24,7 +29,7 @@ struct SourceSpec {
     var isSpectrum: Bool { SourceSpec.spectrumTypes.contains(type) }
 
     /// Reads the spec from the options, with the type, file and dataset given (the sweep supplies several).
-    init(_ o: SourceOptions, type: String, file: String, dataset: String, keyPrefix: String = "source") {
+    init(_ o: SourceOptions, type: String, file: String, dataset: String, datasetIndex: Int? = nil) {
         self.type = type
         var sel = DatasetSelection(file: file, dataset: dataset)
         sel.first = o.first
@@ -32,7 +37,6 @@ struct SourceSpec {
         sel.stride = o.stride
         sel.crop = o.crop
         sel.coarse = o.coarse
-        sel.keyPrefix = keyPrefix
         selection = sel
         samples = o.samples
         features = o.features
@@ -40,6 +44,16 @@ struct SourceSpec {
         size = o.size
         seed = UInt64(o.seed)
         standardize = o.standardize
+        self.datasetIndex = datasetIndex
+    }
+
+    /// The job-file key of a selection field, for error messages.
+    func key(for field: DatasetError.Field) -> String {
+        switch (field, datasetIndex) {
+        case (.file, let i?): return "datasets.files[\(i)]"
+        case (.dataset, let i?): return "datasets.paths[\(i)]"
+        default: return "source.\(field.rawValue)"
+        }
     }
 
     /// Problems found without MPI or reading data (file or dataset not named, synthetic sample count unset).
@@ -69,8 +83,12 @@ struct SourceSpec {
     func load(communicator comm: Communicator) throws -> SampleBlock {
         switch type {
         case "hdf5":
-            let resolved = try DatasetReader.resolve(selection, communicator: comm)
-            return try DatasetReader.read(selection, resolved, communicator: comm)
+            do {
+                let resolved = try DatasetReader.resolve(selection, communicator: comm)
+                return try DatasetReader.read(selection, resolved, communicator: comm)
+            } catch let e as DatasetError {
+                throw CovarianceError(e.message(naming: key(for: e.field)))
+            }
         case "gaussian":
             return SyntheticData.gaussian(samples: comm.blockRange(of: samples), total: samples, features: features, seed: seed)
         case "powerlaw":

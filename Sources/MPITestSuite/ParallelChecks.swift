@@ -20,6 +20,22 @@ let parallelChecks: [MPICheck] = [
         for i in decomposition.range(of: comm.rank) { partial += 1.0 / Double((i + 1) * (i + 1)) }
         t.record("basel-partial-sum", [try comm.allreduce(partial, .sum)], tolerance: 1e-14)
     },
+    MPICheck("parallel.reduce-to-root") { comm, t in
+        // Only the root receives the sum; the others' buffers are sent and left as they were.
+        let root = comm.size - 1
+        let mine: [Double] = [Double(comm.rank), 1, Double(comm.rank * comm.rank)]
+        var buffer = mine
+        try comm.reduce(inPlace: &buffer, .sum, root: root)
+        let n = Double(comm.size)
+        if comm.rank == root {
+            t.expectAllClose(buffer, [n * (n - 1) / 2, n, (n - 1) * n * (2 * n - 1) / 6], rel: 0, "sum on the root")
+        } else {
+            t.expect(buffer == mine, "buffer off the root unchanged: \(buffer)")
+        }
+        var m = [comm.rank + 1]
+        try comm.reduce(inPlace: &m, .max, root: 0)
+        if comm.isRoot { t.expect(m == [comm.size], "int max on rank 0") }
+    },
     MPICheck("parallel.broadcast-gather") { comm, t in
         let root = comm.size - 1
         var data: [Double] = comm.rank == root ? [3, 1, 4, 1, 5] : []

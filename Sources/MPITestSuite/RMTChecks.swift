@@ -1,5 +1,6 @@
 import Covariance
 import CounterRNG
+import Datasets
 import Foundation
 import Linalg
 import Parallel
@@ -24,9 +25,7 @@ let rmtChecks: [MPICheck] = [
         let (n, d) = (517, 23)
         var block = SyntheticData.gaussian(samples: comm.blockRange(of: n), total: n, features: d, seed: 31)
         block.values = block.values.map { $0 * 3 + 1e6 }   // a large offset: centring must be done right
-        ShardedCovariance.chunkRows = 50
-        defer { ShardedCovariance.chunkRows = 1024 }
-        let (_, c) = try ShardedCovariance.covariance(block, communicator: comm)
+        let (_, c) = try ShardedCovariance.covariance(block, communicator: comm, chunkRows: 50)
         let all = SyntheticData.gaussian(samples: 0 ..< n, total: n, features: d, seed: 31).values.map { $0 * 3 + 1e6 }
         t.expectAllClose(c.elements, serialCovariance(all, n: n, d: d), rel: 1e-9, "sharded covariance equals the serial two-pass one")
         t.record("covariance", c.elements, tolerance: 1e-9)
@@ -39,6 +38,31 @@ let rmtChecks: [MPICheck] = [
         let (_, expected) = try ShardedCovariance.gram(whole, standardize: true, communicator: try comm.split(color: comm.rank))
         t.expectAllClose(g.elements, expected.elements, rel: 1e-12, "ring Gram equals the single-rank Gram")
         t.record("gram", g.elements, tolerance: 1e-12)
+    },
+    MPICheck("covariance.matrices-on-one-rank") { comm, t in
+        // Defect 18: the matrix is assembled on the rank that uses it only; the others hold no n × n or d × d copy.
+        let (n, d) = (41, 29)
+        let root = comm.size - 1
+        let block = SyntheticData.gaussian(samples: comm.blockRange(of: n), total: n, features: d, seed: 34)
+        let whole = SyntheticData.gaussian(samples: 0 ..< n, total: n, features: d, seed: 34)
+        let solo = try comm.split(color: comm.rank)
+        let (_, g) = try ShardedCovariance.gram(block, standardize: false, root: root, communicator: comm)
+        let (_, c) = try ShardedCovariance.covariance(block, root: root, communicator: comm)
+        let (_, gSerial) = try ShardedCovariance.gram(whole, standardize: false, communicator: solo)
+        let (_, cSerial) = try ShardedCovariance.covariance(whole, communicator: solo)
+        if comm.rank == root {
+            guard let g, let c else { return t.expect(false, "no matrix on the root") }
+            t.expectAllClose(g.elements, gSerial.elements, rel: 1e-13, "Gram on the root equals the single-rank Gram")
+            t.expectAllClose(c.elements, cSerial.elements, rel: 1e-12, "covariance on the root equals the single-rank one")
+        } else {
+            t.expect(g == nil && c == nil, "no matrix off the root")
+        }
+        // The same matrices on any rank count (recorded by every rank: the root's copy, broadcast).
+        var gr = g?.elements ?? [], cr = c?.elements ?? []
+        try comm.broadcast(&gr, root: root)
+        try comm.broadcast(&cr, root: root)
+        t.record("gram", gr, tolerance: 1e-12)
+        t.record("covariance", cr, tolerance: 1e-9)
     },
     MPICheck("covariance.dataset-read-stride-crop-coarse") { comm, t in
         let path = try sharedPath(comm, "rmt-data")
@@ -53,11 +77,9 @@ let rmtChecks: [MPICheck] = [
         try file.close()
         var sel = DatasetSelection(file: path, dataset: "field")
         (sel.first, sel.samples, sel.stride, sel.crop, sel.coarse) = (2, 9, 3, [2, 6, 0, 6], [2, 3])
-        DatasetReader.chunkBytes = 300         // several collective reads per rank
-        defer { DatasetReader.chunkBytes = 64 << 20 }
         let resolved = try DatasetReader.resolve(sel, communicator: comm)
         t.expect(resolved.samples == 9 && resolved.fieldShape == [2, 2], "resolved \(resolved.samples) samples of \(resolved.fieldShape)")
-        let block = try DatasetReader.read(sel, resolved, communicator: comm)
+        let block = try DatasetReader.read(sel, resolved, communicator: comm, chunkBytes: 300)   // several reads per rank
         var expected: [Double] = []
         for k in block.sampleRange {
             let s = 2 + 3 * k
@@ -76,8 +98,10 @@ let rmtChecks: [MPICheck] = [
         do {
             _ = try DatasetReader.resolve(sel, communicator: comm)
             t.expect(false, "10 samples with stride 3 from 2 of 29 were accepted")
-        } catch let e as CovarianceError {
-            t.expect(e.description.contains("source.samples") && e.description.contains("9"), "error names the key and the limit: \(e)")
+        } catch let e as DatasetError {
+            // The dataset layer names its own field and the limit, never a job-file key.
+            t.expect(e.field == .samples && e.problem.contains("9") && !e.fix.isEmpty, "error names the field and the limit: \(e)")
+            t.expect(!"\(e)".contains("source."), "error speaks no job-file vocabulary: \(e)")
         }
         try cleanUp(comm, path)
     },

@@ -35,6 +35,26 @@ extension Communicator {
         try allreduce([value], op)[0]
     }
 
+    // MARK: Reduce
+
+    /// Reduces `buffer` element-wise across ranks into `buffer` on `root`; on the other ranks `buffer` is
+    /// only sent (left unchanged). Use it when one rank needs the result: no rank but `root` receives it.
+    public func reduce<T: MPIScalar>(inPlace buffer: UnsafeMutableBufferPointer<T>, _ op: ReductionOp, root: Int = 0) throws {
+        let n = try mpiCount(buffer.count, "MPI_Reduce")
+        if rank == root {
+            try mpiCheck(MPI_Reduce(cmpi_in_place(), buffer.baseAddress, n, T.mpiDatatype, op.handle, Int32(root), handle),
+                         "MPI_Reduce")
+        } else {
+            // The receive buffer is significant only at the root.
+            try mpiCheck(MPI_Reduce(buffer.baseAddress, nil, n, T.mpiDatatype, op.handle, Int32(root), handle), "MPI_Reduce")
+        }
+    }
+
+    /// Reduces `values` element-wise across ranks onto `root` (in place there; unchanged elsewhere).
+    public func reduce<T: MPIScalar>(inPlace values: inout [T], _ op: ReductionOp, root: Int = 0) throws {
+        try values.withUnsafeMutableBufferPointer { try reduce(inPlace: $0, op, root: root) }
+    }
+
     // MARK: Broadcast
 
     /// Copies `buffer` from `root` to every rank. All ranks pass buffers of the same length.

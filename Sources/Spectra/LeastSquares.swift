@@ -60,7 +60,8 @@ enum LeastSquares {
         let slope = sxx > 0 ? sxy / sxx : 0
         let intercept = my - slope * mx
         let ssr = max(syy - slope * sxy, 0)
-        let r2 = syy > 0 ? 1 - ssr / syy : 1
+        // R² = 1 − SSR/SST is 0/0 when y is constant: undefined, not a perfect fit.
+        let r2 = syy > 0 ? 1 - ssr / syy : .nan
         return (slope, intercept, r2, (ssr / n).squareRoot())
     }
 }

@@ -162,11 +162,11 @@ public enum FormFactor {
 /// Spectral (Shannon) entropy of the normalised eigenvalue distribution pᵢ = λᵢ / Σλ (λ > 0 only).
 public enum SpectralEntropy {
     /// H = −Σ pᵢ ln pᵢ (nats), the effective rank e^H (Roy & Vetterli 2007) and the participation
-    /// ratio (Σλ)² / Σλ².
+    /// ratio (Σλ)² / Σλ². All three are NaN without a positive eigenvalue (p is undefined).
     public static func compute(_ eigenvalues: [Double]) -> (entropy: Double, effectiveRank: Double, participationRatio: Double) {
         let positive = eigenvalues.filter { $0 > 0 }
         let total = positive.reduce(0, +)
-        guard total > 0 else { return (0, 0, 0) }
+        guard total > 0 else { return (.nan, .nan, .nan) }
         var h = 0.0, sq = 0.0
         for l in positive {
             let p = l / total

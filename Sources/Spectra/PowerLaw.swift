@@ -19,15 +19,21 @@ public struct PowerLawFit: Sendable, Equatable {
 
 /// Rank-ordered eigenvalues and their bulk power law.
 public enum PowerLaw {
+    /// Fewest ranks of a fit with given ranks (a line through two points has no residual).
+    public static let minimumRanks = 3
+    /// Fewest positive levels of the automatic range: its smallest window, ranks 1…10, spans a decade and ≥ 8 ranks.
+    public static let minimumAutomaticLevels = 10
+
     /// The positive eigenvalues in descending order (λ₁ ≥ λ₂ ≥ …).
     public static func rankOrdered(_ ascending: [Double]) -> [Double] {
         ascending.reversed().filter { $0 > 0 }
     }
 
-    /// Fits ln λ_i = ln c − (1 + α) ln i over ranks `range` (1-based, inclusive) of `descending`.
+    /// Fits ln λ_i = ln c − (1 + α) ln i over ranks `range` (1-based, inclusive) of `descending`; nil when
+    /// the range holds fewer than ``minimumRanks`` levels or equal levels only (R² would be 0/0).
     public static func fit(_ descending: [Double], ranks range: ClosedRange<Int>) -> PowerLawFit? {
         let lo = max(range.lowerBound, 1), hi = min(range.upperBound, descending.count)
-        guard hi - lo + 1 >= 3 else { return nil }
+        guard hi - lo + 1 >= minimumRanks, descending[lo - 1] != descending[hi - 1] else { return nil }
         let x = (lo ... hi).map { log(Double($0)) }
         let y = (lo ... hi).map { log(descending[$0 - 1]) }
         let l = LeastSquares.line(x[...], y[...])
@@ -35,13 +41,32 @@ public enum PowerLaw {
                            r2: l.r2, rmsResidual: l.rms, automatic: false)
     }
 
+    /// Why no power law is fitted to `descending` over `ranks` (nil: automatic range), or nil when one is.
+    public static func undefinedReason(_ descending: [Double], ranks: ClosedRange<Int>?) -> String? {
+        let n = descending.count
+        if let r = ranks {
+            let lo = max(r.lowerBound, 1), hi = min(r.upperBound, n)
+            if hi - lo + 1 < minimumRanks {
+                return "ranks \(r.lowerBound)…\(r.upperBound) hold \(max(hi - lo + 1, 0)) of the \(n) positive levels, fewer than \(minimumRanks)"
+            }
+            if descending[lo - 1] == descending[hi - 1] { return "the positive levels of ranks \(lo)…\(hi) are all equal (a flat spectrum: R² is 0/0)" }
+            return nil
+        }
+        if n < minimumAutomaticLevels {
+            return "\(n) positive levels, fewer than \(minimumAutomaticLevels) (the automatic range needs a window of at least 8 ranks spanning a decade)"
+        }
+        if descending.first == descending.last { return "the \(n) positive levels are all equal (a flat spectrum: R² is 0/0)" }
+        return nil
+    }
+
     /// Chooses the range automatically: candidate bounds on a geometric grid (ratio 2^{1/4})
     /// from rank 1 to the last positive eigenvalue; windows spanning at least one decade and 8 ranks.
     /// The widest window (in decades) whose R² ≥ `minimumR2` wins, ties going to the higher R²;
-    /// if none reaches `minimumR2`, the one-decade window with the highest R². Deterministic.
+    /// if none reaches `minimumR2`, the one-decade window with the highest R². Deterministic. Nil for fewer
+    /// than ``minimumAutomaticLevels`` levels: no window of the documented size fits.
     public static func automaticFit(_ descending: [Double], minimumR2: Double) -> PowerLawFit? {
         let n = descending.count
-        guard n >= 10 else { return fit(descending, ranks: 1 ... max(n, 1)) }
+        guard n >= minimumAutomaticLevels else { return nil }
         var bounds: [Int] = []
         var b = 1.0
         while Int(b.rounded()) <= n {
@@ -80,6 +105,7 @@ public enum PowerLaw {
                 if width < 1.1, fallback == nil || r2 > fallback!.r2 { fallback = (lo, hi, r2) }
             }
         }
+        // n is always a bound, so the window 1…n (≥ a decade, ≥ 8 ranks) is a candidate: a fallback exists.
         let chosen = best.map { ($0.lo, $0.hi) } ?? fallback.map { ($0.lo, $0.hi) } ?? (1, n)
         guard var result = fit(descending, ranks: chosen.0 ... chosen.1) else { return nil }
         result.automatic = true

@@ -28,8 +28,10 @@ public enum ReferenceEnsemble: String, CaseIterable, Sendable {
         }
     }
 
-    /// The cumulative distribution ∫₀ˢ P(t) dt of ``spacingDensity(_:)``.
+    /// The cumulative distribution ∫₀ˢ P(t) dt of ``spacingDensity(_:)``; 0 for s ≤ 0 (spacings are
+    /// non-negative; the closed forms would leave [0, 1] there).
     public func spacingCDF(_ s: Double) -> Double {
+        guard s > 0 else { return 0 }
         switch self {
         case .poisson: return 1 - exp(-s)
         case .goe: return 1 - exp(-Double.pi * s * s / 4)

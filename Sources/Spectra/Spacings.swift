@@ -33,13 +33,16 @@ public enum Spacings {
         return mean > 0 ? s.map { $0 / mean } : s
     }
 
-    /// Kolmogorov–Smirnov distance sup |F_emp(s) − F(s)| of the sample to the distribution `cdf`.
+    /// Kolmogorov–Smirnov distance sup |F_emp(s) − F(s)| of the valid spacings (finite, ≥ 0) in `samples`
+    /// to the distribution `cdf` of a non-negative variable; NaN when none is valid. With F clamped to
+    /// [0, 1] the distance is in [0, 1].
     public static func ksDistance(_ samples: [Double], cdf: (Double) -> Double) -> Double {
-        let sorted = samples.sorted()
+        let sorted = samples.filter { $0.isFinite && $0 >= 0 }.sorted()
+        guard !sorted.isEmpty else { return .nan }
         let n = Double(sorted.count)
         var d = 0.0
         for (i, s) in sorted.enumerated() {
-            let f = cdf(s)
+            let f = min(max(cdf(s), 0), 1)
             d = max(d, abs(f - Double(i) / n), abs(f - Double(i + 1) / n))
         }
         return d

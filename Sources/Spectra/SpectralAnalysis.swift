@@ -54,7 +54,7 @@ public struct SpectralAnalysis: Sendable {
     public var trimmedLow: Int
     public var trimmedHigh: Int
     public var keptCount: Int
-    /// Positive eigenvalues in descending order and the bulk power-law fit (nil if fewer than 3).
+    /// Positive eigenvalues in descending order and the bulk power-law fit (nil when undefined: see ``undefined``).
     public var rankOrdered: [Double]
     public var powerLaw: PowerLawFit?
     /// Poisson/GOE/GUE references of `rankOrdered`, of `powerLaw` (same ranks) and of the entropy.
@@ -82,8 +82,12 @@ public struct SpectralAnalysis: Sendable {
     public var entropy: Double
     public var effectiveRank: Double
     public var participationRatio: Double
-    /// The unfolding used.
+    /// The unfolding used (the one asked for, or the lower-degree polynomial that replaced it).
     public var unfoldingName: String
+    /// Why the unfolding asked for was replaced (see ``Unfolding/unfoldChecked(_:kept:method:)``); nil if it was not.
+    public var unfoldingFallback: String?
+    /// The statistics this spectrum does not determine (NaN in the results), with the reasons.
+    public var undefined: [UndefinedStatistic]
 
     /// Analyses the eigenvalues `levels` (any order; sorted here).
     public init(levels input: [Double], options o: AnalysisOptions) {
@@ -96,9 +100,17 @@ public struct SpectralAnalysis: Sendable {
         } else {
             zerosDropped = 0
         }
+        var undefined: [UndefinedStatistic] = []
         rankOrdered = PowerLaw.rankOrdered(levels)
-        if let r = o.powerLawRanks { powerLaw = PowerLaw.fit(rankOrdered, ranks: r) }
-        else { powerLaw = PowerLaw.automaticFit(rankOrdered, minimumR2: o.powerLawMinimumR2) }
+        if let reason = PowerLaw.undefinedReason(rankOrdered, ranks: o.powerLawRanks) {
+            powerLaw = nil
+            undefined.append(UndefinedStatistic("power_law", reason))
+        } else if let r = o.powerLawRanks {
+            powerLaw = PowerLaw.fit(rankOrdered, ranks: r)
+        } else {
+            powerLaw = PowerLaw.automaticFit(rankOrdered, minimumR2: o.powerLawMinimumR2)
+            if powerLaw == nil { undefined.append(UndefinedStatistic("power_law", "no window of the automatic range has unequal levels")) }
+        }
         rankOrderedReference = RankOrderedReference(ascending: levels, positiveSemidefinite: o.zeroTolerance != nil,
                                                     ratio: o.marchenkoPasturRatio, fitRanks: powerLaw.map { $0.firstRank ... $0.lastRank })
 
@@ -107,51 +119,80 @@ public struct SpectralAnalysis: Sendable {
         trimmedHigh = Int((o.trimHigh * Double(n)).rounded(.down))
         let keptRange = trimmedLow ..< max(n - trimmedHigh, trimmedLow)
         keptCount = keptRange.count
-        unfoldingName = o.unfolding.name
-        unfolded = Unfolding.unfold(levels, kept: keptRange, method: o.unfolding)
-
         let ensembles = ReferenceEnsemble.allCases
-        // Spacings.
-        let s = Spacings.normalised(unfolded)
+        func nans(_ count: Int) -> [Double] { [Double](repeating: .nan, count: count) }
+        func curve(_ x: [Double], _ measured: [Double], _ reference: (ReferenceEnsemble, Double) -> Double) -> ReferencedCurve {
+            ReferencedCurve(x: x, measured: measured, references: Dictionary(uniqueKeysWithValues: ensembles.map { e in (e, x.map { reference(e, $0) }) }))
+        }
+
+        // Unfolding and the statistics of unfolded levels, when the kept levels determine them.
+        var unfoldedReason = SpectralAnalysis.keptLevelsReason(levels[keptRange])
+        var s: [Double] = []
+        if unfoldedReason == nil {
+            let u = Unfolding.unfoldChecked(levels, kept: keptRange, method: o.unfolding)
+            unfolded = u.levels
+            unfoldingName = u.method.name
+            unfoldingFallback = u.fallback
+            s = Spacings.normalised(unfolded)
+            if !(s.reduce(0, +) > 0) { unfoldedReason = "the unfolded levels have zero mean spacing (all kept levels outside the density's support?)" }
+        } else {
+            unfolded = []
+            unfoldingName = o.unfolding.name
+            unfoldingFallback = nil
+        }
+        let lengths = o.lengths
+        let tauWidth = o.tauMax / Double(o.tauPoints)
+        let tauGrid = (0 ..< o.tauPoints).map { tauWidth * (Double($0) + 0.5) }
         let sh = Histogram(s, lower: 0, upper: o.spacingMax, bins: o.spacingBins)
         spacingEdges = sh.edges
-        spacing = ReferencedCurve(x: sh.centres, measured: sh.density, references: Dictionary(uniqueKeysWithValues:
-            ensembles.map { e in (e, sh.centres.map { e.spacingDensity($0) }) }))
-        brodyBeta = Spacings.fitBrody(s)
-        let beta = brodyBeta
-        brodyCurve = sh.centres.map { Spacings.brodyDensity($0, beta: beta) }
-        ksDistance = Dictionary(uniqueKeysWithValues: ensembles.map { e in (e, Spacings.ksDistance(s, cdf: e.spacingCDF)) })
-        ksBrody = s.isEmpty ? .nan : Spacings.ksDistance(s) { Spacings.brodyCDF($0, beta: beta) }
+        if let reason = unfoldedReason {
+            undefined.append(UndefinedStatistic("unfolded", reason))
+            unfolded = []
+            spacing = curve(sh.centres, nans(o.spacingBins)) { $0.spacingDensity($1) }
+            brodyBeta = .nan
+            brodyCurve = nans(o.spacingBins)
+            ksDistance = Dictionary(uniqueKeysWithValues: ensembles.map { ($0, Double.nan) })
+            ksBrody = .nan
+            numberVariance = curve(lengths, nans(lengths.count)) { $0.numberVariance($1) }
+            rigidity = curve(lengths, nans(lengths.count)) { $0.rigidity($1) }
+            formFactor = curve(tauGrid, nans(o.tauPoints)) { $0.formFactor($1) }
+        } else {
+            spacing = curve(sh.centres, sh.density) { $0.spacingDensity($1) }
+            brodyBeta = Spacings.fitBrody(s)
+            let beta = brodyBeta
+            brodyCurve = sh.centres.map { Spacings.brodyDensity($0, beta: beta) }
+            ksDistance = Dictionary(uniqueKeysWithValues: ensembles.map { e in (e, Spacings.ksDistance(s, cdf: e.spacingCDF)) })
+            ksBrody = Spacings.ksDistance(s) { Spacings.brodyCDF($0, beta: beta) }
+            let unfoldedLevels = unfolded
+            numberVariance = curve(lengths, lengths.map { LongRangeStatistics.numberVariance(unfoldedLevels, length: $0, windows: o.windows) }) { $0.numberVariance($1) }
+            rigidity = curve(lengths, LongRangeStatistics.rigidity(unfoldedLevels, lengths: lengths, windows: o.windows)) { $0.rigidity($1) }
+            let ff = FormFactor.compute(unfolded, tauMax: o.tauMax, points: o.tauPoints, smoothing: o.tauSmoothing)
+            formFactor = curve(ff.tau, ff.k) { $0.formFactor($1) }
+        }
 
         // Gap ratios on the kept (not unfolded) levels.
-        let r = GapRatio.ratios(Array(levels[keptRange]))
-        meanGapRatio = r.isEmpty ? .nan : r.reduce(0, +) / Double(r.count)
+        let r = SpectralAnalysis.keptLevelsReason(levels[keptRange]) == nil ? GapRatio.ratios(Array(levels[keptRange])) : []
         let rh = Histogram(r, lower: 0, upper: 1, bins: o.ratioBins)
         ratioEdges = rh.edges
-        gapRatio = ReferencedCurve(x: rh.centres, measured: rh.density, references: Dictionary(uniqueKeysWithValues:
-            ensembles.map { e in (e, rh.centres.map { e.gapRatioDensity($0) }) }))
-
-        // Long-range statistics.
-        let lengths = o.lengths, unfoldedLevels = unfolded
-        numberVariance = ReferencedCurve(x: lengths,
-            measured: lengths.map { LongRangeStatistics.numberVariance(unfoldedLevels, length: $0, windows: o.windows) },
-            references: Dictionary(uniqueKeysWithValues: ensembles.map { e in (e, lengths.map { e.numberVariance($0) }) }))
-        rigidity = ReferencedCurve(x: lengths,
-            measured: LongRangeStatistics.rigidity(unfoldedLevels, lengths: lengths, windows: o.windows),
-            references: Dictionary(uniqueKeysWithValues: ensembles.map { e in (e, lengths.map { e.rigidity($0) }) }))
-
-        let ff = FormFactor.compute(unfolded, tauMax: o.tauMax, points: o.tauPoints, smoothing: o.tauSmoothing)
-        formFactor = ReferencedCurve(x: ff.tau, measured: ff.k, references: Dictionary(uniqueKeysWithValues:
-            ensembles.map { e in (e, ff.tau.map { e.formFactor($0) }) }))
+        if r.isEmpty {
+            undefined.append(UndefinedStatistic("gap_ratio", SpectralAnalysis.keptLevelsReason(levels[keptRange]) ?? "every spacing of the kept levels is zero"))
+            meanGapRatio = .nan
+            gapRatio = curve(rh.centres, nans(o.ratioBins)) { $0.gapRatioDensity($1) }
+        } else {
+            meanGapRatio = r.reduce(0, +) / Double(r.count)
+            gapRatio = curve(rh.centres, rh.density) { $0.gapRatioDensity($1) }
+        }
 
         (entropy, effectiveRank, participationRatio) = SpectralEntropy.compute(levels)
+        if rankOrdered.isEmpty { undefined.append(UndefinedStatistic("entropy", "no positive levels")) }
+        self.undefined = undefined
     }
 
     /// Names of ``scalars``, in order (the columns of the sweep convergence tables).
     public static func scalarNames(lengths: [Double]) -> [String] {
         var names = ["kept_levels", "alpha", "alpha_r2", "alpha_first_rank", "alpha_last_rank", "mean_gap_ratio",
                      "brody_beta", "ks_poisson", "ks_goe", "ks_gue", "ks_brody", "entropy", "effective_rank",
-                     "participation_ratio"]
+                     "participation_ratio", "unfolding_fallback"]
         for l in lengths { names.append("sigma2_L\(formatLength(l))") }
         for l in lengths { names.append("delta3_L\(formatLength(l))") }
         for statistic in ["alpha", "entropy", "effective_rank", "participation_ratio"] {
@@ -160,12 +201,13 @@ public struct SpectralAnalysis: Sendable {
         return names
     }
 
-    /// The scalar statistics as one vector (order of ``scalarNames(lengths:)``).
+    /// The scalar statistics as one vector (order of ``scalarNames(lengths:)``); `unfolding_fallback` is 1 when
+    /// the unfolding asked for was replaced, else 0.
     public var scalars: [Double] {
         var v: [Double] = [Double(keptCount), powerLaw?.alpha ?? .nan, powerLaw?.r2 ?? .nan,
                            Double(powerLaw?.firstRank ?? 0), Double(powerLaw?.lastRank ?? 0), meanGapRatio,
                            brodyBeta, ksDistance[.poisson]!, ksDistance[.goe]!, ksDistance[.gue]!, ksBrody,
-                           entropy, effectiveRank, participationRatio]
+                           entropy, effectiveRank, participationRatio, unfoldingFallback == nil ? 0 : 1]
         v += numberVariance.measured
         v += rigidity.measured
         let r = rankOrderedReference, ensembles = ReferenceEnsemble.allCases

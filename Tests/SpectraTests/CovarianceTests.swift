@@ -1,4 +1,5 @@
 import Covariance
+import Datasets
 import Foundation
 import Linalg
 import Parallel
@@ -22,9 +23,8 @@ final class CovarianceTests: XCTestCase {
         var block = SyntheticData.gaussian(samples: 0 ..< n, total: n, features: d, seed: 4)
         let naive = naiveCovariance(block.values, n: n, d: d)
         block.values = block.values.map { $0 + 1e8 }
-        ShardedCovariance.chunkRows = 64      // several syrk chunks
-        defer { ShardedCovariance.chunkRows = 1024 }
-        let (mean, c) = try ShardedCovariance.covariance(block, communicator: .world)
+        // 64 rows per call: several syrk chunks.
+        let (mean, c) = try ShardedCovariance.covariance(block, communicator: .world, chunkRows: 64)
         XCTAssertEqual(mean[0], 1e8, accuracy: 1)
         let worst = zip(c.elements, naive).map { abs($0 - $1) }.max()!
         XCTAssertLessThan(worst, 1e-6, "covariance of data offset by 1e8")

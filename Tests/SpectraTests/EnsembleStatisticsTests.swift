@@ -1,6 +1,7 @@
 import Covariance
 import Foundation
 import Spectra
+import SpectraReference
 import XCTest
 
 /// Statistics of synthetic GOE, GUE and Poisson spectra against their closed forms.

@@ -2,6 +2,7 @@ import Covariance
 import Foundation
 import Linalg
 import Spectra
+import SpectraReference
 import XCTest
 
 /// The deterministic references of the rank-ordered spectrum, its power law and entropy.

@@ -59,6 +59,7 @@ def make_data(work):
         bad[250, 3, 4] = np.nan
         h["with_nan"] = bad
         h["wide"] = rng.standard_normal((60, 200))
+        h["constant"] = np.ones((50, 6)) * np.arange(6.0)   # every feature constant
     return path, x
 
 
@@ -239,6 +240,100 @@ def spectrum_checks(cascade, work):
             check(f"{kind} ⟨r⟩ = {a[1]:.4f} near {ref} (one draw of 1200: within 0.02)", abs(a[1] - ref) < 0.02)
 
 
+def valid_spacing_statistics(h):
+    """The unfolded levels never decrease and every KS distance is NaN or in [0, 1]."""
+    st = h["statistics"]
+    u = st["unfolded"][...] if "unfolded" in st else np.array([])
+    ks = [float(st["spacing"].attrs[f"ks_{e}"]) for e in ("poisson", "goe", "gue", "brody")]
+    return bool(np.all(np.diff(u) >= 0)) and all(np.isnan(k) or 0 <= k <= 1 for k in ks), ks
+
+
+def degenerate_checks(cascade, work, path):
+    """Defects 14 and 15: a non-monotone polynomial unfolding is replaced (and says so); statistics that the
+    spectrum does not determine are NaN with the reason recorded, and the job still succeeds."""
+    for ranks in (1, 3):
+        # The reported case: degree-7 unfolding of 256 Poisson levels (seed 7) decreased at the upper edge.
+        code, text, out = run_covariance(cascade, work, "poisson-fallback", ranks, 'type = "poisson"\nsize = 256\nseed = 7',
+                                         statistics='unfolding = "polynomial"\ndegree = 7')
+        if check(f"poisson N=256 degree 7 np={ranks} exits 0", code == 0, text[-2000:]):
+            with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+                a = h["statistics"].attrs
+                ok, ks = valid_spacing_statistics(h)
+                check(f"poisson N=256 degree 7 np={ranks}: unfolded levels increase, KS in [0, 1]", ok, str(ks))
+                check(f"poisson N=256 degree 7 np={ranks}: KS to Poisson below 0.15 (was 0.738)", ks[0] < 0.15, str(ks))
+                check(f"poisson N=256 degree 7 np={ranks}: fallback recorded (unfolding, unfolding_fallback, warnings)",
+                      a["unfolding"] == "polynomial-6" and "polynomial-7" in a["unfolding_fallback"] and a["unfolding_fallback"] in a["warnings"],
+                      f"{a['unfolding']!r} {a['unfolding_fallback']!r} {a['warnings']!r}")
+            check(f"poisson N=256 degree 7 np={ranks}: the fallback is logged as a warning", "warning" in text and "polynomial-6" in text, text[-2000:])
+    degenerate = [
+        # (name, ranks, source, undefined statistics)
+        ("2 samples", 3, 'type = "gaussian"\nsamples = 2\nfeatures = 8', {"power_law", "unfolded", "gap_ratio"}),
+        ("3 samples on 5 ranks", 5, 'type = "gaussian"\nsamples = 3\nfeatures = 8', {"power_law", "unfolded", "gap_ratio"}),
+        ("constant features", 2, f'type = "hdf5"\nfile = "{path}"\ndataset = "constant"', {"power_law", "unfolded", "gap_ratio", "entropy"}),
+        ("constant features standardised", 2, f'type = "hdf5"\nfile = "{path}"\ndataset = "constant"\nstandardize = true',
+         {"power_law", "unfolded", "gap_ratio"}),
+    ]
+    for name, ranks, source, expected in degenerate:
+        code, text, out = run_covariance(cascade, work, "degenerate-" + name.replace(" ", "-"), ranks, source)
+        if not check(f"degenerate ({name}) np={ranks} exits 0", code == 0, text[-2000:]):
+            continue
+        with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+            a = h["statistics"].attrs
+            undefined = set(filter(None, a["undefined"].split(",")))
+            ks = [float(h["statistics/spacing"].attrs[f"ks_{e}"]) for e in ("poisson", "goe", "gue", "brody")]
+            check(f"degenerate ({name}): undefined = {sorted(expected)}", undefined == expected, f"{sorted(undefined)}; {a['warnings']!r}")
+            check(f"degenerate ({name}): each undefined statistic has a reason and a warning",
+                  all(a[f"undefined_{u}"] and a[f"undefined_{u}"] in a["warnings"] for u in undefined))
+            check(f"degenerate ({name}): KS distances, ⟨r⟩ and α are NaN, not 0 or -1",
+                  all(np.isnan(ks)) and np.isnan(float(h["statistics/gap_ratio"].attrs["mean"]))
+                  and np.isnan(float(a["power_law_alpha"])) and np.isnan(float(a["power_law_r2"])), f"{ks} {a['power_law_alpha']}")
+        check(f"degenerate ({name}): warnings logged and in the summary", text.count("undefined (NaN)") >= 2, text[-2000:])
+    # The sweep records the replacement per (M, repeat) in its scalar column and logs a count.
+    job = write_job(os.path.join(work, "sweep-fallback.toml"), """
+kind = "rmt-sweep"
+[datasets]
+names = ["poisson"]
+types = ["poisson"]
+[source]
+size = 256
+seed = 7
+[sweep]
+sizes = [256]
+repeats = 1
+[statistics]
+degree = 7
+""")
+    out = os.path.join(work, "sweep-fallback")
+    code, so, se = cascade_run(cascade, 2, job, out)
+    if check("sweep with a non-monotone degree-7 unfolding exits 0", code == 0, (so + se)[-2000:]):
+        with h5py.File(os.path.join(out, "sweep.h5"), "r") as h:
+            columns = h.attrs["columns"].split(",")
+            sc = h["poisson/scalars"][...]
+            check("sweep: unfolding_fallback = 1 and KS ≤ 1 for the reported case",
+                  sc[0, 0, columns.index("unfolding_fallback")] == 1 and all(sc[0, 0, columns.index(f"ks_{e}")] <= 1 for e in ("poisson", "goe", "gue", "brody")),
+                  str(sc[0, 0, :12]))
+        check("sweep: the replacement is logged once", (so + se).count("unfolding asked for was replaced") == 1, (so + se)[-2000:])
+
+
+def sweep_key_checks(cascade, work, path):
+    """The dataset layer names selection fields; the sweep maps them to its own keys (datasets.paths[i])."""
+    job = write_job(os.path.join(work, "sweep-badpath.toml"), f"""
+kind = "rmt-sweep"
+[datasets]
+names = ["noise", "data"]
+types = ["gaussian", "hdf5"]
+files = ["", "{path}"]
+paths = ["", "nothere"]
+[source]
+samples = 50
+[sweep]
+sizes = [20]
+""")
+    code, so, se = cascade_run(cascade, 2, job, os.path.join(work, "sweep-badpath"))
+    check("sweep: a missing dataset is refused naming `datasets.paths[1]`", code == 1 and "`datasets.paths[1]`" in so + se
+          and "source." not in so + se, (so + se)[-800:])
+
+
 def sweep_checks(cascade, work, path):
     """rmt-sweep over an HDF5 dataset, Gaussian data and GOE levels: same on 1 and 3 ranks, consistent with `covariance`."""
     job = write_job(os.path.join(work, "sweep.toml"), f"""
@@ -354,6 +449,8 @@ def main():
     reference_checks(cascade, args.work)
     error_checks(cascade, args.work, path)
     spectrum_checks(cascade, args.work)
+    degenerate_checks(cascade, args.work, path)
+    sweep_key_checks(cascade, args.work, path)
     sweep_checks(cascade, args.work, path)
     example_checks(cascade, args.work)
     print(f"{results['passed']} passed, {results['failed']} failed")

@@ -1,8 +1,10 @@
 import Covariance
+import Datasets
 import Foundation
 import Linalg
 import Parallel
 import Spectra
+import SpectraReference
 
 // Timings of the covariance kernel (sharded over the ranks), the symmetric eigen-solve and the
 // spectral statistics, printed as `name seconds` lines by rank 0; bench/covariance/run.sh
@@ -26,16 +28,17 @@ func best(_ body: () throws -> Void) throws -> Double {
     return times.min()!
 }
 
+var chunkRows = ShardedCovariance.defaultChunkRows
 while !args.isEmpty {
     let what = args.removeFirst()
     switch what {
     case "chunk":
-        ShardedCovariance.chunkRows = Int(args.removeFirst())!
+        chunkRows = Int(args.removeFirst())!
     case "cov":
         let n = Int(args.removeFirst())!, d = Int(args.removeFirst())!
         let block = SyntheticData.gaussian(samples: world.blockRange(of: n), total: n, features: d, seed: 1)
         var sink = 0.0
-        let t = try best { sink += try ShardedCovariance.covariance(block, communicator: world).matrix[0, 0] }
+        let t = try best { sink += try ShardedCovariance.covariance(block, communicator: world, chunkRows: chunkRows).matrix[0, 0] }
         if world.isRoot { print("cov_\(n)x\(d) \(t)") }
         _ = sink
     case "eig":

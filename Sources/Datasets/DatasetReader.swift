@@ -2,104 +2,67 @@ import Foundation
 import Parallel
 import Storage
 
-/// Which samples and which part of each sample to read from an HDF5 dataset.
-///
-/// The dataset holds samples along its first axis; the trailing axes (a field of any shape) are
-/// cropped, coarse-grained and flattened into features.
-public struct DatasetSelection: Sendable {
-    /// The HDF5 file and the dataset path inside it.
-    public var file: String
-    public var dataset: String
-    /// First sample read, samples read (0: all from `first` on) and the step between them.
-    public var first = 0
-    public var samples = 0
-    public var stride = 1
-    /// Crop per trailing axis as [start₀, stop₀, start₁, stop₁, …] (stop exclusive); empty: no crop.
-    public var crop: [Int] = []
-    /// Block-averaging factor per trailing axis (after the crop); empty: none.
-    public var coarse: [Int] = []
-    /// Names of the configuration keys, used in error messages.
-    public var keyPrefix = "source"
-
-    public init(file: String, dataset: String) {
-        self.file = file
-        self.dataset = dataset
-    }
-}
-
-/// What a selection resolves to against the dataset's actual shape.
-public struct ResolvedSelection: Sendable {
-    /// The dataset's shape.
-    public var datasetShape: [Int]
-    /// Samples selected.
-    public var samples: Int
-    /// Shape of one sample after crop and coarse-graining; its product is the feature count.
-    public var fieldShape: [Int]
-    public var features: Int { fieldShape.reduce(1, *) }
-}
-
 /// Reads a dataset collectively, each rank a contiguous block of the selected samples.
 public enum DatasetReader {
-    /// Bytes read per collective call (bounds the read buffer when a stride skips samples).
-    public static var chunkBytes = 64 << 20
+    /// Default bytes read per collective call (bounds the read buffer when a stride skips samples).
+    public static let defaultChunkBytes = 64 << 20
 
     /// Checks the selection against the file without reading data: the file and dataset exist, the
     /// dataset has a sample axis and at least one feature axis, a float element type, and enough
-    /// samples; crop and coarse settings fit the field. Collective. Throws a ``CovarianceError``
-    /// naming the key and the fix.
+    /// samples; crop and coarse settings fit the field. Collective. Throws a ``DatasetError`` naming
+    /// the selection field and the fix.
     public static func resolve(_ sel: DatasetSelection, communicator comm: Communicator) throws -> ResolvedSelection {
-        let p = sel.keyPrefix
         guard FileManager.default.fileExists(atPath: sel.file) else {
-            throw CovarianceError("`\(p).file`: no such file \"\(sel.file)\" (fix: give the path of an existing HDF5 file, relative to the directory cascade runs in; if another job writes it, run that job first)")
+            throw DatasetError(.file, "no such file \"\(sel.file)\"", fix: "give the path of an existing HDF5 file, relative to the working directory; if another job writes it, run that job first")
         }
         let h5: H5File
         do { h5 = try H5File.open(sel.file, communicator: comm) } catch {
-            throw CovarianceError("`\(p).file`: cannot open \"\(sel.file)\" as HDF5: \(error) (fix: give an HDF5 file)")
+            throw DatasetError(.file, "cannot open \"\(sel.file)\" as HDF5: \(error)", fix: "give an HDF5 file")
         }
         defer { try? h5.close() }
-        let path = sel.dataset.hasPrefix("/") ? sel.dataset : "/" + sel.dataset
+        let path = sel.absolutePath
         guard try h5.kind(of: path) == .dataset else {
             let names = try h5.contents().filter { $0.kind == .dataset }.map(\.path)
-            throw CovarianceError("`\(p).dataset`: \"\(sel.dataset)\" is not a dataset in \(sel.file) (fix: use one of \(names.isEmpty ? "none: the file has no datasets" : names.joined(separator: ", ")))")
+            throw DatasetError(.dataset, "\"\(sel.dataset)\" is not a dataset in \(sel.file)", fix: "use one of \(names.isEmpty ? "none: the file has no datasets" : names.joined(separator: ", "))")
         }
         let shape = try h5.shape(of: path)
         guard shape.count >= 2 else {
-            throw CovarianceError("`\(p).dataset`: \(path) has shape \(shape), a rank-\(shape.count) array; need samples along the first axis and at least one feature axis (fix: store the data as (samples, features…), e.g. reshape to (n, 1) for scalars)")
+            throw DatasetError(.dataset, "\(path) has shape \(shape), a rank-\(shape.count) array; need samples along the first axis and at least one feature axis", fix: "store the data as (samples, features…), e.g. reshape to (n, 1) for scalars")
         }
         let type = try h5.elementType(of: path)
         guard type == .float64 || type == .float32 else {
-            throw CovarianceError("`\(p).dataset`: \(path) holds \(type); only float64 and float32 are read (fix: convert the dataset to floating point)")
+            throw DatasetError(.dataset, "\(path) holds \(type); only float64 and float32 are read", fix: "convert the dataset to floating point")
         }
         let available = shape[0]
         guard sel.first < available else {
-            throw CovarianceError("`\(p).first`: \(sel.first) but \(path) has only \(available) samples (fix: use a value below \(available))")
+            throw DatasetError(.first, "\(sel.first) but \(path) has only \(available) samples", fix: "use a value below \(available)")
         }
         let maxCount = (available - sel.first - 1) / sel.stride + 1
         let count = sel.samples == 0 ? maxCount : sel.samples
         guard count <= maxCount else {
-            throw CovarianceError("`\(p).samples`: \(sel.samples) samples requested but \(path) has \(available) samples, so only \(maxCount) are available from first = \(sel.first) with stride = \(sel.stride) (fix: use samples ≤ \(maxCount), or 0 for all)")
+            throw DatasetError(.samples, "\(sel.samples) samples requested but \(path) has \(available) samples, so only \(maxCount) are available from first = \(sel.first) with stride = \(sel.stride)", fix: "use samples ≤ \(maxCount), or 0 for all")
         }
         let trailing = Array(shape.dropFirst())
         var field = trailing
         if !sel.crop.isEmpty {
             guard sel.crop.count == 2 * trailing.count else {
-                throw CovarianceError("`\(p).crop`: has \(sel.crop.count) values but \(path) has \(trailing.count) field axes (shape \(trailing)) (fix: give [start, stop] for each field axis: \(2 * trailing.count) values)")
+                throw DatasetError(.crop, "has \(sel.crop.count) values but \(path) has \(trailing.count) field axes (shape \(trailing))", fix: "give [start, stop] for each field axis: \(2 * trailing.count) values")
             }
             for a in 0 ..< trailing.count {
                 let (start, stop) = (sel.crop[2 * a], sel.crop[2 * a + 1])
                 guard start >= 0, stop <= trailing[a], start < stop else {
-                    throw CovarianceError("`\(p).crop`: [\(start), \(stop)) does not fit field axis \(a) of size \(trailing[a]) (fix: use 0 ≤ start < stop ≤ \(trailing[a]))")
+                    throw DatasetError(.crop, "[\(start), \(stop)) does not fit field axis \(a) of size \(trailing[a])", fix: "use 0 ≤ start < stop ≤ \(trailing[a])")
                 }
                 field[a] = stop - start
             }
         }
         if !sel.coarse.isEmpty {
             guard sel.coarse.count == trailing.count else {
-                throw CovarianceError("`\(p).coarse`: has \(sel.coarse.count) values but \(path) has \(trailing.count) field axes (fix: give one factor per field axis)")
+                throw DatasetError(.coarse, "has \(sel.coarse.count) values but \(path) has \(trailing.count) field axes", fix: "give one factor per field axis")
             }
             for a in 0 ..< field.count {
                 guard field[a] % sel.coarse[a] == 0 else {
-                    throw CovarianceError("`\(p).coarse`: factor \(sel.coarse[a]) does not divide the (cropped) size \(field[a]) of field axis \(a) (fix: use a divisor of \(field[a]) or adjust `\(p).crop`)")
+                    throw DatasetError(.coarse, "factor \(sel.coarse[a]) does not divide the (cropped) size \(field[a]) of field axis \(a)", fix: "use a divisor of \(field[a]) or adjust the crop")
                 }
                 field[a] /= sel.coarse[a]
             }
@@ -108,9 +71,11 @@ public enum DatasetReader {
     }
 
     /// Reads this rank's block of the selected samples (cropped, coarse-grained, as float64) and
-    /// checks every value is finite. Collective; call after ``resolve(_:communicator:)``.
-    public static func read(_ sel: DatasetSelection, _ resolved: ResolvedSelection, communicator comm: Communicator) throws -> SampleBlock {
-        let path = sel.dataset.hasPrefix("/") ? sel.dataset : "/" + sel.dataset
+    /// checks every value is finite. Collective; call after ``resolve(_:communicator:)``. `chunkBytes` bounds
+    /// the bytes of one collective read (tests make it small to exercise several reads).
+    public static func read(_ sel: DatasetSelection, _ resolved: ResolvedSelection, communicator comm: Communicator,
+                            chunkBytes: Int = defaultChunkBytes) throws -> SampleBlock {
+        let path = sel.absolutePath
         let h5 = try H5File.open(sel.file, communicator: comm)
         defer { try? h5.close() }
         let trailing = Array(resolved.datasetShape.dropFirst())
@@ -158,7 +123,7 @@ public enum DatasetReader {
         firstBad = try comm.allreduce(firstBad, .min)
         if firstBad != Int.max {
             let fileIndex = sel.first + firstBad * sel.stride
-            throw CovarianceError("`\(sel.keyPrefix).dataset`: \(path) in \(sel.file) holds NaN or infinite values, first in sample \(fileIndex) (fix: clean the data, or skip those samples with `\(sel.keyPrefix).first`/`samples`/`stride`)")
+            throw DatasetError(.dataset, "\(path) in \(sel.file) holds NaN or infinite values, first in sample \(fileIndex)", fix: "clean the data, or skip those samples by the choice of first sample, sample count and stride")
         }
         return SampleBlock(firstSample: mine.lowerBound, rows: mine.count, features: d, totalSamples: resolved.samples, values: values)
     }
