@@ -122,5 +122,5 @@ let package = Package(
         .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel"]),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )

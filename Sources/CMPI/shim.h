@@ -3,6 +3,14 @@
 #ifndef CASCADE_CMPI_SHIM_H
 #define CASCADE_CMPI_SHIM_H
 #include <mpi.h>
+#include <stdio.h>
+
+// C's stdout and stderr are mutable globals, which Swift 6 refuses to touch; every rank's
+// console output goes through these (Parallel's `Console`).
+static inline void cascade_console_line_buffered(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
+static inline void cascade_console_out(const char *text) { fputs(text, stdout); fflush(stdout); }
+static inline void cascade_console_error(const char *text) { fputs(text, stderr); fflush(stderr); }
+static inline void cascade_console_flush(void) { fflush(NULL); }
 
 static inline MPI_Comm cmpi_comm_world(void) { return MPI_COMM_WORLD; }
 static inline MPI_Comm cmpi_comm_self(void) { return MPI_COMM_SELF; }

@@ -31,7 +31,7 @@ public enum FFTNormalization: String, Sendable {
 }
 
 /// An error in making an FFT plan.
-public struct FFTError: Error, CustomStringConvertible {
+public struct FFTError: Error, CustomStringConvertible, Sendable {
     public let description: String
 }
 

@@ -6,12 +6,14 @@ import JobSelftest
 /// Every job kind Cascade knows. Adding a kind is one module and one line here.
 public enum JobCatalog {
     /// The kinds, in the order `cascade describe` lists them.
-    public static let kinds: [any JobKind.Type] = [
-        SelftestJob.self,
-        NS2DJob.self,
-        CovarianceJob.self,
-        RMTSweepJob.self,
-    ]
+    public static var kinds: [any JobKind.Type] {
+        [
+            SelftestJob.self,
+            NS2DJob.self,
+            CovarianceJob.self,
+            RMTSweepJob.self,
+        ]
+    }
 
     /// The kind called `name`, if any.
     public static func kind(named name: String) -> (any JobKind.Type)? {

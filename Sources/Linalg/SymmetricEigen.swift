@@ -9,7 +9,7 @@ public enum EigenSolver: String, Sendable, CaseIterable {
 }
 
 /// A LAPACK failure, with the routine and what `info` means.
-public struct LAPACKError: Error, CustomStringConvertible {
+public struct LAPACKError: Error, CustomStringConvertible, Sendable {
     public let routine: String
     public let info: Int32
     public var description: String {

@@ -6,11 +6,11 @@ import Parallel
 /// A check passes when no rank reports a failure. Values passed to
 /// ``CheckContext/record(_:_:tolerance:)`` must be the same on every rank count; the
 /// driver writes them per rank count and `--compare` checks they agree.
-struct MPICheck {
+struct MPICheck: Sendable {
     let name: String
-    let body: (Communicator, CheckContext) throws -> Void
+    let body: @Sendable (Communicator, CheckContext) throws -> Void
 
-    init(_ name: String, _ body: @escaping (Communicator, CheckContext) throws -> Void) {
+    init(_ name: String, _ body: @escaping @Sendable (Communicator, CheckContext) throws -> Void) {
         self.name = name
         self.body = body
     }

@@ -10,7 +10,7 @@ import Parallel
 //       checks that recorded results agree across the files (rank counts).
 // Exit status is non-zero if anything failed. The last line is `N passed, M failed`.
 
-setvbuf(stdout, nil, _IOLBF, 0)
+Console.lineBuffered()
 let arguments = Array(CommandLine.arguments.dropFirst())
 
 if arguments.first == "--compare" {
@@ -25,12 +25,12 @@ while i < arguments.count {
     case "--record": recordPath = arguments[i + 1]; i += 2
     case "--filter": filter = arguments[i + 1]; i += 2
     default:
-        fputs("cascade-mpitests: unknown argument \(arguments[i])\n", stderr)
+        Console.error("cascade-mpitests: unknown argument \(arguments[i])\n")
         exit(2)
     }
 }
 
-let allChecks: [MPICheck] = parallelChecks + linalgChecks + fftChecks + storageChecks + jobChecks + turbulenceChecks + rmtChecks
+let allChecks: [MPICheck] = parallelChecks + linalgChecks + fftChecks + storageChecks + turbulenceChecks + rmtChecks
 let world = Communicator.world
 var passed = 0, failed = 0
 var allRecords: [String: [String: Any]] = [:]
@@ -67,7 +67,7 @@ if world.isRoot {
     }
     print("\(passed) passed, \(failed) failed")
 }
-fflush(stdout)
+Console.flush()
 try? world.barrier()
 MPIEnvironment.finalizeIfNeeded()
 exit(failed == 0 ? 0 : 1)

@@ -9,7 +9,7 @@ import Glibc
 /// last reference goes away; the world communicator is borrowed and never freed.
 public final class Communicator: @unchecked Sendable {
     /// The raw `MPI_Comm` handle, for the numerics layer's C libraries (FFTW-MPI, HDF5).
-    public let handle: MPI_Comm
+    package let handle: MPI_Comm
     /// This process's rank in the communicator, `0 ..< size`.
     public let rank: Int
     /// How many ranks the communicator has.

@@ -27,7 +27,7 @@ public final class MPIEnvironment: @unchecked Sendable {
         if initialised == 0 {
             let rc = MPI_Init_thread(nil, nil, cmpi_thread_funneled(), &provided)
             if rc != cmpi_success() {
-                fputs("cascade: MPI_Init_thread failed with code \(rc)\n", stderr)
+                Console.error("cascade: MPI_Init_thread failed with code \(rc)\n")
                 exit(1)
             }
             atexit { MPIEnvironment.finalizeIfNeeded() }
@@ -51,7 +51,7 @@ public final class MPIEnvironment: @unchecked Sendable {
         var initialised: Int32 = 0
         MPI_Initialized(&initialised)
         if initialised != 0 && !isFinalized {
-            fflush(stdout)
+            Console.flush()
             MPI_Finalize()
         }
     }
@@ -83,9 +83,9 @@ public final class MPIEnvironment: @unchecked Sendable {
     /// Use for unrecoverable errors on one rank: the other ranks would otherwise wait
     /// forever in their next collective. Calls `MPI_Abort` on the world communicator.
     public func abort(_ message: String, code: Int32 = 1) -> Never {
-        fflush(stdout)
-        fputs("cascade: fatal error on rank \(world.rank) of \(world.size): \(message)\n", stderr)
-        fflush(stderr)
+        Console.flush()
+        Console.error("cascade: fatal error on rank \(world.rank) of \(world.size): \(message)\n")
+        Console.flush()
         MPI_Abort(cmpi_comm_world(), code)
         exit(code)
     }

@@ -16,11 +16,11 @@ final class Handle {
 
 /// Close functions for each kind of identifier (HDF5 has one per kind).
 enum Close {
-    static let dataset: (hid_t) -> herr_t = { H5Dclose($0) }
-    static let dataspace: (hid_t) -> herr_t = { H5Sclose($0) }
-    static let datatype: (hid_t) -> herr_t = { H5Tclose($0) }
-    static let plist: (hid_t) -> herr_t = { H5Pclose($0) }
-    static let group: (hid_t) -> herr_t = { H5Gclose($0) }
-    static let attribute: (hid_t) -> herr_t = { H5Aclose($0) }
-    static let object: (hid_t) -> herr_t = { H5Oclose($0) }
+    static let dataset: @Sendable (hid_t) -> herr_t = { H5Dclose($0) }
+    static let dataspace: @Sendable (hid_t) -> herr_t = { H5Sclose($0) }
+    static let datatype: @Sendable (hid_t) -> herr_t = { H5Tclose($0) }
+    static let plist: @Sendable (hid_t) -> herr_t = { H5Pclose($0) }
+    static let group: @Sendable (hid_t) -> herr_t = { H5Gclose($0) }
+    static let attribute: @Sendable (hid_t) -> herr_t = { H5Aclose($0) }
+    static let object: @Sendable (hid_t) -> herr_t = { H5Oclose($0) }
 }

@@ -35,5 +35,5 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
 func lastHDF5Error() -> String {
     var buffer = [CChar](repeating: 0, count: 512)
     ch5_last_error(&buffer)
-    return String(cString: buffer)
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JobCatalog
 import JobKit
+import Parallel
 
 /// `cascade`: runs Cascade job files on every rank of an MPI job.
 @main
@@ -24,7 +25,7 @@ struct Cascade: ParsableCommand {
     /// same command line, and one message is enough. The rank comes from the launcher's
     /// environment because MPI is not initialised yet.
     static func main() {
-        setvbuf(stdout, nil, _IOLBF, 0)
+        Console.lineBuffered()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -15,7 +15,7 @@ struct Inspect: ParsableCommand {
         do {
             print(try FileInspector.summary(of: file), terminator: "")
         } catch {
-            fputs("error: \(error)\n", stderr)
+            Console.error("error: \(error)\n")
             MPIEnvironment.finalizeIfNeeded()
             throw ExitCode(1)
         }

@@ -57,12 +57,12 @@ struct Run: ParsableCommand {
             loaded = try JobLoader.load(path: job, overrides: overrides, communicator: world, ranksPerNode: perNode,
                                         kinds: JobCatalog.kinds)
         } catch let error as JobFileError {
-            if world.isRoot { fputs("error: \(error)\n", stderr) }
+            if world.isRoot { Console.error("error: \(error)\n") }
             MPIEnvironment.finalizeIfNeeded()
             throw ExitCode(2)
         }
         if let out, out.isEmpty {
-            if world.isRoot { fputs("error: --out is empty (fix: give a directory, e.g. --out runs/\(loaded.name))\n", stderr) }
+            if world.isRoot { Console.error("error: --out is empty (fix: give a directory, e.g. --out runs/\(loaded.name))\n") }
             MPIEnvironment.finalizeIfNeeded()
             throw ExitCode(2)
         }
@@ -73,11 +73,11 @@ struct Run: ParsableCommand {
         do {
             status = try runner.run()
         } catch let error as RunError {
-            if world.isRoot { fputs("error: \(error)\n", stderr) }
+            if world.isRoot { Console.error("error: \(error)\n") }
             MPIEnvironment.finalizeIfNeeded()
             throw ExitCode(2)
         }
-        fflush(stdout)
+        Console.flush()
         MPIEnvironment.finalizeIfNeeded()
         if status != 0 { throw ExitCode(status) }
     }

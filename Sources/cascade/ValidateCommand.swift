@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import JobCatalog
 import JobKit
+import Parallel
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,7 +23,7 @@ struct Validate: ParsableCommand {
         guard ranks <= 1 << 20 else { throw ValidationError("--ranks \(ranks) is more than any MPI job has; use at most \(1 << 20)") }
         let (text, problem) = JobLoader.read(job)
         guard problem.isEmpty else {
-            fputs("error: job file \(job): \(problem) (fix: pass the path of a .toml job file, e.g. jobs/selftest.toml)\n", stderr)
+            Console.error("error: job file \(job): \(problem) (fix: pass the path of a .toml job file, e.g. jobs/selftest.toml)\n")
             throw ExitCode(2)
         }
         do {
@@ -30,7 +31,7 @@ struct Validate: ParsableCommand {
             print("# \(job): valid \(loaded.config.kind) job \"\(loaded.name)\" for \(ranks) rank(s); resolved configuration:")
             print(loaded.config.values.tomlDocument, terminator: "")
         } catch let error as JobFileError {
-            fputs("error: \(error)\n", stderr)
+            Console.error("error: \(error)\n")
             throw ExitCode(2)
         }
     }

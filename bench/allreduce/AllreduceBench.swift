@@ -3,7 +3,7 @@ import Parallel
 
 // Allreduce (sum, in place) bandwidth of Communicator.allreduce for 8 KiB … 8 MiB of doubles.
 // bench/allreduce/run.sh runs it and the mpi4py reference side by side on 2 ranks.
-setvbuf(stdout, nil, _IOLBF, 0)
+Console.lineBuffered()
 let world = Communicator.world
 var sizes: [Int] = []
 var bytes = 8 * 1024

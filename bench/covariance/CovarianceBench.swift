@@ -11,12 +11,12 @@ import SpectraReference
 // prints them beside the numpy/scipy (and empyricalRMT) references measured in the same run.
 //
 //   cascade-bench-covariance [chunk ROWS] [out DIR] cov N D … eig D … stats N …   (each: best of 2)
-setvbuf(stdout, nil, _IOLBF, 0)
+Console.lineBuffered()
 let world = Communicator.world
 var args = Array(CommandLine.arguments.dropFirst())
 var outDirectory: String? = nil
 
-func best(_ body: () throws -> Void) throws -> Double {
+@MainActor func best(_ body: () throws -> Void) throws -> Double {
     var times: [Double] = []
     for _ in 0 ..< 2 {
         try world.barrier()
@@ -81,7 +81,7 @@ while !args.isEmpty {
         }
         _ = sink
     default:
-        fputs("cascade-bench-covariance: unknown argument \(what)\n", stderr)
+        Console.error("cascade-bench-covariance: unknown argument \(what)\n")
         exit(2)
     }
 }

@@ -7,18 +7,18 @@ import Parallel
 // planned and executed with plain FFTW-MPI calls, in the same process, same flags
 // (FFTW_MEASURE, transposed spectral layout, unnormalised), alternating batches of runs.
 
-setvbuf(stdout, nil, _IOLBF, 0)
+Console.lineBuffered()
 let world = Communicator.world
 let sizes = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let ns = sizes.isEmpty ? [256, 512, 1024] : sizes
 let rounds = 41
 
-func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
-func quantile(_ xs: [Double], _ q: Double) -> Double { let s = xs.sorted(); return s[Int(q * Double(s.count - 1))] }
+@MainActor func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+@MainActor func quantile(_ xs: [Double], _ q: Double) -> Double { let s = xs.sorted(); return s[Int(q * Double(s.count - 1))] }
 
 /// Seconds per call of `body`, `batch` calls in a row after one untimed call (so the batch starts
 /// with its own buffers in cache, whatever ran before), barrier-synchronised, max over ranks.
-func timeBatch(_ batch: Int, _ body: () -> Void) throws -> Double {
+@MainActor func timeBatch(_ batch: Int, _ body: () -> Void) throws -> Double {
     body()
     try world.barrier()
     let t0 = MPIEnvironment.wtime()
@@ -32,7 +32,7 @@ func timeBatch(_ batch: Int, _ body: () -> Void) throws -> Double {
 /// the last-level cache together, so without the untimed call in `timeBatch` whichever ran second
 /// in a row would be timed warm and the other cold (ratios of 0.75 and 1.3 in alternate rounds). Returns the median seconds per call of each and the median
 /// and quartiles of the per-round ratios a/b.
-func compare(rounds: Int, _ a: () -> Void, _ b: () -> Void) throws
+@MainActor func compare(rounds: Int, _ a: () -> Void, _ b: () -> Void) throws
     -> (a: Double, b: Double, ratio: Double, lower: Double, upper: Double)
 {
     for _ in 0 ..< 3 { a(); b() }

@@ -11,13 +11,13 @@ import Turbulence
 //    (4 fields in, 1 out, kept modes only) with an empty kernel.
 // Usage: cascade-bench-ns2d N [steps]   (one N per process, so the peak RSS is this N's)
 
-setvbuf(stdout, nil, _IOLBF, 0)
+Console.lineBuffered()
 let world = Communicator.world
 let args = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let n = args.first ?? 256
 let steps = args.count > 1 ? args[1] : (n >= 1024 ? 10 : 30)
 
-func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+@MainActor func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
 
 let grid = try SpectralGrid2D(n: n, communicator: world, effort: .measure)
 let ns = try NavierStokes2D(grid: grid, dissipation: Dissipation(viscosity: 1e-3), scheme: .rk4)
@@ -26,7 +26,7 @@ let forcing = try Forcing2D(kind: .correlated, grid: grid, injectionRate: 0.1, k
 try InitialCondition2D.random(energy: 0.5, peak: 4, slope: 4, seed: 1).apply(to: ns)
 let dt = 1e-3
 
-func stepOnce(_ dt: Double = dt) throws {
+@MainActor func stepOnce(_ dt: Double = dt) throws {
     try ns.prepareStep()
     try ns.step(dt: dt)
     try forcing.kick(ns.omega, step: ns.stepCount - 1, dt: dt)
@@ -41,13 +41,13 @@ let peakMB = try world.allreduce(Double(usage.ru_maxrss) / 1024, .max)
 
 let real = grid.makeReal(), spectral = grid.makeSpectral()
 for i in 0 ..< real.count { real.pointer[i] = sin(Double(i) * 0.001) }
-func transforms() {
+@MainActor func transforms() {
     for _ in 0 ..< 10 { grid.plan.forward(real, spectral); grid.plan.backward(spectral, real) }
 }
 let pruned = try DealiasedProductPlan(plan: grid.plan, keptX: grid.dealiasIndex, inputs: 4, communicator: world,
                                       effort: .measure)
 for f in 0 ..< 4 { for e in 0 ..< 2 * pruned.keptRows * n { pruned.input(f)[e] = sin(Double(e + f) * 0.001) } }
-func prunedTransforms() {
+@MainActor func prunedTransforms() {
     for _ in 0 ..< 4 { pruned.execute { _ in } }
 }
 

@@ -250,7 +250,7 @@ public struct JobSchema: Sendable {
     }
 }
 
-struct CheckFailure: Error {
+struct CheckFailure: Error, Sendable {
     let text: String
     init(_ text: String) { self.text = text }
 }

@@ -27,7 +27,7 @@ public enum AtomicFile {
 }
 
 /// An error while setting up or recording a run (output directory, run record).
-public struct RunError: Error, CustomStringConvertible {
+public struct RunError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ description: String) { self.description = description }
 }

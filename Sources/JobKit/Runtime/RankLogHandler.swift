@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Parallel
 
 /// A swift-log handler that prefixes every line with the time and the rank.
 ///
@@ -35,9 +36,7 @@ public struct RankLogHandler: LogHandler {
         let text = "\(stamp) [rank \(rank)/\(size)] \(tag)\(message)\n"
         // Warnings and errors go to stderr; both streams are flushed at once so lines
         // from mpirun's forwarding stay whole and in order.
-        let stream = level >= .warning ? stderr : stdout
-        fputs(text, stream)
-        fflush(stream)
+        if level >= .warning { Console.error(text) } else { Console.out(text) }
     }
 
     static let timeFormatter: DateFormatter = {

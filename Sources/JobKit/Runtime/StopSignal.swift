@@ -103,10 +103,10 @@ final class SignalWatchdog: @unchecked Sendable {
                     ? "stopped by a second \(StopSignal.name(sig)) before the checkpoint was written; resume from the previous checkpoint if there is one"
                     : "stopped by \(StopSignal.name(sig)) before it finished; \(r.kind) jobs cannot resume, so run it again"
                 try? r.write(to: directory)
-                fputs("error: \(r.error!)\n", stderr)
+                Console.error("error: \(r.error!)\n")
             }
-            fflush(stdout)
-            fflush(stderr)
+            Console.flush()
+            Console.flush()
             _exit(128 + sig)
         }
     }

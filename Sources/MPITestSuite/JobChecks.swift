@@ -1,2 +1,0 @@
-// Multi-rank checks: filled in with the job layer.
-let jobChecks: [MPICheck] = []
