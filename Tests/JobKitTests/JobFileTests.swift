@@ -145,3 +145,22 @@ final class JobFileTests: XCTestCase {
         XCTAssertEqual(ProgressReporter.formatDuration(7530), "2h05m")
     }
 }
+
+final class ReferenceDocTests: XCTestCase {
+    /// docs/reference.md is the output of `cascade describe --markdown`: the same declarations
+    /// the validator uses. Regenerate it with `.build/debug/cascade describe --markdown > docs/reference.md`.
+    func testReferenceDocMatchesTheDeclarations() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/reference.md").standardized
+        let onDisk = try String(contentsOf: url, encoding: .utf8)
+        let generated = SchemaDocs.reference(JobCatalog.kinds.map { $0.schema })
+        XCTAssertEqual(onDisk, generated, "docs/reference.md is stale: run `.build/debug/cascade describe --markdown > docs/reference.md`")
+    }
+
+    func testEveryKeyIsDeclaredOnceWithADoc() {
+        for kind in JobCatalog.kinds {
+            let fields = kind.schema.allFields
+            XCTAssertEqual(Set(fields.map(\.path)).count, fields.count, "\(kind.name) declares a key twice")
+            for f in fields { XCTAssertFalse(f.doc.isEmpty, "\(kind.name): \(f.path) has no doc") }
+        }
+    }
+}
