@@ -28,4 +28,23 @@ extra=()
 if [ -f "$OUT/checkpoint.h5" ]; then extra+=(--resume); echo "resuming from $OUT/checkpoint.h5"; fi
 
 # Open MPI's launcher talks PMIx with Slurm; pmi2 does not work with Debian's builds.
+set +e
 srun --mpi=pmix "$CASCADE" run "$JOB" --out "$OUT" "${extra[@]}"
+code=$?
+set -e
+
+# Decide from the run record, not from srun's exit status: when every rank exits 3 (interrupted
+# with a checkpoint) the launcher still reports a failure.
+field() { grep -o "\"$1\" *: *[a-z\"]*" "$OUT/run.json" 2>/dev/null | head -1 | sed 's/.*: *//; s/"//g'; }
+status=$(field status)
+case "$status" in
+    completed)
+        if [ "$(field succeeded)" = true ]; then exit 0; fi
+        echo "cascade: the run completed but its checks failed; see $OUT/run.json"; exit 1 ;;
+    interrupted)
+        echo "cascade: interrupted with a checkpoint; submit again with OUT=$OUT to resume"; exit 3 ;;
+    "")
+        echo "cascade: no run record in $OUT (srun exit status $code): the run did not start"; exit "${code/#0/1}" ;;
+    *)
+        echo "cascade: run $status (srun exit status $code); see $OUT/run.json"; exit 1 ;;
+esac
