@@ -24,8 +24,8 @@ public struct NS2DJob: JobKind {
         let comm = context.communicator
         let log = context.logger
         let dir = context.outputDirectory
-        let warnings = NS2DJob.warnings(p)
-        for w in warnings { log.warning("\(w)") }
+        let warnings = NS2DJob.warnings(in: p)
+        if comm.isRoot { for w in warnings { log.warning("\(w)") } }
 
         // MARK: Set-up (plans, buffers: made once)
         let effort = p.effort
