@@ -6,6 +6,8 @@
 #   3. end-to-end checks of the `cascade` executable (Tests/e2e/check_cli.py): selftest on
 #      1–4 ranks, its HDF5 read back with h5py and h5dump, broken job files refused; and
 #      Tests/e2e/check_rmt.py: covariance/RMT jobs against numpy and scipy on 1–4 ranks;
+#      Tests/e2e/check_validation.py: hostile and absurd job values refused with the key named
+#      (overflow, memory, ranges, key depth, error texts and exit statuses, CFL guard);
 #   4. the ns2d job end to end (Tests/e2e/check_ns2d.py): same fields on 1–4 ranks, bit-identical
 #      resume after SIGTERM/SIGUSR1, blow-up guard, bad parameters, re-gridding from files.
 # The last line is the total: `N passed, M failed`. Exit status 0 only if nothing failed.
@@ -68,6 +70,10 @@ echo "== end-to-end (cascade executable)"
 count "$work/e2e.log" "end-to-end"
 .build/pyvenv/bin/python Tests/e2e/check_rmt.py --cascade .build/debug/cascade --work "$work/e2e-rmt" 2>&1 | tee "$work/e2e-rmt.log" | grep -vE "^PASS"
 count "$work/e2e-rmt.log" "end-to-end covariance/RMT (numpy, scipy)"
+
+echo "== job validation end-to-end (overflow, memory, ranges, key depth, error texts, CFL guard, start times)"
+timeout 600 .build/pyvenv/bin/python Tests/e2e/check_validation.py --cascade .build/debug/cascade --work "$work/validation" 2>&1 | tee "$work/validation.log" | grep -vE "^PASS"
+count "$work/validation.log" "job validation end-to-end"
 
 echo "== ns2d end-to-end (1-4 ranks, resume after SIGTERM/SIGUSR1, guards, bad parameters)"
 .build/pyvenv/bin/python Tests/e2e/check_ns2d.py --cascade .build/debug/cascade --work "$work/ns2d" 2>&1 | tee "$work/ns2d.log" | grep -vE "^PASS"

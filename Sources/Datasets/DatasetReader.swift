@@ -34,6 +34,16 @@ public enum DatasetReader {
             throw DatasetError(.dataset, "\(path) holds \(type); only float64 and float32 are read", fix: "convert the dataset to floating point")
         }
         let available = shape[0]
+        guard available > 0 else {
+            throw DatasetError(.dataset, "\(path) in \(sel.file) has no samples (shape \(shape))", fix: "give a dataset that holds samples along its first axis")
+        }
+        let trailingCount = try checkedProduct(shape.dropFirst(), field: .dataset, what: "\(path) has shape \(shape)")
+        guard trailingCount > 0 else {
+            throw DatasetError(.dataset, "\(path) in \(sel.file) has no features (shape \(shape): a field axis of length 0)", fix: "give a dataset whose samples hold at least one value")
+        }
+        guard sel.first >= 0, sel.samples >= 0, sel.stride >= 1 else {
+            throw DatasetError(sel.first < 0 ? .first : sel.samples < 0 ? .samples : .stride, "is negative or zero", fix: "use first ≥ 0, samples ≥ 0 and stride ≥ 1")
+        }
         guard sel.first < available else {
             throw DatasetError(.first, "\(sel.first) but \(path) has only \(available) samples", fix: "use a value below \(available)")
         }
@@ -67,7 +77,31 @@ public enum DatasetReader {
                 field[a] /= sel.coarse[a]
             }
         }
+        // Values read per collective call: one selected sample spans `stride` rows of the file.
+        let features = try checkedProduct(field[...], field: sel.coarse.isEmpty ? .crop : .coarse,
+                                          what: "a sample of \(path) has \(field.map(String.init).joined(separator: " × ")) features")
+        let rawPerSample = try checkedProduct(field.indices.map { a in sel.crop.isEmpty ? trailing[a] : sel.crop[2 * a + 1] - sel.crop[2 * a] }[...],
+                                              field: .crop, what: "a cropped sample of \(path)")
+        let (rowBytes, o1) = rawPerSample.multipliedReportingOverflow(by: 8)
+        let (strideBytes, o2) = rowBytes.multipliedReportingOverflow(by: sel.stride)
+        let (lastRow, o3) = (count - 1).multipliedReportingOverflow(by: sel.stride)
+        let (_, o4) = sel.first.addingReportingOverflow(lastRow)
+        if o1 || o2 || o3 || o4 || features <= 0 {
+            throw DatasetError(.stride, "\(sel.stride) with \(rawPerSample) values per sample spans more than a file can hold", fix: "use a smaller stride, or crop the field (source.crop)")
+        }
+        _ = strideBytes
         return ResolvedSelection(datasetShape: shape, samples: count, fieldShape: field)
+    }
+
+    /// The product of `sizes`, or a ``DatasetError`` on `field` when it overflows `Int`.
+    static func checkedProduct(_ sizes: ArraySlice<Int>, field: DatasetError.Field, what: String) throws -> Int {
+        var product = 1
+        for s in sizes {
+            let (p, overflow) = product.multipliedReportingOverflow(by: s)
+            if overflow { throw DatasetError(field, "\(what): more than \(Int.max) values per sample", fix: "crop the field (source.crop) or coarse-grain it (source.coarse)") }
+            product = p
+        }
+        return product
     }
 
     /// Reads this rank's block of the selected samples (cropped, coarse-grained, as float64) and
@@ -88,7 +122,8 @@ public enum DatasetReader {
         let decomposition = BlockDecomposition(count: resolved.samples, parts: comm.size)
         let mine = decomposition.range(of: comm.rank)
         // Selected samples per collective read, the same on every rank (so the calls match).
-        let perChunk = max(1, chunkBytes / max(1, rawPerSample * 8 * sel.stride))
+        let (strideBytes, overflow) = (rawPerSample * 8).multipliedReportingOverflow(by: sel.stride)
+        let perChunk = overflow ? 1 : max(1, chunkBytes / max(1, strideBytes))
         let maxLocal = decomposition.counts.max() ?? 0
         let calls = (maxLocal + perChunk - 1) / perChunk
         var values = [Double](repeating: 0, count: mine.count * d)

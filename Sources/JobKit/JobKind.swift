@@ -27,6 +27,10 @@ public protocol JobKind: Job {
     /// that must not overflow). Runs on every rank before any output is made. Default: none.
     static func problems(in parameters: Parameters, ranks: Int) -> [ConfigProblem]
 
+    /// Settings that are legal but probably not meant (an empty averaging window); printed by
+    /// `cascade validate` and `cascade run` and recorded in run.json. Default: none.
+    static func warnings(in parameters: Parameters) -> [String]
+
     /// The files the job writes into its output directory, as the parameters name them. They are
     /// checked against each other and Cascade's reserved names before the run, and removed by
     /// `--overwrite`.
@@ -41,6 +45,7 @@ public protocol JobKind: Job {
 
 extension JobKind {
     public static func problems(in parameters: Parameters, ranks: Int) -> [ConfigProblem] { [] }
+    public static func warnings(in parameters: Parameters) -> [String] { [] }
     public static var supportsResume: Bool { false }
     public static func memoryEstimate(_ parameters: Parameters, ranks: Int) -> MemoryEstimate { MemoryEstimate() }
 
@@ -55,6 +60,8 @@ extension JobKind {
     }
 
     static func declaredOutputs(_ config: JobConfig) -> [String] { outputNames(Parameters.decode(config)) }
+
+    static func declaredWarnings(_ config: JobConfig) -> [String] { warnings(in: Parameters.decode(config)) }
 
     static func estimatedMemory(_ config: JobConfig, ranks: Int) -> MemoryEstimate {
         memoryEstimate(Parameters.decode(config), ranks: ranks)

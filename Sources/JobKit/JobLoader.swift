@@ -13,6 +13,8 @@ public struct LoadedJob {
     public let path: String
     /// The files the job will write into its output directory.
     public let outputs: [String]
+    /// Legal settings that are probably not meant (see ``JobKind/warnings(in:)``).
+    public let warnings: [String]
 }
 
 /// Reads and validates job files against the kinds of a catalog.
@@ -32,9 +34,8 @@ public enum JobLoader {
             throw JobFileError(file: path, problems: [ConfigProblem(path: nil, message: "is \(text.utf8.count) bytes long, more than a job file can be (\(maximumFileBytes))",
                                                                     fix: "pass a job file (TOML, a few kB)")])
         }
-        if let deep = deepKey(in: text) {
-            throw JobFileError(file: path, problems: [ConfigProblem(path: nil, message: "line \(deep) has a key with more than \(maximumKeyDepth) dotted parts",
-                                                                    fix: "job keys look like `section.key`; see `cascade describe`")])
+        if let found = structureProblem(in: text) {
+            throw JobFileError(file: path, problems: [found.problem])
         }
         var document = try TOMLParsing.parse(text, source: path)
         var problems: [ConfigProblem] = []
@@ -52,18 +53,29 @@ public enum JobLoader {
                 continue
             }
             let value = String(item[item.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
+            if let found = structureProblem(in: "v = " + value.replacingOccurrences(of: "\n", with: " ")) {
+                problems.append(ConfigProblem(path: nil, message: "--set \(key.prefix(80)): the value " + found.problem.message.replacingOccurrences(of: "line 1 ", with: ""),
+                                              fix: found.problem.fix))
+                continue
+            }
             document = document.setting(TOMLParsing.parseOverrideValue(value), at: key)
         }
         guard case .string(let kindName)? = document.value(at: "kind") else {
             let fix = "add `kind = \"…\"` at the top; known kinds: " + names.joined(separator: ", ")
             var found = problems + [ConfigProblem(path: "kind",
                 message: document.value(at: "kind") == nil ? "is required but missing" : "must be a string", fix: fix)]
-            // `kind` under a table (`[job]` then `kind = …`) is the usual way to lose it.
+            // `kind` under a table (`[job]` then `kind = …`) is the usual way to lose it; any table
+            // that no kind declares is reported too, since its keys would all be unknown.
+            let sections = Set(kinds.flatMap { $0.schema.allFields.compactMap { $0.path.split(separator: ".").first.map(String.init) } })
             if case .table(let top) = document {
                 for (section, value) in top.sorted(by: { $0.key < $1.key }) {
-                    if case .table(let inner) = value, inner["kind"] != nil {
-                        found.append(ConfigProblem(path: "\(section).kind", message: "`kind` sits under the table [\(section)], so it is `\(section).kind`",
-                                                   fix: "move `kind = …` (and the other top-level keys) above the first [table] line"))
+                    guard case .table(let inner) = value else { continue }
+                    if inner["kind"] != nil {
+                        found.append(ConfigProblem(path: "\(section).kind", message: "`kind` sits under the table [\(section)], which no job kind has, so it is `\(section).kind`",
+                                                   fix: "move `kind = …` (and the other top-level keys such as `name`) to the top of the file, above the first [table] line"))
+                    } else if !sections.contains(section) {
+                        found.append(ConfigProblem(path: String(section.prefix(80)), message: "[\(section.prefix(80))] is not a table of any job kind",
+                                                   fix: "remove it, or rename it to a table of the kind; `cascade describe KIND` lists them"))
                     }
                 }
             }
@@ -89,26 +101,89 @@ public enum JobLoader {
         if !problems.isEmpty { throw JobFileError(file: path, problems: problems) }
         let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         return LoadedJob(kind: kind, config: config, name: config.name(fallback: stem), path: path,
-                         outputs: kind.declaredOutputs(config))
+                         outputs: kind.declaredOutputs(config), warnings: kind.declaredWarnings(config))
     }
 
-    /// The first line number holding a key deeper than ``maximumKeyDepth`` (a cheap scan before
-    /// the TOML parser, whose recursion a key of 50 000 parts would overflow).
-    static func deepKey(in text: String) -> Int? {
-        var line = 1, dots = 0, inString = false, quote: UInt8 = 0, inKey = true
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\n"): line += 1; dots = 0; inKey = true; inString = false
-            case UInt8(ascii: "\""), UInt8(ascii: "'"):
-                if inString && byte == quote { inString = false } else if !inString { inString = true; quote = byte }
-            case UInt8(ascii: "="): if !inString { inKey = false }
-            case UInt8(ascii: "."):
-                if inKey && !inString {
-                    dots += 1
-                    if dots >= maximumKeyDepth { return line }
+    /// Deepest nesting of arrays and inline tables accepted (Cascade's values nest at most 2).
+    public static let maximumNesting = 16
+
+    /// What a cheap scan before the TOML parser found: the parser recurses per dotted part and per
+    /// nesting level, so a key of 50 000 parts or `[[[[…]]]]` 50 000 deep would overflow its stack.
+    enum StructureProblem: Equatable {
+        case deepKey(line: Int)
+        case deepNesting(line: Int)
+
+        var problem: ConfigProblem {
+            switch self {
+            case .deepKey(let line):
+                return ConfigProblem(path: nil, message: "line \(line) has a key with more than \(JobLoader.maximumKeyDepth) dotted parts",
+                                     fix: "job keys look like `section.key`; see `cascade describe`")
+            case .deepNesting(let line):
+                return ConfigProblem(path: nil, message: "line \(line) nests arrays or inline tables more than \(JobLoader.maximumNesting) deep",
+                                     fix: "job values are numbers, strings or flat arrays such as [1, 2]; see `cascade describe`")
+            }
+        }
+    }
+
+    /// The first key deeper than ``maximumKeyDepth`` or value nested deeper than ``maximumNesting``.
+    /// Skips comments and strings (also multi-line ones); a multi-line array's lines are values.
+    static func structureProblem(in text: String) -> StructureProblem? {
+        let bytes = Array(text.utf8)
+        let quote2 = UInt8(ascii: "\""), quote1 = UInt8(ascii: "'")
+        var line = 1, keyDots = 0, valueDots = 0, depth = 0
+        var inKey = true, inComment = false
+        var quote: UInt8? = nil, multiline = false
+        var i = 0
+        func triple(_ q: UInt8, at j: Int) -> Bool { j + 2 < bytes.count && bytes[j] == q && bytes[j + 1] == q && bytes[j + 2] == q }
+        while i < bytes.count {
+            let byte = bytes[i]
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                inComment = false
+                if quote != nil && !multiline { quote = nil }
+                if quote == nil && depth == 0 { inKey = true; keyDots = 0 }
+                valueDots = 0
+                i += 1
+                continue
+            }
+            if inComment { i += 1; continue }
+            if let q = quote {
+                if q == quote2 && byte == UInt8(ascii: "\\") { i += 2; continue }
+                if byte == q {
+                    if !multiline { quote = nil } else if triple(q, at: i) { quote = nil; i += 3; continue }
                 }
+                i += 1
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "#"): inComment = true
+            case quote2, quote1:
+                quote = byte
+                multiline = triple(byte, at: i)
+                if multiline { i += 3; continue }
+            case UInt8(ascii: "="):
+                if inKey && depth == 0 { inKey = false } else { valueDots = 0 }
+            case UInt8(ascii: "."):
+                if inKey {
+                    keyDots += 1
+                    if keyDots >= maximumKeyDepth { return .deepKey(line: line) }
+                } else {
+                    valueDots += 1
+                    if valueDots >= maximumKeyDepth { return .deepKey(line: line) }
+                }
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                if !inKey {
+                    depth += 1
+                    valueDots = 0
+                    if depth > maximumNesting { return .deepNesting(line: line) }
+                }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                if !inKey && depth > 0 { depth -= 1 }
+                valueDots = 0
+            case UInt8(ascii: ","): valueDots = 0
             default: break
             }
+            i += 1
         }
         return nil
     }

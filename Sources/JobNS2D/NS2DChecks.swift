@@ -70,8 +70,9 @@ extension NS2DJob {
         let dt = p.time.dt, tEnd = p.time.tEnd
         if dt > tEnd {
             problems.append(ConfigProblem(p.time.$dt, "\(dt) is longer than time.t_end = \(tEnd)", fix: "use time.dt ≤ \(tEnd)"))
-        } else if !p.time.adaptive && tEnd / dt > maximumSteps {
-            problems.append(ConfigProblem(p.time.$dt, "t_end / dt = \(String(format: "%.3g", tEnd / dt)) steps is more than a run can take (\(String(format: "%.0e", maximumSteps)))",
+        } else if tEnd / dt > maximumSteps {
+            // With time.adaptive, dt is the largest step, so t_end/dt bounds the step count from below.
+            problems.append(ConfigProblem(p.time.$dt, "time.t_end / time.dt = \(String(format: "%.3g", tEnd / dt)) steps is more than a run can take (\(String(format: "%.0e", maximumSteps)))",
                                           fix: "use time.dt ≥ \(String(format: "%.3g", tEnd / maximumSteps)) or a shorter time.t_end"))
         }
         if p.time.adaptive && p.time.cfl >= p.time.cflMax {
@@ -79,6 +80,10 @@ extension NS2DJob {
                                           fix: "use time.cfl ≤ \(String(format: "%.3g", 0.8 * p.time.cflMax)) (or raise time.cfl_max)"))
         }
         let initType = p.initial.type
+        if initType == .random && p.initial.kPeak < 0.5 * dk {
+            problems.append(ConfigProblem(p.initial.$kPeak, "\(p.initial.kPeak) is below half the lowest wavenumber 2π/L = \(String(format: "%.6g", dk)) of the box: the spectrum would underflow on every mode and the field would hold no energy",
+                                          fix: "use init.k_peak ≥ \(String(format: "%.6g", dk)) (or a larger grid.box_length)"))
+        }
         if initType == .random && p.initial.kPeak > kmax {
             problems.append(ConfigProblem(p.initial.$kPeak, "\(p.initial.kPeak) is beyond the largest dealiased wavenumber \(String(format: "%.6g", kmax)) of N = \(n): the field would hold no energy",
                                           fix: "use init.k_peak ≤ \(String(format: "%.6g", kmax / 2)) or raise grid.n"))
@@ -123,7 +128,7 @@ extension NS2DJob {
     }
 
     /// Things that are legal but probably not what the user meant (recorded in run.json).
-    static func warnings(_ p: NS2DParameters) -> [String] {
+    public static func warnings(in p: NS2DParameters) -> [String] {
         var w: [String] = []
         let tEnd = p.time.tEnd
         if p.output.averageStart >= tEnd {

@@ -24,8 +24,8 @@ public struct NS2DJob: JobKind {
         let comm = context.communicator
         let log = context.logger
         let dir = context.outputDirectory
-        let warnings = NS2DJob.warnings(p)
-        for w in warnings { log.warning("\(w)") }
+        let warnings = NS2DJob.warnings(in: p)
+        if comm.isRoot { for w in warnings { log.warning("\(w)") } }
 
         // MARK: Set-up (plans, buffers: made once)
         let effort = p.effort
@@ -240,7 +240,10 @@ public struct NS2DJob: JobKind {
             guard frame >= 0 && frame < shape[0] else {
                 throw RunError("init.frame = \(requested) is outside the \(shape[0]) frames of \(dataset) in \(path); use 0…\(shape[0] - 1) or −1 for the last")
             }
-            let field: [Double] = try file.readFrame(dataset, frame)
+            // float32 fields (as written by other codes) are read as such and widened.
+            let field: [Double] = try file.elementType(of: dataset) == .float32
+                ? try file.readFrame(dataset, frame, as: Float.self).map(Double.init)
+                : try file.readFrame(dataset, frame)
             let spectrum = try SpectralResampling.spectrum(ofPhysical: field, size: shape[1], communicator: comm)
             SpectralResampling.load(fullSpectrum: spectrum, size: shape[1], into: ns.omega, grid: ns.grid)
             context.logger.info("initial field: frame \(frame) of \(dataset) (\(shape[1])²) in \(path)")

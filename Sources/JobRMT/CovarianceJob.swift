@@ -36,7 +36,7 @@ public struct CovarianceJob: JobKind {
             log.info("drawing a \(spec.type.uppercased()) spectrum of \(spec.size) levels (seed \(spec.seed))")
             if comm.isRoot { levels = try spec.spectrum(size: spec.size, stream: 0) }
         } else {
-            let block = try spec.load(communicator: comm)
+            let block = try spec.load(communicator: comm, matrix: matrixType, vectors: wantVectors)
             samples = block.totalSamples
             features = block.features
             log.info("\(spec.type) source: \(samples) samples × \(features) features, \(block.rows) on rank 0; \(matrixType.rawValue) matrix")

@@ -37,7 +37,21 @@ extension CovarianceJob {
     public static func outputNames(_ p: CovarianceParameters) -> [String] { [p.outputFile] }
 
     public static func problems(in p: CovarianceParameters, ranks: Int) -> [ConfigProblem] {
-        p.spec.problems(fileKey: "source.file", datasetKey: "source.dataset") + p.statistics.problems()
+        var problems = p.spec.problems(fileKey: "source.file", datasetKey: "source.dataset") + p.statistics.problems()
+        if problems.isEmpty, let levels = knownLevels(type: p.sourceType.rawValue, p.source) {
+            problems += p.statistics.problems(levels: levels, source: "the \(p.sourceType.rawValue) spectrum")
+        }
+        return problems
+    }
+
+    /// The nonzero levels of a spectrum when the parameters fix them: `source.size` for reference
+    /// spectra, min(samples − 1, features) for synthetic samples (centring removes one); nil for hdf5.
+    static func knownLevels(type: String, _ s: SourceOptions) -> Int? {
+        switch type {
+        case "goe", "gue", "poisson": return s.size
+        case "gaussian", "powerlaw": return max(0, min(s.samples - 1, s.features))
+        default: return nil
+        }
     }
 
     public static func memoryEstimate(_ p: CovarianceParameters, ranks: Int) -> MemoryEstimate {

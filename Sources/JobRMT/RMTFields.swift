@@ -67,6 +67,24 @@ public struct StatisticsParameters: ParameterSet {
         return problems
     }
 
+    /// Checks against the number of levels of a spectrum when it is known before the run
+    /// (reference spectra, synthetic samples): Σ²(L) and Δ₃(L) need L_max below the levels kept
+    /// after trimming, and the power-law fit needs ranks that exist. `source` names the spectrum.
+    func problems(levels: Int, source: String) -> [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        let kept = Int(Double(levels) * max(0, 1 - trimLow - trimHigh))
+        if lengths.count == 2, lengths[1] >= Double(kept) {
+            problems.append(ConfigProblem($lengths,
+                "L_max = \(lengths[1]) is not below the \(kept) levels kept of \(source) (\(levels) levels, trims \(trimLow) and \(trimHigh)): Σ² and Δ₃ would be undefined (NaN)",
+                fix: "use L_max ≤ \(max(1, kept / 4)), e.g. [1, \(max(1, min(20, kept / 4)))], or more levels"))
+        }
+        if powerLawRanks.count == 2, powerLawRanks != [0, 0], powerLawRanks[1] > levels {
+            problems.append(ConfigProblem($powerLawRanks, "last rank \(powerLawRanks[1]) is beyond the \(levels) levels of \(source)",
+                                          fix: "use ranks within 1...\(levels), or [0, 0] for automatic"))
+        }
+        return problems
+    }
+
     /// The analysis options. `ratio` is the aspect ratio for Marchenko–Pastur unfolding and, for
     /// a positive spectrum, for the Marchenko–Pastur (GOE/GUE) references of the rank-ordered
     /// spectrum; `positiveSpectrum` turns on zero-mode removal.

@@ -79,7 +79,7 @@ public struct RMTSweepJob: JobKind {
         if spec.isSpectrum {
             total = spec.size
         } else {
-            block = try spec.load(communicator: comm)
+            block = try spec.load(communicator: comm, matrix: p.matrixType)
             total = block!.totalSamples
             if let bad = explicit.first(where: { $0 > total }) {
                 throw RunError("`sweep.sizes`: M = \(bad) but dataset \(name) has only \(total) samples (fix: use sizes ≤ \(total))")

@@ -81,6 +81,9 @@ extension RMTSweepJob {
             }
             let spec = SourceSpec(p.source, type: type, file: files.isEmpty ? "" : files[i], dataset: paths.isEmpty ? "" : paths[i])
             problems += spec.problems(fileKey: "datasets.files", datasetKey: "datasets.paths")
+            if let levels = CovarianceJob.knownLevels(type: type, p.source), spec.problems(fileKey: "", datasetKey: "").isEmpty {
+                problems += p.statistics.problems(levels: levels, source: "dataset \(names[i]) (\(type))")
+            }
             if spec.isSpectrum, !p.sizes.isEmpty, !p.sizes.contains(where: { $0 <= spec.size }) {
                 problems.append(ConfigProblem(path: "sweep.sizes", message: "has no size ≤ `source.size` = \(spec.size) for \(names[i])",
                                               fix: "raise `source.size` or add smaller sizes"))

@@ -30,8 +30,17 @@ struct Cascade: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch {
-            if launcherRank() == 0 { exit(withError: error) }
-            Foundation.exit(exitCode(for: error).rawValue)
+            // swift-argument-parser exits 64 (EX_USAGE) on usage errors; Cascade documents 2 for
+            // every refused invocation (docs/jobs.md), as for a refused job file.
+            var code = exitCode(for: error)
+            if code == .validationFailure { code = ExitCode(2) }
+            if launcherRank() == 0 {
+                let message = fullMessage(for: error)
+                if !message.isEmpty {
+                    if code == .success { print(message) } else { fputs(message + "\n", stderr) }
+                }
+            }
+            Foundation.exit(code.rawValue)
         }
     }
 }

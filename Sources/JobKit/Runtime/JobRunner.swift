@@ -110,12 +110,16 @@ public struct JobRunner {
         if !outcome.warnings.isEmpty { record.warnings = outcome.warnings }
         if let failure { record.error = failure }
         if comm.isRoot { try record.write(to: outputDirectory) }
+        // Printed once: by the lowest rank that failed (rank 0 when the error was collective).
+        let firstFailing = try comm.allreduce(failure != nil ? comm.rank : Int.max, .min)
         if let failure {
-            // Printed once: by rank 0, which saw it too (collective errors reach every rank).
-            logger.error("job failed after \(ProgressReporter.formatDuration(finished.timeIntervalSince(started))): \(failure)")
+            if comm.rank == firstFailing {
+                logger.error("job failed after \(ProgressReporter.formatDuration(finished.timeIntervalSince(started))): \(failure)")
+            }
         } else {
             logger.info("\(outcome.summary)")
-            for w in outcome.warnings { logger.warning("\(w)") }
+            // The same on every rank: printed by rank 0 only.
+            if comm.isRoot { for w in outcome.warnings { logger.warning("\(w)") } }
             logger.info("\(anyFailed == 0 ? "finished" : "finished with FAILED checks") in \(ProgressReporter.formatDuration(finished.timeIntervalSince(started))); run record: \(outputDirectory.appendingPathComponent(RunRecord.fileName).path)")
         }
         if failure == nil && outcome.interrupted { return 3 }
