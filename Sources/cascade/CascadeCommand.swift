@@ -37,7 +37,7 @@ struct Cascade: ParsableCommand {
             if launcherRank() == 0 {
                 let message = fullMessage(for: error)
                 if !message.isEmpty {
-                    if code == .success { print(message) } else { fputs(message + "\n", stderr) }
+                    if code == .success { print(message) } else { Console.error(message + "\n") }
                 }
             }
             Foundation.exit(code.rawValue)
