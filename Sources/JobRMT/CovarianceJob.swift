@@ -57,50 +57,41 @@ public struct CovarianceJob: JobKind {
 
         // Rank 0 analyses and writes; the others wait for the file (and the verdict) to exist.
         let solo = try comm.split(color: comm.isRoot ? 0 : 1)
-        var summary = ""
-        var problem = ""
-        if comm.isRoot {
-            do {
-                let ratio = spec.isSpectrum ? 1 : MatrixType.aspectRatio(samples: samples, features: features)
-                let options = p.statistics.options(ratio: ratio, positiveSpectrum: !spec.isSpectrum)
-                let t2 = MPIEnvironment.wtime()
-                let analysis = SpectralAnalysis(levels: levels, options: options)
-                log.info("statistics of \(analysis.keptCount) kept levels in \(String(format: "%.2f", MPIEnvironment.wtime() - t2)) s")
-                for warning in analysis.warnings { log.warning("\(warning)") }
-                let file = try H5File.create(context.outputPath(fileName), communicator: solo)
-                try file.setAttribute("cascade_version", .string(CascadeVersion.current))
-                try file.setAttribute("kind", .string("covariance"))
-                try file.setAttribute("source_type", .string(spec.type))
-                try file.setAttribute("ranks", .int(comm.size))
-                if spec.isSpectrum {
-                    try file.setAttribute("size", .int(spec.size))
-                } else {
-                    try file.setAttribute("matrix_type", .string(matrixType.rawValue))
-                    try file.setAttribute("samples", .int(samples))
-                    try file.setAttribute("features", .int(features))
-                    try file.setAttribute("standardize", .int(spec.standardize ? 1 : 0))
-                    try file.setAttribute("solver", .string(p.solverName))
-                    try AnalysisWriter.vector(file, "/mean", mean)
-                }
-                try AnalysisWriter.vector(file, "/eigenvalues", levels)
-                if let v = vectors {
-                    try file.createDataset("/eigenvectors", of: Double.self, shape: [v.rows, v.columns])
-                    try file.write("/eigenvectors", v.elements, offset: [0, 0], count: [v.rows, v.columns])
-                }
-                if let m = matrix {
-                    try file.createDataset("/matrix", of: Double.self, shape: [m.rows, m.columns])
-                    try file.write("/matrix", m.elements, offset: [0, 0], count: [m.rows, m.columns])
-                }
-                try AnalysisWriter.write(analysis, to: file, group: "/statistics")
-                try file.close()
-                summary = CovarianceJob.summary(analysis, levels: levels.count)
-            } catch {
-                problem = "\(error)"
+        let summary = try context.rootComputes { () -> String in
+            let ratio = spec.isSpectrum ? 1 : MatrixType.aspectRatio(samples: samples, features: features)
+            let options = p.statistics.options(ratio: ratio, positiveSpectrum: !spec.isSpectrum)
+            let t2 = MPIEnvironment.wtime()
+            let analysis = SpectralAnalysis(levels: levels, options: options)
+            log.info("statistics of \(analysis.keptCount) kept levels in \(String(format: "%.2f", MPIEnvironment.wtime() - t2)) s")
+            for warning in analysis.warnings { log.warning("\(warning)") }
+            let file = try H5File.create(context.outputPath(fileName), communicator: solo)
+            try file.setAttribute("cascade_version", .string(CascadeVersion.current))
+            try file.setAttribute("kind", .string("covariance"))
+            try file.setAttribute("source_type", .string(spec.type))
+            try file.setAttribute("ranks", .int(comm.size))
+            if spec.isSpectrum {
+                try file.setAttribute("size", .int(spec.size))
+            } else {
+                try file.setAttribute("matrix_type", .string(matrixType.rawValue))
+                try file.setAttribute("samples", .int(samples))
+                try file.setAttribute("features", .int(features))
+                try file.setAttribute("standardize", .int(spec.standardize ? 1 : 0))
+                try file.setAttribute("solver", .string(p.solverName))
+                try AnalysisWriter.vector(file, "/mean", mean)
             }
+            try AnalysisWriter.vector(file, "/eigenvalues", levels)
+            if let v = vectors {
+                try file.createDataset("/eigenvectors", of: Double.self, shape: [v.rows, v.columns])
+                try file.write("/eigenvectors", v.elements, offset: [0, 0], count: [v.rows, v.columns])
+            }
+            if let m = matrix {
+                try file.createDataset("/matrix", of: Double.self, shape: [m.rows, m.columns])
+                try file.write("/matrix", m.elements, offset: [0, 0], count: [m.rows, m.columns])
+            }
+            try AnalysisWriter.write(analysis, to: file, group: "/statistics")
+            try file.close()
+            return CovarianceJob.summary(analysis, levels: levels.count)
         }
-        problem = try comm.broadcast(problem)
-        if !problem.isEmpty { throw RunError(problem) }
-        summary = try comm.broadcast(summary)
         return JobOutcome(succeeded: true, summary: summary, outputs: [fileName])
     }
 

@@ -51,18 +51,13 @@ public struct RMTSweepJob: JobKind {
             results.append(try sweep(name: name, spec: spec, repeats: repeats, layout: layout, context: context))
         }
         let fileName = p.outputFile, csvName = p.csvFile
-        var problem = ""
         let solo = try comm.split(color: comm.isRoot ? 0 : 1)
-        if comm.isRoot {
-            do {
-                try SweepOutput.writeHDF5(results, layout: layout, repeats: repeats, options: reference, parameters: p,
-                                          ranks: comm.size, path: context.outputPath(fileName), communicator: solo)
-                try AtomicFile.write(SweepOutput.csv(results, layout: layout, repeats: repeats, lengths: reference.lengths),
-                                     to: URL(fileURLWithPath: context.outputPath(csvName)))
-            } catch { problem = "\(error)" }
+        try context.rootDecides {
+            try SweepOutput.writeHDF5(results, layout: layout, repeats: repeats, options: reference, parameters: p,
+                                      ranks: comm.size, path: context.outputPath(fileName), communicator: solo)
+            try AtomicFile.write(SweepOutput.csv(results, layout: layout, repeats: repeats, lengths: reference.lengths),
+                                 to: URL(fileURLWithPath: context.outputPath(csvName)))
         }
-        problem = try comm.broadcast(problem)
-        if !problem.isEmpty { throw RunError(problem) }
         let summary = SweepOutput.summary(results, layout: layout, repeats: repeats, lengths: reference.lengths)
         return JobOutcome(succeeded: true, summary: summary, outputs: [fileName, csvName])
     }

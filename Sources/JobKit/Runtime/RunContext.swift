@@ -50,11 +50,12 @@ public struct RunContext {
     /// Rank 0 runs `body` (a check or a write only it does); every rank learns the verdict and
     /// throws the same error if it failed. Collective.
     public func rootDecides(_ body: () throws -> Void) throws {
-        _ = try rootDecides { () -> String in try body(); return "" }
+        _ = try rootComputes { () -> String in try body(); return "" }
     }
 
-    /// Rank 0 runs `body`; every rank gets its string result or its error. Collective.
-    public func rootDecides(_ body: () throws -> String) throws -> String {
+    /// Rank 0 runs `body`; every rank gets its string result (a summary, a verdict) or its error.
+    /// Collective.
+    public func rootComputes(_ body: () throws -> String) throws -> String {
         var problem = "", value = ""
         if communicator.isRoot {
             do { value = try body() } catch { problem = "\(error)" }
