@@ -73,7 +73,9 @@ public struct StatisticsParameters: ParameterSet {
     func problems(levels: Int, source: String) -> [ConfigProblem] {
         var problems: [ConfigProblem] = []
         let kept = Int(Double(levels) * max(0, 1 - trimLow - trimHigh))
-        if lengths.count == 2, lengths[1] >= Double(kept) {
+        // Spectra too small for any spacing statistic run and report every statistic as undefined
+        // (NaN with the reason); only a length that a usable spectrum cannot reach is a mistake.
+        if lengths.count == 2, kept >= SpectralAnalysis.minimumKeptLevels, lengths[1] >= Double(kept) {
             problems.append(ConfigProblem($lengths,
                 "L_max = \(lengths[1]) is not below the \(kept) levels kept of \(source) (\(levels) levels, trims \(trimLow) and \(trimHigh)): Σ² and Δ₃ would be undefined (NaN)",
                 fix: "use L_max ≤ \(max(1, kept / 4)), e.g. [1, \(max(1, min(20, kept / 4)))], or more levels"))
