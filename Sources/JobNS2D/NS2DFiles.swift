@@ -117,78 +117,83 @@ struct NS2DRunState {
     static let integerKeys = ["step", "scalar_records", "spectra_records", "statistics_records", "snapshots", "checkpoints"]
 }
 
-/// `checkpoint.h5`: the spectral state, the forcing's memory, the run state and the whole
-/// diagnostics log — everything to continue bit for bit. Replaced atomically each time.
+/// `checkpoint.h5` (``CheckpointFile``): the spectral state and the forcing's memory
+/// (``NS2DSolverParts``), the run state (``NS2DRunStateBox``) and the whole diagnostics log
+/// (``MetricsLog``) — everything to continue bit for bit. Replaced atomically each time.
 enum NS2DCheckpoint {
-    static let fileName = "checkpoint.h5"
+    static let fileName = CheckpointFile.fileName
 
     /// Global layout of a spectral array: [kx 0…N/2][ky 0…N−1][re, im]; each rank writes its kx block.
-    private static func writeSpectral(_ file: H5File, _ path: String, _ a: FFTArray, grid: SpectralGrid2D) throws {
+    static func writeSpectral(_ file: H5File, _ path: String, _ a: FFTArray, grid: SpectralGrid2D) throws {
         try file.createDataset(path, of: Double.self, shape: [grid.n / 2 + 1, grid.n, 2])
         let nx = grid.plan.localSpectralRange.count
         try file.write(path, UnsafeBufferPointer(start: a.pointer, count: nx * grid.n * 2),
                        offset: [grid.xIndexStart, 0, 0], count: [nx, grid.n, 2])
     }
 
-    private static func readSpectral(_ file: H5File, _ path: String, into a: FFTArray, grid: SpectralGrid2D) throws {
+    static func readSpectral(_ file: H5File, _ path: String, into a: FFTArray, grid: SpectralGrid2D) throws {
         let nx = grid.plan.localSpectralRange.count
         try file.read(path, into: UnsafeMutableBufferPointer(start: a.pointer, count: nx * grid.n * 2),
                       offset: [grid.xIndexStart, 0, 0], count: [nx, grid.n, 2])
     }
 
-    static func write(context: RunContext, parts: NS2DSolverParts, state: NS2DRunState, log: MetricsLog,
-                      configText: String) throws {
-        let grid = parts.ns.grid
-        let file = try H5File.create(context.outputPath(fileName), communicator: grid.communicator)
-        try writeSpectral(file, "/state/omega_hat", parts.ns.omega, grid: grid)
+    /// A checkpoint of another grid gets advice on re-gridding rather than a list of differing keys.
+    static func checkGrid(_ file: H5File, grid: SpectralGrid2D) throws {
+        let attributes = try file.attributes(of: "/")
+        guard attributes["n"]?.intValue == grid.n,
+              let box = attributes["box_length"]?.doubleValue, abs(box - grid.boxLength) <= 1e-12 * box else {
+            throw RunError("--resume: \(file.path) is a \(attributes["n"]?.intValue ?? 0)² checkpoint of box \(attributes["box_length"]?.doubleValue ?? 0); the job has grid.n = \(grid.n), box_length = \(grid.boxLength). To continue at another resolution start a new run with init.type = \"file\" and init.file = \"\(file.path)\"")
+        }
+    }
+}
+
+extension NS2DSolverParts: Checkpointable {
+    func writeCheckpoint(to file: H5File) throws {
+        let grid = ns.grid
+        try NS2DCheckpoint.writeSpectral(file, "/state/omega_hat", ns.omega, grid: grid)
         try file.setAttribute("description", .string("normalised Fourier coefficients of vorticity, [kx 0…N/2][ky 0…N−1 in FFT order][re, im]"), on: "/state/omega_hat")
-        if let ou = parts.forcing.state { try writeSpectral(file, "/state/forcing_ou", ou, grid: grid) }
+        if let ou = forcing.state { try NS2DCheckpoint.writeSpectral(file, "/state/forcing_ou", ou, grid: grid) }
         try file.setAttribute("n", .int(grid.n))
         try file.setAttribute("box_length", .double(grid.boxLength))
-        try file.setAttribute("cascade_version", .string(CascadeVersion.current))
-        try file.setAttribute("job", .string(configText))
-        try file.setAttribute("config_hash", .string(ConfigFingerprint.hash(context.config.values, fields: context.fields)))
+    }
+
+    func readCheckpoint(from file: H5File) throws {
+        let grid = ns.grid
+        try NS2DCheckpoint.checkGrid(file, grid: grid)
+        try NS2DCheckpoint.readSpectral(file, "/state/omega_hat", into: ns.omega, grid: grid)
+        if let ou = forcing.state {
+            guard try file.exists("/state/forcing_ou") else {
+                throw RunError("--resume: \(file.path) has no correlated-forcing state; the checkpoint was made with another forcing.type")
+            }
+            try NS2DCheckpoint.readSpectral(file, "/state/forcing_ou", into: ou, grid: grid)
+        }
+    }
+}
+
+/// The run state as a checkpoint part (a class, so that reading a checkpoint fills it in).
+final class NS2DRunStateBox: Checkpointable {
+    var state = NS2DRunState()
+
+    func writeCheckpoint(to file: H5File) throws {
         try file.setAttribute("time", .double(state.time))
         try file.setAttribute("dt", .double(state.dt))
         let ints = [state.step, state.scalarRecords, state.spectraRecords, state.statisticsRecords, state.snapshots, state.checkpoints]
         for (key, value) in zip(NS2DRunState.integerKeys, ints) { try file.setAttribute(key, .int(value)) }
         try file.setAttribute("injected", .doubles([state.injectedEnergy, state.injectedEnstrophy, state.injectionTime]))
-        try log.write(to: file, under: "/log/", raw: true)
-        try file.close()
     }
 
-    /// Reads a checkpoint of the same grid into `parts`; returns the run state and the log.
-    static func read(context: RunContext, parts: NS2DSolverParts) throws -> (NS2DRunState, MetricsLog) {
-        let grid = parts.ns.grid
-        let path = context.outputPath(fileName)
-        let file = try H5File.open(path, communicator: grid.communicator)
+    func readCheckpoint(from file: H5File) throws {
         let attributes = try file.attributes(of: "/")
-        // A checkpoint of another configuration (an older run in the same folder) is refused,
-        // naming the keys that differ; a different grid gets the re-gridding advice below.
-        if attributes["n"]?.intValue == grid.n { try CheckpointFile.verify(file, context: context) }
-        guard attributes["n"]?.intValue == grid.n,
-              let box = attributes["box_length"]?.doubleValue, abs(box - grid.boxLength) <= 1e-12 * box else {
-            throw RunError("--resume: \(path) is a \(attributes["n"]?.intValue ?? 0)² checkpoint of box \(attributes["box_length"]?.doubleValue ?? 0); the job has grid.n = \(grid.n), box_length = \(grid.boxLength). To continue at another resolution start a new run with init.type = \"file\" and init.file = \"\(path)\"")
-        }
-        try readSpectral(file, "/state/omega_hat", into: parts.ns.omega, grid: grid)
-        if let ou = parts.forcing.state {
-            guard try file.exists("/state/forcing_ou") else {
-                throw RunError("--resume: \(path) has no correlated-forcing state; the checkpoint was made with another forcing.type")
-            }
-            try readSpectral(file, "/state/forcing_ou", into: ou, grid: grid)
-        }
-        var state = NS2DRunState()
-        state.time = attributes["time"]?.doubleValue ?? 0
-        state.dt = attributes["dt"]?.doubleValue ?? 0
+        var s = NS2DRunState()
+        s.time = attributes["time"]?.doubleValue ?? 0
+        s.dt = attributes["dt"]?.doubleValue ?? 0
         let ints = NS2DRunState.integerKeys.map { attributes[$0]?.intValue ?? 0 }
-        (state.step, state.scalarRecords, state.spectraRecords) = (ints[0], ints[1], ints[2])
-        (state.statisticsRecords, state.snapshots, state.checkpoints) = (ints[3], ints[4], ints[5])
+        (s.step, s.scalarRecords, s.spectraRecords) = (ints[0], ints[1], ints[2])
+        (s.statisticsRecords, s.snapshots, s.checkpoints) = (ints[3], ints[4], ints[5])
         if case .doubles(let inj)? = attributes["injected"], inj.count == 3 {
-            (state.injectedEnergy, state.injectedEnstrophy, state.injectionTime) = (inj[0], inj[1], inj[2])
+            (s.injectedEnergy, s.injectedEnstrophy, s.injectionTime) = (inj[0], inj[1], inj[2])
         }
-        let log = try MetricsLog.read(from: file, under: "/log/")
-        try file.close()
-        return (state, log)
+        state = s
     }
 }
 

@@ -54,9 +54,11 @@ public struct NS2DJob: JobKind {
 
         // MARK: Initial state or checkpoint
         var state: NS2DRunState
-        let diagnostics: MetricsLog
+        let diagnostics = MetricsLog()
         if context.resume {
-            (state, diagnostics) = try NS2DCheckpoint.read(context: context, parts: parts)
+            let box = NS2DRunStateBox()
+            try CheckpointFile.read([parts, box, diagnostics], context: context) { try NS2DCheckpoint.checkGrid($0, grid: grid) }
+            state = box.state
             ns.time = state.time
             ns.stepCount = state.step
             ns.stateChanged()
@@ -68,7 +70,6 @@ public struct NS2DJob: JobKind {
             try initialCondition().apply(to: ns) { try loadInitialField(into: ns, context: context) }
             state = NS2DRunState()
             state.dt = p.time.dt
-            diagnostics = MetricsLog()
         }
 
         // Refuse a time step that is too large for the initial field, before any step or output.
@@ -89,7 +90,6 @@ public struct NS2DJob: JobKind {
             : try SnapshotFile(directory: dir, grid: grid, withVelocity: p.output.snapshotVelocity)
         let scratch = (grid.makeReal(), grid.makeReal(), grid.makeReal(), grid.makeSpectral())
         let statisticsStart = p.output.statisticsStart
-        let configText = context.config.values.tomlDocument
 
         /// Whether the `count`-th record of an `interval` starting at `start` is due now.
         func due(_ interval: Double, _ count: Int, start: Double = 0) -> Bool {
@@ -124,7 +124,9 @@ public struct NS2DJob: JobKind {
             if scheduled { state.checkpoints += 1 }
             // Snapshots first: a checkpoint never refers to frames that are not on disk.
             try snapshots.commit(reopen: !final)
-            try NS2DCheckpoint.write(context: context, parts: parts, state: state, log: diagnostics, configText: configText)
+            let box = NS2DRunStateBox()
+            box.state = state
+            try CheckpointFile.write([parts, box, diagnostics], context: context)
             try NS2DDiagnosticsFile.write(directory: dir, log: diagnostics, grid: grid, window: window)
             loop.checkpointWritten()
         }

@@ -34,9 +34,12 @@ public enum CheckpointFile {
 
     /// Opens the run's checkpoint, checks that it was made by this job's configuration (keys
     /// declared resumable may differ), and restores `parts`. Collective.
-    public static func read(_ parts: [Checkpointable], context: RunContext) throws {
+    /// `precheck` runs first, for a kind's own advice (a checkpoint of another grid, say).
+    public static func read(_ parts: [Checkpointable], context: RunContext,
+                            precheck: (H5File) throws -> Void = { _ in }) throws {
         let file = try H5File.open(context.outputPath(fileName), communicator: context.communicator)
         defer { try? file.close() }
+        try precheck(file)
         try verify(file, context: context)
         for part in parts { try part.readCheckpoint(from: file) }
     }

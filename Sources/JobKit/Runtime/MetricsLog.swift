@@ -139,3 +139,16 @@ public final class MetricsLog {
         return log
     }
 }
+
+/// A log goes whole into a checkpoint (raw sums and counts, under `/log/`) and comes back exactly.
+extension MetricsLog: Checkpointable {
+    public func writeCheckpoint(to file: H5File) throws { try write(to: file, under: "/log/", raw: true) }
+
+    public func readCheckpoint(from file: H5File) throws {
+        let stored = try MetricsLog.read(from: file, under: "/log/")
+        order = stored.order
+        entries = stored.entries
+        averageCounts = stored.averageCounts
+        notes = stored.notes
+    }
+}
