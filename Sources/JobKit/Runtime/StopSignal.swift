@@ -104,6 +104,10 @@ final class SignalWatchdog: @unchecked Sendable {
                     : "stopped by \(StopSignal.name(sig)) before it finished; \(r.kind) jobs cannot resume, so run it again"
                 try? r.write(to: directory)
                 fputs("error: \(r.error!)\n", stderr)
+            } else {
+                // mpirun ends the whole job as soon as one rank exits: the other ranks wait so
+                // that rank 0 writes run.json first (it exits within milliseconds).
+                usleep(2_000_000)
             }
             fflush(stdout)
             fflush(stderr)
