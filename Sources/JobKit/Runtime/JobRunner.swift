@@ -50,6 +50,12 @@ public struct JobRunner {
         problem = try comm.broadcast(problem)
         if !problem.isEmpty { throw RunError(problem) }
         defer { lock?.release() }
+        // A checkpoint of another configuration is refused before the run's records are
+        // rewritten, so the interrupted run stays as it was (job.toml, run.json).
+        if resume {
+            try CheckpointFile.verify(at: outputDirectory.appendingPathComponent(CheckpointFile.fileName).path,
+                                      config: job.config, fields: job.kind.schema.allFields, communicator: comm)
+        }
 
         let hosts = try comm.allgather(MPIEnvironment.shared.processorName)
         let started = Date()
