@@ -67,6 +67,10 @@ public struct JobRunner {
             configHash: ConfigFingerprint.hash(job.config.values, fields: fields),
             plannedOutputs: job.outputs)
         if resume { record.resumed = true }
+        // Handlers first: a signal that arrives once run.json says "running" is seen by the
+        // watchdog (or the job), never left to the default action that would end the process
+        // with the record still "running".
+        StopSignal.install()
         problem = ""
         if comm.isRoot {
             do {
@@ -80,7 +84,6 @@ public struct JobRunner {
         logger.info("output directory: \(outputDirectory.path)")
         for note in notes { logger.info("\(note)") }
 
-        StopSignal.install()
         let watchdog = SignalWatchdog(record: record, directory: outputDirectory, writesRecord: comm.isRoot,
                                       cooperative: job.kind.supportsResume)
         watchdog.start()
