@@ -253,6 +253,11 @@ def overwrite_and_resume(cascade, work):
     check("resume: the refusal is printed once", se.count("physics.viscosity") == 1, se[-1500:])
     check("resume: the refused resume leaves job.toml as it was",
           open(os.path.join(base, "job.toml")).read() == job_before)
+    code, so, se = mpirun(2, [cascade, "run", other, "--out", base, "--resume"])
+    check("resume: on 2 ranks the refusal is exit 2, printed once (rank 0)",
+          code == 2 and se.count("physics.viscosity") == 1, f"exit {code}\n{se[-1500:]}")
+    check("resume: ... and run.json still records the completed run",
+          (record(base) or {}).get("status") == "completed", str(record(base))[:500])
     code, so, se = run([cascade, "run", ns, "--out", base, "--resume", "--set", "time.t_end=0.3",
                         "--set", "output.diagnostics_interval=0.04", "--set", "run.progress_interval=5"])
     check("resume: changed resumable keys (t_end, intervals) are accepted", code == 0, f"exit {code}\n{se[-1500:]}")
