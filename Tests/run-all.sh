@@ -9,7 +9,11 @@
 #      Tests/e2e/check_validation.py: hostile and absurd job values refused with the key named
 #      (overflow, memory, ranges, key depth, error texts and exit statuses, CFL guard);
 #   4. the ns2d job end to end (Tests/e2e/check_ns2d.py): same fields on 1–4 ranks, bit-identical
-#      resume after SIGTERM/SIGUSR1, blow-up guard, bad parameters, re-gridding from files.
+#      resume after SIGTERM/SIGUSR1, blow-up guard, bad parameters, re-gridding from files;
+#   5. run records and output directories (Tests/e2e/check_records.py): one run per --out (lock),
+#      --overwrite removing the previous run's files, --resume refusing a foreign checkpoint,
+#      output names against reserved names, honest status on SIGTERM/SIGINT, stale temporaries,
+#      run.walltime_limit with a bit-identical resume.
 # The last line is the total: `N passed, M failed`. Exit status 0 only if nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -78,6 +82,10 @@ count "$work/validation.log" "job validation end-to-end"
 echo "== ns2d end-to-end (1-4 ranks, resume after SIGTERM/SIGUSR1, guards, bad parameters)"
 .build/pyvenv/bin/python Tests/e2e/check_ns2d.py --cascade .build/debug/cascade --work "$work/ns2d" 2>&1 | tee "$work/ns2d.log" | grep -vE "^PASS"
 count "$work/ns2d.log" "ns2d end-to-end"
+
+echo "== run records and output directories (lock, --overwrite, --resume checks, output names, signals, temporaries, wall-time limit)"
+timeout 600 .build/pyvenv/bin/python Tests/e2e/check_records.py --cascade .build/debug/cascade --work "$work/records" 2>&1 | tee "$work/records.log" | grep -vE "^PASS"
+count "$work/records.log" "run records end-to-end"
 
 echo "== Slurm (cluster/slurm-job.sh on a throw-away single-node Slurm)"
 slurm_ok=0

@@ -47,17 +47,34 @@ public enum CheckpointFile {
     /// Checks that the open checkpoint `file` was made by this job's configuration, naming the
     /// keys that differ. Collective (every rank reads the same attribute).
     public static func verify(_ file: H5File, context: RunContext) throws {
-        let path = context.outputPath(fileName)
+        try verify(file, path: context.outputPath(fileName), config: context.config, fields: context.fields)
+    }
+
+    /// Opens the checkpoint at `path` and checks that it was made by `config` (see
+    /// ``verify(_:context:)``); the runner calls it before a resumed run writes anything.
+    /// Collective.
+    public static func verify(at path: String, config: JobConfig, fields: [ConfigField], communicator: Communicator) throws {
+        let file: H5File
+        do {
+            file = try H5File.open(path, communicator: communicator)
+        } catch {
+            throw RunError("--resume: cannot open \(path) (\(error)); start afresh without --resume (--overwrite or another --out)")
+        }
+        defer { try? file.close() }
+        try verify(file, path: path, config: config, fields: fields)
+    }
+
+    static func verify(_ file: H5File, path: String, config: JobConfig, fields: [ConfigField]) throws {
         let attributes = try file.attributes(of: "/")
         guard case .string(let text)? = attributes["job"] else {
             throw RunError("--resume: \(path) records no job configuration; it was not written by this version of Cascade. Start afresh without --resume")
         }
         let stored = try TOMLParsing.parse(text, source: path)
-        let differing = ConfigFingerprint.differences(stored, context.config.values, fields: context.fields)
+        let differing = ConfigFingerprint.differences(stored, config.values, fields: fields)
         if !differing.isEmpty {
             let shown = differing.prefix(8).map { key -> String in
                 let old = stored.value(at: key)?.tomlLiteral ?? "(absent)"
-                let new = context.config.values.value(at: key)?.tomlLiteral ?? "(absent)"
+                let new = config.values.value(at: key)?.tomlLiteral ?? "(absent)"
                 return "\(key): \(old) in the checkpoint, \(new) now"
             }
             throw RunError("--resume: \(path) was made by a different configuration (\(shown.joined(separator: "; "))\(differing.count > 8 ? "; …" : "")); only keys documented as resumable (such as time.t_end and output intervals) may change. Restore those keys, or start a new run (--overwrite or another --out)")

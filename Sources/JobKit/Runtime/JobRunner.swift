@@ -50,6 +50,12 @@ public struct JobRunner {
         problem = try comm.broadcast(problem)
         if !problem.isEmpty { throw RunError(problem) }
         defer { lock?.release() }
+        // A checkpoint of another configuration is refused before the run's records are
+        // rewritten, so the interrupted run stays as it was (job.toml, run.json).
+        if resume {
+            try CheckpointFile.verify(at: outputDirectory.appendingPathComponent(CheckpointFile.fileName).path,
+                                      config: job.config, fields: job.kind.schema.allFields, communicator: comm)
+        }
 
         let hosts = try comm.allgather(MPIEnvironment.shared.processorName)
         let started = Date()
@@ -61,6 +67,10 @@ public struct JobRunner {
             configHash: ConfigFingerprint.hash(job.config.values, fields: fields),
             plannedOutputs: job.outputs)
         if resume { record.resumed = true }
+        // Handlers first: a signal that arrives once run.json says "running" is seen by the
+        // watchdog (or the job), never left to the default action that would end the process
+        // with the record still "running".
+        StopSignal.install()
         problem = ""
         if comm.isRoot {
             do {
@@ -74,7 +84,6 @@ public struct JobRunner {
         logger.info("output directory: \(outputDirectory.path)")
         for note in notes { logger.info("\(note)") }
 
-        StopSignal.install()
         let watchdog = SignalWatchdog(record: record, directory: outputDirectory, writesRecord: comm.isRoot,
                                       cooperative: job.kind.supportsResume)
         watchdog.start()
@@ -153,23 +162,25 @@ public struct JobRunner {
         }
         let lock = try OutputDirectory.Lock(directory: outputDirectory)
         var notes: [String] = []
+        // The files this run writes, whose stale temporaries are removed.
+        let ownNames = Set(job.outputs).union(OutputDirectory.reservedNames).union([CheckpointFile.fileName])
         let hasRun = fm.fileExists(atPath: outputDirectory.appendingPathComponent(RunRecord.fileName).path)
         if resume {
             let checkpoint = outputDirectory.appendingPathComponent("checkpoint.h5")
             guard fm.fileExists(atPath: checkpoint.path) else {
                 throw RunError("--resume: \(checkpoint.path) does not exist; run without --resume to start afresh (or point --out at the interrupted run)")
             }
-            let stale = OutputDirectory.staleTemporaries(in: outputDirectory)
-            for url in stale { try? fm.removeItem(at: url) }
-            if !stale.isEmpty { notes.append("removed \(stale.count) temporary file(s) left by the interrupted run") }
+            let stale = OutputDirectory.removeStaleTemporaries(in: outputDirectory,
+                                                               of: ownNames.union(OutputDirectory.filesRecorded(in: outputDirectory)))
+            if stale > 0 { notes.append("removed \(stale) temporary file(s) left by the interrupted run") }
         } else if hasRun {
             guard overwrite else {
                 throw RunError("output directory \(outputDirectory.path) already holds a run (run.json); choose another --out, pass --overwrite to replace it, or --resume to continue it")
             }
-            let removed = try OutputDirectory.removePreviousRun(in: outputDirectory)
+            let removed = try OutputDirectory.removePreviousRun(in: outputDirectory, names: ownNames)
             if !removed.isEmpty { notes.append("--overwrite: removed the previous run's \(removed.joined(separator: ", "))") }
         } else {
-            for url in OutputDirectory.staleTemporaries(in: outputDirectory) { try? fm.removeItem(at: url) }
+            OutputDirectory.removeStaleTemporaries(in: outputDirectory, of: ownNames)
         }
         return (lock, notes)
     }

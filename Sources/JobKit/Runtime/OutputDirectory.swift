@@ -46,31 +46,57 @@ public enum OutputDirectory {
         return []
     }
 
-    /// Stale temporaries of atomic writes (`.NAME.tmp-…`) in `directory`, left by killed runs.
-    public static func staleTemporaries(in directory: URL) -> [URL] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        return names.filter { $0.hasPrefix(".") && $0.contains(".tmp-") }.map { directory.appendingPathComponent($0) }
+    /// Stale temporaries (`.NAME.tmp-…`, from atomic writes and HDF5 files written under a
+    /// temporary name) of the files `names` in `directory`, left by killed runs. Hidden files
+    /// of other names are not Cascade's and are left alone.
+    public static func staleTemporaries(in directory: URL, of names: Set<String>) -> [URL] {
+        let present = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        let prefixes = names.filter { !$0.isEmpty && !$0.contains("/") }.map { ".\($0).tmp-" }
+        return present.filter { name in prefixes.contains { name.hasPrefix($0) && name.count > $0.count } }
+            .sorted().map { directory.appendingPathComponent($0) }
+    }
+
+    /// Removes the stale temporaries of `names` (see ``staleTemporaries(in:of:)``); returns how
+    /// many were removed.
+    @discardableResult
+    static func removeStaleTemporaries(in directory: URL, of names: Set<String>) -> Int {
+        var removed = 0
+        for url in staleTemporaries(in: directory, of: names) where (try? FileManager.default.removeItem(at: url)) != nil {
+            removed += 1
+        }
+        return removed
+    }
+
+    /// The files an earlier run's record lists (planned and written). Read leniently: a record
+    /// of an older Cascade (without `planned_outputs`, say) still names what it wrote.
+    static func filesRecorded(in directory: URL) -> Set<String> {
+        struct Written: Decodable {
+            var plannedOutputs: [String]?
+            var outputs: [String]?
+            enum CodingKeys: String, CodingKey { case plannedOutputs = "planned_outputs", outputs }
+        }
+        guard let data = FileManager.default.contents(atPath: directory.appendingPathComponent(RunRecord.fileName).path),
+              let written = try? JSONDecoder().decode(Written.self, from: data) else { return [] }
+        return Set((written.plannedOutputs ?? []) + (written.outputs ?? []))
     }
 
     /// Removes what an earlier run of Cascade wrote into `directory`: the files its run record
-    /// lists (planned and written), its records, and stale temporaries. Other files are left.
-    static func removePreviousRun(in directory: URL) throws -> [String] {
+    /// lists (planned and written), its records, and stale temporaries of those and of `names`
+    /// (the files the new run will write). Other files are left.
+    static func removePreviousRun(in directory: URL, names ownNames: Set<String> = []) throws -> [String] {
         let fm = FileManager.default
         var names: Set<String> = [RunRecord.fileName, "job.toml"]
-        if let old = try? RunRecord.read(from: directory) {
-            names.formUnion(old.plannedOutputs)
-            names.formUnion(old.outputs ?? [])
-        }
+        names.formUnion(filesRecorded(in: directory))
+        let temporaries = staleTemporaries(in: directory, of: names.union(ownNames).union(reservedNames))
         var removed: [String] = []
-        for name in names.sorted() where !name.contains("/") && !name.isEmpty {
+        for name in names.sorted() where !name.contains("/") && !name.isEmpty && !name.hasPrefix(".") {
             let url = directory.appendingPathComponent(name)
             if fm.fileExists(atPath: url.path) {
                 try fm.removeItem(at: url)
                 removed.append(name)
             }
         }
-        for url in staleTemporaries(in: directory) {
-            try? fm.removeItem(at: url)
+        for url in temporaries where (try? fm.removeItem(at: url)) != nil {
             removed.append(url.lastPathComponent)
         }
         return removed

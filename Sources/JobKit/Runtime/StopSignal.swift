@@ -104,8 +104,11 @@ final class SignalWatchdog: @unchecked Sendable {
                     : "stopped by \(StopSignal.name(sig)) before it finished; \(r.kind) jobs cannot resume, so run it again"
                 try? r.write(to: directory)
                 Console.error("error: \(r.error!)\n")
+            } else {
+                // mpirun ends the whole job as soon as one rank exits: the other ranks wait so
+                // that rank 0 writes run.json first (it exits within milliseconds).
+                usleep(2_000_000)
             }
-            Console.flush()
             Console.flush()
             _exit(128 + sig)
         }
