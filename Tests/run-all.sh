@@ -51,12 +51,20 @@ fi
 
 echo "== multi-rank checks (cascade-mpitests)"
 for n in 1 2 3 4; do
-    cluster/mpirun.sh -np "$n" .build/debug/cascade-mpitests --record "$work/np$n.json" > "$work/mpi$n.log" 2>&1
+    # A hung collective must end as a failure, not stall the run: every mpirun has a timeout.
+    timeout 600 cluster/mpirun.sh -np "$n" .build/debug/cascade-mpitests --record "$work/np$n.json" > "$work/mpi$n.log" 2>&1
+    code=$?
+    [ "$code" = 124 ] && echo "cascade-mpitests np=$n timed out after 600 s"
+    # A crash after the result line (e.g. in MPI_Finalize) is a failure too.
+    if [ "$code" != 0 ] && grep -qE '^[0-9]+ passed, 0 failed$' "$work/mpi$n.log"; then
+        echo "FAIL cascade-mpitests np=$n: exit status $code after all checks passed"; failed=$((failed + 1))
+    fi
     grep -E "^(FAIL|     rank)" "$work/mpi$n.log"
     echo "np=$n: $(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$work/mpi$n.log" | tail -1)"
     count "$work/mpi$n.log" "cascade-mpitests np=$n"
 done
-.build/debug/cascade-mpitests --compare "$work"/np{1,2,3,4}.json > "$work/compare.log" 2>&1
+# A record that is missing or unreadable (a crashed or timed-out rank count) is a FAIL line here.
+timeout 600 .build/debug/cascade-mpitests --compare "$work"/np{1,2,3,4}.json > "$work/compare.log" 2>&1
 grep -E "^FAIL" "$work/compare.log"
 echo "across rank counts: $(tail -1 "$work/compare.log")"
 count "$work/compare.log" "cross-rank comparison"
