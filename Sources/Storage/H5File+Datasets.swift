@@ -76,6 +76,8 @@ extension H5File {
         let path = try normalized(path)
         try requireOpen(path)
         let dataset = try openDataset(path)
+        // Same answer on every rank: layout and filters are file metadata.
+        if let problem = try readProblem(dataset, path) { throw problem }
         let selection = try select(path, dataset: dataset, type: T.self, offset: offset, count: count,
                                    bufferCount: buffer.count)
         var dummy = T.zero
@@ -167,7 +169,11 @@ extension H5File {
         guard file.id >= 0 else { throw hdf5Error(path, "cannot get the dataspace") }
         let empty = count.contains(0)
         let memory: Handle
-        if empty {
+        if shape.isEmpty {
+            // A scalar dataset: one element, offset [] and count []; simple dataspaces need axes.
+            memory = Handle(H5Screate(H5S_SCALAR), close: Close.dataspace)
+            guard memory.id >= 0, H5Sselect_all(file.id) >= 0 else { throw hdf5Error(path, "cannot select the scalar") }
+        } else if empty {
             memory = Handle(H5Screate_simple(1, [1], nil), close: Close.dataspace)
             guard memory.id >= 0, H5Sselect_none(file.id) >= 0, H5Sselect_none(memory.id) >= 0 else {
                 throw hdf5Error(path, "cannot select nothing")

@@ -74,8 +74,8 @@ public struct JobRunner {
         do {
             outcome = try job.kind.init(config: job.config).run(in: context)
         } catch {
-            failure = "\(error)"
-            outcome = JobOutcome(succeeded: false, summary: "failed: \(error)", outputs: [])
+            failure = StorageAdvice.describe(error)
+            outcome = JobOutcome(succeeded: false, summary: "failed: \(failure!)", outputs: [])
             if comm.size > 1, !(try comm.barrier(timeout: 60)) {
                 MPIEnvironment.shared.abort("\(job.config.kind) job failed: \(error)")
             }
