@@ -112,7 +112,10 @@ public final class H5File {
     public static func open(_ path: String, mode: Mode = .readOnly,
                             communicator: Communicator = .world) throws -> H5File {
         ch5_silence_errors()
-        try communicator.rootDecides(file: path) { () throws -> Void in try requireExistingFile(path) }
+        try communicator.rootDecides(file: path) { () throws -> Void in
+            try requireExistingFile(path)
+            try requireNotBeingWritten(path)
+        }
         let fapl = try fileAccess(communicator, file: path)
         let id = H5Fopen(path, mode == .readOnly ? ch5_acc_rdonly() : ch5_acc_rdwr(), fapl.id)
         guard id >= 0 else {
@@ -131,6 +134,7 @@ public final class H5File {
         ch5_silence_errors()
         let temp = try communicator.rootDecides(file: path) { () throws -> String in
             try requireExistingFile(path)
+            try requireNotBeingWritten(path)
             let url = URL(fileURLWithPath: path)
             let temp = url.deletingLastPathComponent()
                 .appendingPathComponent(".\(url.lastPathComponent).tmp-\(jobTag())").path
