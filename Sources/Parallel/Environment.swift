@@ -25,6 +25,11 @@ public final class MPIEnvironment: @unchecked Sendable {
         MPI_Initialized(&initialised)
         var provided: Int32 = 0
         if initialised == 0 {
+            // Open MPI 4.1's `sm` and `lockedfile` shared-file-pointer components build names
+            // from each file's path in fixed buffers and abort inside MPI_File_open on long
+            // paths. HDF5 never uses shared file pointers, so pick the component that builds
+            // no names. Read at MPI_Init; a value the user set wins; other MPIs ignore it.
+            setenv("OMPI_MCA_sharedfp", "individual", 0)
             let rc = MPI_Init_thread(nil, nil, cmpi_thread_funneled(), &provided)
             if rc != cmpi_success() {
                 fputs("cascade: MPI_Init_thread failed with code \(rc)\n", stderr)

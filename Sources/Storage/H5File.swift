@@ -11,7 +11,7 @@ import Parallel
 /// A rank with nothing to write or read still calls, with a zero in `count`.
 ///
 /// **Atomic outputs.** ``create(_:communicator:overwrite:)`` writes into a hidden
-/// temporary sibling (`.<name>.tmp-<job>-<random>` in the same directory) and ``close()``
+/// temporary sibling (`.<start of name>.tmp-<job>-<random>` in the same directory) and ``close()``
 /// renames it onto the final path, so a reader or a restarted job never sees a
 /// half-written file. If the object goes away without `close()` (an error was thrown),
 /// the temporary is deleted and the final path is untouched. Drop it on every rank:
@@ -82,6 +82,7 @@ public final class H5File {
                               overwrite: Bool = true) throws -> H5File {
         ch5_silence_errors()
         let temp = try communicator.rootDecides(file: path) { () throws -> String in
+            try PathLimits.check(path)
             let url = URL(fileURLWithPath: path)
             let directory = url.deletingLastPathComponent().path
             var isDirectory: ObjCBool = false
@@ -91,8 +92,7 @@ public final class H5File {
             if !overwrite && FileManager.default.fileExists(atPath: path) {
                 throw StorageError(file: path, "file exists and overwrite is false; remove it or pass overwrite: true")
             }
-            return url.deletingLastPathComponent()
-                .appendingPathComponent(".\(url.lastPathComponent).tmp-\(jobTag())").path
+            return PathLimits.temporarySibling(of: path, tag: jobTag())
         }
         let fapl = try fileAccess(communicator, file: path)
         let id = H5Fcreate(temp, ch5_acc_trunc(), ch5_p_default(), fapl.id)
@@ -113,6 +113,7 @@ public final class H5File {
                             communicator: Communicator = .world) throws -> H5File {
         ch5_silence_errors()
         try communicator.rootDecides(file: path) { () throws -> Void in
+            try PathLimits.check(path)
             try requireExistingFile(path)
             try requireNotBeingWritten(path)
         }
@@ -133,11 +134,10 @@ public final class H5File {
     public static func openForUpdate(_ path: String, communicator: Communicator = .world) throws -> H5File {
         ch5_silence_errors()
         let temp = try communicator.rootDecides(file: path) { () throws -> String in
+            try PathLimits.check(path)
             try requireExistingFile(path)
             try requireNotBeingWritten(path)
-            let url = URL(fileURLWithPath: path)
-            let temp = url.deletingLastPathComponent()
-                .appendingPathComponent(".\(url.lastPathComponent).tmp-\(jobTag())").path
+            let temp = PathLimits.temporarySibling(of: path, tag: jobTag())
             do {
                 try FileManager.default.copyItem(atPath: path, toPath: temp)
             } catch {

@@ -99,9 +99,7 @@ public struct XDMFWriter: Equatable, Sendable {
     /// Writes the document to `path` atomically (a temporary sibling, then a rename).
     public func write(to path: String) throws {
         let text = try xml()
-        let url = URL(fileURLWithPath: path)
-        let temp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))").path
+        let temp = PathLimits.temporarySibling(of: path, tag: "\(getpid())-\(UInt32.random(in: 0 ... .max))")
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: temp))
         } catch {
