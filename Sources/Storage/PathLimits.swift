@@ -2,12 +2,12 @@ import Foundation
 
 /// Limits on the paths of HDF5 files, and the short names of their temporaries.
 ///
-/// Open MPI 4.1's shared-file-pointer components build names from the file's path in fixed
-/// buffers inside `MPI_File_open` and abort the process (a "buffer overflow detected") once
-/// the base name passes 232 bytes, or the whole path a few hundred. `MPIEnvironment` selects
-/// the `individual` component, which builds no names; with it, what works is what the file
-/// system takes (`NAME_MAX` per name, `PATH_MAX` in all, found by experiment on Linux), so
-/// the limits below stay inside those with room for the temporary sibling's name.
+/// Open MPI 4.1's ompio aborts inside `MPI_File_open` ("buffer overflow detected") once a
+/// file's name passes 232 bytes, or its directories a few hundred, because its shared-file-
+/// pointer components build names from the path in fixed buffers. `MPIEnvironment` selects
+/// ROMIO instead, with which what works is what the file system takes (`NAME_MAX` per name,
+/// `PATH_MAX` in all; found by experiment on Linux), so the limits below stay inside those
+/// with room for the temporary sibling's name.
 public enum PathLimits {
     /// The longest absolute path, in UTF-8 bytes, that ``H5File`` creates or opens.
     public static let maximumPathBytes = 4000
