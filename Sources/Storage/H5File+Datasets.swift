@@ -1,4 +1,5 @@
 import CHDF5
+import Foundation
 
 extension H5File {
     // MARK: Creating
@@ -29,7 +30,12 @@ extension H5File {
         let isFixed = zip(shape, maxShape).allSatisfy { $0 == $1 }
         if chunk != nil || !isFixed {
             let chunk = chunk ?? H5File.defaultChunk(shape: shape, maxShape: maxShape, elementSize: T.h5ElementType.byteCount)
-            guard H5Pset_chunk(dcpl.id, Int32(chunk.count), chunk.map { hsize_t($0) }) >= 0 else {
+            // No fill writes when chunks are allocated (parallel HDF5 allocates them at
+            // H5Dset_extent): that collective I/O cannot be reserved beforehand, and one that
+            // hits a full disk on some ranks only hangs the rest. Each write reserves its
+            // chunks instead (reserveSpace); frames are always written whole.
+            guard H5Pset_chunk(dcpl.id, Int32(chunk.count), chunk.map { hsize_t($0) }) >= 0,
+                  H5Pset_fill_time(dcpl.id, H5D_FILL_TIME_NEVER) >= 0 else {
                 throw hdf5Error(path, "cannot use chunk shape \(chunk)")
             }
         }
@@ -52,13 +58,16 @@ extension H5File {
         let dataset = try openDataset(path)
         let selection = try select(path, dataset: dataset, type: T.self, offset: offset, count: count,
                                    bufferCount: data.count)
+        try reserveSpace(dataset, path, offset: offset, count: count, "writing the hyperslab at \(offset) of size \(count)")
         var dummy = T.zero
         let status = withUnsafePointer(to: &dummy) { fallback in
             H5Dwrite(dataset.id, T.h5MemoryType, selection.memory.id, selection.file.id, collectiveTransfer.id,
                      data.baseAddress.map(UnsafeRawPointer.init) ?? UnsafeRawPointer(fallback))
         }
+        let writeErrno = errno
         if try !communicator.allAgree(status >= 0) {
-            throw hdf5Error(path, "writing the hyperslab at \(offset) of size \(count) failed")
+            throw try ioFailure(path, "writing the hyperslab at \(offset) of size \(count) failed",
+                                bytes: data.count * MemoryLayout<T>.stride, savedErrno: writeErrno)
         }
     }
 
