@@ -50,14 +50,18 @@ final class XDMFTests: StorageTestCase {
         let file = path("series.xmf")
         try x.write(to: file)
         let facts = try parse(file)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
         // One collection plus one grid per time.
         XCTAssertTrue(facts.contains("grids 4\n"), facts)
         XCTAssertTrue(facts.contains("times 0.0 0.5 1.5\n"), facts)
-        XCTAssertTrue(facts.contains("topology 2DCoRectMesh\n"), facts)
-        XCTAssertTrue(facts.contains("geometry ORIGIN_DXDY\n"), facts)
+        // 2D grids are 3D meshes one point thick, so ParaView shows them in the x–y plane.
+        XCTAssertTrue(facts.contains("topology 3DCoRectMesh\n"), facts)
+        XCTAssertTrue(facts.contains("geometry ORIGIN_DXDYDZ\n"), facts)
+        XCTAssertTrue(text.contains("TopologyType=\"3DCoRectMesh\" Dimensions=\"1 3 5\""), text)
+        XCTAssertTrue(text.contains(">0.0 0.0 0.0</DataItem>"), "origin has 3 entries: \(text)")
+        XCTAssertTrue(text.contains(">1.0 0.1 0.2</DataItem>"), "spacing has 3 entries: \(text)")
         // Frame 2 selects start (2,0,0), stride 1, count (1,3,5) of the 4×3×5 dataset.
         XCTAssertTrue(facts.contains("attr w 2 0 0 1 1 1 1 3 5|run.h5:/series/w\n"), facts)
-        let text = try String(contentsOfFile: file, encoding: .utf8)
         XCTAssertTrue(text.contains("Dimensions=\"4 3 5\""))
         XCTAssertEqual(text.components(separatedBy: "run.h5:/mask").count - 1, 3, "static field in every frame")
     }
