@@ -7,7 +7,10 @@
 #      1–4 ranks, its HDF5 read back with h5py and h5dump, broken job files refused; and
 #      Tests/e2e/check_rmt.py: covariance/RMT jobs against numpy and scipy on 1–4 ranks;
 #   4. the ns2d job end to end (Tests/e2e/check_ns2d.py): same fields on 1–4 ranks, bit-identical
-#      resume after SIGTERM/SIGUSR1, blow-up guard, bad parameters, re-gridding from files.
+#      resume after SIGTERM/SIGUSR1, blow-up guard, bad parameters, re-gridding from files;
+#   5. storage end to end (Tests/e2e/check_storage.py): full disk, long paths, files still being
+#      written, `cascade inspect` on h5py's scalar/LZF/virtual datasets; and ParaView (pvbatch
+#      under xvfb-run) opening the selftest's .xmf (Tests/e2e/check_paraview.py).
 # The last line is the total: `N passed, M failed`. Exit status 0 only if nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -78,6 +81,19 @@ count "$work/e2e-rmt.log" "end-to-end covariance/RMT (numpy, scipy)"
 echo "== ns2d end-to-end (1-4 ranks, resume after SIGTERM/SIGUSR1, guards, bad parameters)"
 .build/pyvenv/bin/python Tests/e2e/check_ns2d.py --cascade .build/debug/cascade --work "$work/ns2d" 2>&1 | tee "$work/ns2d.log" | grep -vE "^PASS"
 count "$work/ns2d.log" "ns2d end-to-end"
+
+echo "== ParaView (pvbatch opens the selftest's .xmf: x-y plane, dimensions, values against h5py)"
+pv="$work/paraview"
+timeout 600 cluster/mpirun.sh -np 2 .build/debug/cascade run jobs/selftest.toml --out "$pv/run" \
+    --set "fft.shape_2d=[48, 40]" --set "storage.shape=[37, 20]" --set collectives.elements=10000 --set blas.n=64 \
+    > "$pv.log" 2>&1
+.build/pyvenv/bin/python Tests/e2e/check_paraview.py expect --h5 "$pv/run/selftest.h5" --out "$pv/expect.json" >> "$pv.log" 2>&1
+timeout 600 xvfb-run -a pvbatch Tests/e2e/check_paraview.py check --xmf "$pv/run/selftest.xmf" --expect "$pv/expect.json" \
+    > "$work/paraview-check.log" 2>&1
+grep -E "^FAIL" "$work/paraview-check.log"
+[ -f "$pv/expect.json" ] || { echo "FAIL ParaView: no selftest output to open"; tail -5 "$pv.log"; }
+echo "paraview: $(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$work/paraview-check.log" | tail -1)"
+count "$work/paraview-check.log" "ParaView (pvbatch)"
 
 echo "== Slurm (cluster/slurm-job.sh on a throw-away single-node Slurm)"
 slurm_ok=0

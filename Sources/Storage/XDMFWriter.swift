@@ -140,7 +140,8 @@ public struct XDMFWriter: Equatable, Sendable {
         out += "\(indent)  </Geometry>\n"
         for field in fields {
             out += attribute(field, indent: indent + "  ") { inner in
-                "\(inner)<DataItem Dimensions=\"\(dimensionText)\" \(numberType(field.elementType)) Format=\"HDF\">"
+                // The mesh's dimensions (`1 ny nx` for 2D): ParaView cannot read the field otherwise.
+                "\(inner)<DataItem Dimensions=\"\(meshDims.map(String.init).joined(separator: " "))\" \(numberType(field.elementType)) Format=\"HDF\">"
                     + "\(escaped(field.file)):\(escaped(field.dataset))</DataItem>\n"
             }
         }

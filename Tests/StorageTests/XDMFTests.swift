@@ -60,6 +60,8 @@ final class XDMFTests: StorageTestCase {
         XCTAssertTrue(text.contains("TopologyType=\"3DCoRectMesh\" Dimensions=\"1 3 5\""), text)
         XCTAssertTrue(text.contains(">0.0 0.0 0.0</DataItem>"), "origin has 3 entries: \(text)")
         XCTAssertTrue(text.contains(">1.0 0.1 0.2</DataItem>"), "spacing has 3 entries: \(text)")
+        XCTAssertTrue(text.contains("Dimensions=\"1 3 5\" NumberType=\"Int\" Precision=\"4\" Format=\"HDF\">run.h5:/mask"),
+                      "static fields take the mesh's dimensions, or ParaView cannot read them: \(text)")
         // Frame 2 selects start (2,0,0), stride 1, count (1,3,5) of the 4×3×5 dataset.
         XCTAssertTrue(facts.contains("attr w 2 0 0 1 1 1 1 3 5|run.h5:/series/w\n"), facts)
         XCTAssertTrue(text.contains("Dimensions=\"4 3 5\""))
