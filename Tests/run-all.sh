@@ -82,6 +82,10 @@ echo "== ns2d end-to-end (1-4 ranks, resume after SIGTERM/SIGUSR1, guards, bad p
 .build/pyvenv/bin/python Tests/e2e/check_ns2d.py --cascade .build/debug/cascade --work "$work/ns2d" 2>&1 | tee "$work/ns2d.log" | grep -vE "^PASS"
 count "$work/ns2d.log" "ns2d end-to-end"
 
+echo "== storage end-to-end (full disk, long paths, files still being written, inspect of h5py files)"
+.build/pyvenv/bin/python Tests/e2e/check_storage.py --cascade .build/debug/cascade --work "$work/storage" 2>&1 | tee "$work/storage.log" | grep -vE "^PASS"
+count "$work/storage.log" "storage end-to-end"
+
 echo "== ParaView (pvbatch opens the selftest's .xmf: x-y plane, dimensions, values against h5py)"
 pv="$work/paraview"
 timeout 600 cluster/mpirun.sh -np 2 .build/debug/cascade run jobs/selftest.toml --out "$pv/run" \
