@@ -14,6 +14,9 @@
 #      --overwrite removing the previous run's files, --resume refusing a foreign checkpoint,
 #      output names against reserved names, honest status on SIGTERM/SIGINT, stale temporaries,
 #      run.walltime_limit with a bit-identical resume.
+#   6. storage end to end (Tests/e2e/check_storage.py): full disk, long paths, files still being
+#      written, `cascade inspect` on h5py's scalar/LZF/virtual datasets; and ParaView (pvbatch
+#      under xvfb-run) opening the selftest's .xmf (Tests/e2e/check_paraview.py).
 # The last line is the total: `N passed, M failed`. Exit status 0 only if nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -59,20 +62,28 @@ fi
 
 echo "== multi-rank checks (cascade-mpitests)"
 for n in 1 2 3 4; do
-    cluster/mpirun.sh -np "$n" .build/debug/cascade-mpitests --record "$work/np$n.json" > "$work/mpi$n.log" 2>&1
+    # A hung collective must end as a failure, not stall the run: every mpirun has a timeout.
+    timeout 600 cluster/mpirun.sh -np "$n" .build/debug/cascade-mpitests --record "$work/np$n.json" > "$work/mpi$n.log" 2>&1
+    code=$?
+    [ "$code" = 124 ] && echo "cascade-mpitests np=$n timed out after 600 s"
+    # A crash after the result line (e.g. in MPI_Finalize) is a failure too.
+    if [ "$code" != 0 ] && grep -qE '^[0-9]+ passed, 0 failed$' "$work/mpi$n.log"; then
+        echo "FAIL cascade-mpitests np=$n: exit status $code after all checks passed"; failed=$((failed + 1))
+    fi
     grep -E "^(FAIL|     rank)" "$work/mpi$n.log"
     echo "np=$n: $(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$work/mpi$n.log" | tail -1)"
     count "$work/mpi$n.log" "cascade-mpitests np=$n"
 done
-.build/debug/cascade-mpitests --compare "$work"/np{1,2,3,4}.json > "$work/compare.log" 2>&1
+# A record that is missing or unreadable (a crashed or timed-out rank count) is a FAIL line here.
+timeout 600 .build/debug/cascade-mpitests --compare "$work"/np{1,2,3,4}.json > "$work/compare.log" 2>&1
 grep -E "^FAIL" "$work/compare.log"
 echo "across rank counts: $(tail -1 "$work/compare.log")"
 count "$work/compare.log" "cross-rank comparison"
 
 echo "== end-to-end (cascade executable)"
-.build/pyvenv/bin/python Tests/e2e/check_cli.py --cascade .build/debug/cascade --work "$work/e2e" 2>&1 | tee "$work/e2e.log" | grep -vE "^PASS"
+timeout 1500 .build/pyvenv/bin/python Tests/e2e/check_cli.py --cascade .build/debug/cascade --work "$work/e2e" 2>&1 | tee "$work/e2e.log" | grep -vE "^PASS"
 count "$work/e2e.log" "end-to-end"
-.build/pyvenv/bin/python Tests/e2e/check_rmt.py --cascade .build/debug/cascade --work "$work/e2e-rmt" 2>&1 | tee "$work/e2e-rmt.log" | grep -vE "^PASS"
+timeout 1500 .build/pyvenv/bin/python Tests/e2e/check_rmt.py --cascade .build/debug/cascade --work "$work/e2e-rmt" 2>&1 | tee "$work/e2e-rmt.log" | grep -vE "^PASS"
 count "$work/e2e-rmt.log" "end-to-end covariance/RMT (numpy, scipy)"
 
 echo "== job validation end-to-end (overflow, memory, ranges, key depth, error texts, CFL guard, start times)"
@@ -80,12 +91,28 @@ timeout 600 .build/pyvenv/bin/python Tests/e2e/check_validation.py --cascade .bu
 count "$work/validation.log" "job validation end-to-end"
 
 echo "== ns2d end-to-end (1-4 ranks, resume after SIGTERM/SIGUSR1, guards, bad parameters)"
-.build/pyvenv/bin/python Tests/e2e/check_ns2d.py --cascade .build/debug/cascade --work "$work/ns2d" 2>&1 | tee "$work/ns2d.log" | grep -vE "^PASS"
+timeout 1500 .build/pyvenv/bin/python Tests/e2e/check_ns2d.py --cascade .build/debug/cascade --work "$work/ns2d" 2>&1 | tee "$work/ns2d.log" | grep -vE "^PASS"
 count "$work/ns2d.log" "ns2d end-to-end"
 
 echo "== run records and output directories (lock, --overwrite, --resume checks, output names, signals, temporaries, wall-time limit)"
 timeout 600 .build/pyvenv/bin/python Tests/e2e/check_records.py --cascade .build/debug/cascade --work "$work/records" 2>&1 | tee "$work/records.log" | grep -vE "^PASS"
 count "$work/records.log" "run records end-to-end"
+echo "== storage end-to-end (full disk, long paths, files still being written, inspect of h5py files)"
+timeout 900 .build/pyvenv/bin/python Tests/e2e/check_storage.py --cascade .build/debug/cascade --work "$work/storage" 2>&1 | tee "$work/storage.log" | grep -vE "^PASS"
+count "$work/storage.log" "storage end-to-end"
+
+echo "== ParaView (pvbatch opens the selftest's .xmf: x-y plane, dimensions, values against h5py)"
+pv="$work/paraview"
+timeout 600 cluster/mpirun.sh -np 2 .build/debug/cascade run jobs/selftest.toml --out "$pv/run" \
+    --set "fft.shape_2d=[48, 40]" --set "storage.shape=[37, 20]" --set collectives.elements=10000 --set blas.n=64 \
+    > "$pv.log" 2>&1
+.build/pyvenv/bin/python Tests/e2e/check_paraview.py expect --h5 "$pv/run/selftest.h5" --out "$pv/expect.json" >> "$pv.log" 2>&1
+timeout 600 xvfb-run -a pvbatch Tests/e2e/check_paraview.py check --xmf "$pv/run/selftest.xmf" --expect "$pv/expect.json" \
+    > "$work/paraview-check.log" 2>&1
+grep -E "^FAIL" "$work/paraview-check.log"
+[ -f "$pv/expect.json" ] || { echo "FAIL ParaView: no selftest output to open"; tail -5 "$pv.log"; }
+echo "paraview: $(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$work/paraview-check.log" | tail -1)"
+count "$work/paraview-check.log" "ParaView (pvbatch)"
 
 echo "== Slurm (cluster/slurm-job.sh on a throw-away single-node Slurm)"
 slurm_ok=0

@@ -2,8 +2,9 @@
 # Installs what Cascade needs on Debian 12 / Ubuntu 22.04+, skipping what is already there.
 #
 #   cluster/install-deps.sh            # the C libraries (MPI, FFTW-MPI, parallel HDF5, OpenBLAS)
-#   cluster/install-deps.sh --python   # also a Python venv in .build/pyvenv with h5py, numpy and
-#                                      # scipy, used by the tests to read and check Cascade's HDF5 files
+#   cluster/install-deps.sh --python   # also what the tests need: a Python venv in .build/pyvenv with
+#                                      # h5py, numpy and scipy to read and check Cascade's HDF5 files,
+#                                      # and ParaView (pvbatch) with Xvfb (xvfb-run) to open its .xmf
 #
 # Swift itself is not a Debian package: install Swift 6 from swift.org (or `swiftly`) first.
 # On a cluster, load modules instead (see docs/cluster.md).
@@ -24,6 +25,12 @@ for p in "${packages[@]}"; do
 done
 if [ "$want_python" = 1 ] && ! command -v python3 >/dev/null 2>&1; then
     missing+=(python3 python3-venv)
+fi
+if [ "$want_python" = 1 ]; then
+    # Tests/e2e/check_paraview.py runs under `xvfb-run -a pvbatch`; xvfb-run needs xauth.
+    for p in python3-paraview xvfb xauth; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "install-deps: installing ${missing[*]}"

@@ -25,7 +25,14 @@ public enum FileInspector {
                 let dims = shape.map(String.init).joined(separator: " × ")
                 let unlimited = (info.maxShape ?? []).contains { $0 == nil } ? " (extendible along axis 0)" : ""
                 var line = "\(indent)\(info.path)  \(info.elementType.map { "\($0)" } ?? "?") [\(dims.isEmpty ? "scalar" : dims)]\(unlimited)"
+                line += storageText(info)
                 let count = shape.reduce(1, *)
+                if let problem = info.readProblem {
+                    // Listed all the same: one unreadable dataset must not hide the rest of the file.
+                    lines.append(line)
+                    lines.append("\(indent)  values not read: \(problem.message)")
+                    continue
+                }
                 if count > 0 && count <= statisticsLimit, let stats = try statistics(file, info.path, shape, info.elementType) {
                     line += "  " + stats
                 }
@@ -38,8 +45,22 @@ public enum FileInspector {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Layout and filters, when they are not the plain contiguous default.
+    private static func storageText(_ info: H5ObjectInfo) -> String {
+        var parts: [String] = []
+        if let layout = info.layout, layout != .contiguous { parts.append(layout.rawValue) }
+        parts += info.filters.map(\.description)
+        return parts.isEmpty ? "" : "  (" + parts.joined(separator: ", ") + ")"
+    }
+
     private static func statistics(_ file: H5File, _ path: String, _ shape: [Int], _ type: H5ElementType?) throws -> String? {
         guard let type, type == .float64 || type == .float32 else { return nil }
+        if shape.isEmpty {
+            // A scalar dataset: its one value says more than min/max/mean of one element.
+            let value = type == .float64 ? try file.read(path, as: Double.self)[0]
+                                         : Double(try file.read(path, as: Float.self)[0])
+            return "= \(fmt(value))"
+        }
         var lo = Double.infinity, hi = -Double.infinity, sum = 0.0, n = 0, nans = 0
         let frames = shape.count > 1 ? shape[0] : 1
         let frameShape = shape.count > 1 ? [1] + shape.dropFirst() : shape

@@ -25,6 +25,14 @@ public final class MPIEnvironment: @unchecked Sendable {
         MPI_Initialized(&initialised)
         var provided: Int32 = 0
         if initialised == 0 {
+            // Open MPI 4.1's own MPI-IO (ompio) opens a shared-file-pointer component with
+            // every file; `sm` and `lockedfile` build names from the path in fixed buffers and
+            // abort inside MPI_File_open once it is long (a 233-byte name, or a few hundred
+            // bytes of directories), and `individual` creates two extra files per rank next to
+            // each file. ROMIO, the MPI-IO of MPICH and of HDF5's own testing, has neither
+            // problem; "^ompio" picks it on Open MPI 4 and 5 alike. Read at MPI_Init; a value
+            // the user set wins; other MPI libraries ignore OMPI_ variables.
+            setenv("OMPI_MCA_io", "^ompio", 0)
             let rc = MPI_Init_thread(nil, nil, cmpi_thread_funneled(), &provided)
             if rc != cmpi_success() {
                 Console.error("cascade: MPI_Init_thread failed with code \(rc)\n")

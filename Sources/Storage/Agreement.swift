@@ -23,11 +23,14 @@ extension Communicator {
         if size > 1 {
             // An error travels as its fields, separated by a byte that paths do not contain.
             let separator: Character = "\u{1}"
-            let encoded = failure.map { [$0.object ?? "", $0.message, $0.detail ?? ""].joined(separator: String(separator)) }
+            let encoded = failure.map {
+                [$0.object ?? "", $0.message, $0.detail ?? "", $0.kind.rawValue].joined(separator: String(separator))
+            }
             let received = try broadcast(encoded.map { "E" + $0 } ?? "R" + result)
             if received.first == "E" {
                 let parts = received.dropFirst().split(separator: separator, omittingEmptySubsequences: false).map(String.init)
-                failure = StorageError(file: file, object: parts[0].isEmpty ? nil : parts[0], parts[1],
+                failure = StorageError(file: file, object: parts[0].isEmpty ? nil : parts[0],
+                                       kind: StorageError.Kind(rawValue: parts[3]) ?? .other, parts[1],
                                        detail: parts[2].isEmpty ? nil : parts[2])
             } else {
                 result = String(received.dropFirst())

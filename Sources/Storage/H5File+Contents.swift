@@ -12,6 +12,12 @@ public struct H5ObjectInfo: Equatable, Sendable {
     public let maxShape: [Int?]?
     /// The dataset's element type (`nil` for groups).
     public let elementType: H5ElementType?
+    /// How the dataset is stored (`nil` for groups).
+    public let layout: H5Layout?
+    /// The dataset's filter pipeline, empty when it has none.
+    public let filters: [H5Filter]
+    /// Why the dataset's values cannot be read here (virtual, a filter this HDF5 lacks), or nil.
+    public let readProblem: StorageError?
     /// The object's attributes (those ``AttributeValue`` can hold).
     public let attributes: [String: AttributeValue]
 }
@@ -41,11 +47,13 @@ extension H5File {
             if kind == .dataset {
                 let dataset = try openDataset(path)
                 let (shape, maxShape) = try extents(of: dataset, path)
+                let (layout, filters) = try storageLayout(of: dataset, path)
                 result.append(H5ObjectInfo(path: path, kind: kind, shape: shape, maxShape: maxShape,
-                                           elementType: try elementType(of: dataset), attributes: attributes))
+                                           elementType: try elementType(of: dataset), layout: layout, filters: filters,
+                                           readProblem: try readProblem(dataset, path), attributes: attributes))
             } else {
                 result.append(H5ObjectInfo(path: path, kind: kind, shape: nil, maxShape: nil, elementType: nil,
-                                           attributes: attributes))
+                                           layout: nil, filters: [], readProblem: nil, attributes: attributes))
             }
         }
         return result

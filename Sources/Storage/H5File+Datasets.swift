@@ -1,4 +1,5 @@
 import CHDF5
+import Foundation
 
 extension H5File {
     // MARK: Creating
@@ -29,7 +30,12 @@ extension H5File {
         let isFixed = zip(shape, maxShape).allSatisfy { $0 == $1 }
         if chunk != nil || !isFixed {
             let chunk = chunk ?? H5File.defaultChunk(shape: shape, maxShape: maxShape, elementSize: T.h5ElementType.byteCount)
-            guard H5Pset_chunk(dcpl.id, Int32(chunk.count), chunk.map { hsize_t($0) }) >= 0 else {
+            // No fill writes when chunks are allocated (parallel HDF5 allocates them at
+            // H5Dset_extent): that collective I/O cannot be reserved beforehand, and one that
+            // hits a full disk on some ranks only hangs the rest. Each write reserves its
+            // chunks instead (reserveSpace); frames are always written whole.
+            guard H5Pset_chunk(dcpl.id, Int32(chunk.count), chunk.map { hsize_t($0) }) >= 0,
+                  H5Pset_fill_time(dcpl.id, H5D_FILL_TIME_NEVER) >= 0 else {
                 throw hdf5Error(path, "cannot use chunk shape \(chunk)")
             }
         }
@@ -52,13 +58,16 @@ extension H5File {
         let dataset = try openDataset(path)
         let selection = try select(path, dataset: dataset, type: T.self, offset: offset, count: count,
                                    bufferCount: data.count)
+        try reserveSpace(dataset, path, offset: offset, count: count, "writing the hyperslab at \(offset) of size \(count)")
         var dummy = T.zero
         let status = withUnsafePointer(to: &dummy) { fallback in
             H5Dwrite(dataset.id, T.h5MemoryType, selection.memory.id, selection.file.id, collectiveTransfer.id,
                      data.baseAddress.map(UnsafeRawPointer.init) ?? UnsafeRawPointer(fallback))
         }
+        let writeErrno = errno
         if try !communicator.allAgree(status >= 0) {
-            throw hdf5Error(path, "writing the hyperslab at \(offset) of size \(count) failed")
+            throw try ioFailure(path, "writing the hyperslab at \(offset) of size \(count) failed",
+                                bytes: data.count * MemoryLayout<T>.stride, savedErrno: writeErrno)
         }
     }
 
@@ -76,6 +85,8 @@ extension H5File {
         let path = try normalized(path)
         try requireOpen(path)
         let dataset = try openDataset(path)
+        // Same answer on every rank: layout and filters are file metadata.
+        if let problem = try readProblem(dataset, path) { throw problem }
         let selection = try select(path, dataset: dataset, type: T.self, offset: offset, count: count,
                                    bufferCount: buffer.count)
         var dummy = T.zero
@@ -167,7 +178,11 @@ extension H5File {
         guard file.id >= 0 else { throw hdf5Error(path, "cannot get the dataspace") }
         let empty = count.contains(0)
         let memory: Handle
-        if empty {
+        if shape.isEmpty {
+            // A scalar dataset: one element, offset [] and count []; simple dataspaces need axes.
+            memory = Handle(H5Screate(H5S_SCALAR), close: Close.dataspace)
+            guard memory.id >= 0, H5Sselect_all(file.id) >= 0 else { throw hdf5Error(path, "cannot select the scalar") }
+        } else if empty {
             memory = Handle(H5Screate_simple(1, [1], nil), close: Close.dataspace)
             guard memory.id >= 0, H5Sselect_none(file.id) >= 0, H5Sselect_none(memory.id) >= 0 else {
                 throw hdf5Error(path, "cannot select nothing")

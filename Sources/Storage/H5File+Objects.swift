@@ -84,7 +84,8 @@ extension H5File {
         case .dataset?: break
         case .group?: throw StorageError(file: self.path, object: path, "is a group, not a dataset")
         case nil:
-            throw StorageError(file: self.path, object: path, "no such dataset; `cascade inspect \(self.path)` lists what the file holds")
+            // Advice naming a CLI command is added by the jobs layer, which knows the CLI.
+            throw StorageError(file: self.path, object: path, kind: .noSuchDataset, "no such dataset")
         }
         let dataset = Handle(H5Dopen2(fileID, path, ch5_p_default()), close: Close.dataset)
         guard dataset.id >= 0 else { throw hdf5Error(path, "cannot open the dataset") }

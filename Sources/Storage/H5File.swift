@@ -11,7 +11,7 @@ import Parallel
 /// A rank with nothing to write or read still calls, with a zero in `count`.
 ///
 /// **Atomic outputs.** ``create(_:communicator:overwrite:)`` writes into a hidden
-/// temporary sibling (`.<name>.tmp-<job>-<random>` in the same directory) and ``close()``
+/// temporary sibling (`.<start of name>.tmp-<job>-<random>` in the same directory) and ``close()``
 /// renames it onto the final path, so a reader or a restarted job never sees a
 /// half-written file. If the object goes away without `close()` (an error was thrown),
 /// the temporary is deleted and the final path is untouched. Drop it on every rank:
@@ -41,7 +41,11 @@ public final class H5File {
     /// The path HDF5 actually has open: a temporary sibling for atomic files, else ``path``.
     let workingPath: String
     /// Whether ``close()`` renames ``workingPath`` onto ``path``.
-    private let renamesOnClose: Bool
+    let renamesOnClose: Bool
+    /// Set once a write failed on some rank: the file is then abandoned, never flushed.
+    var failed = false
+    /// Start addresses of the file ranges (datasets, chunks) this rank has reserved on disk.
+    var reservedRanges: Set<Int> = []
     let fileID: hid_t
     /// Dataset transfer property list: collective MPI-IO.
     let collectiveTransfer: Handle
@@ -64,10 +68,14 @@ public final class H5File {
 
     deinit {
         guard isOpen else { return }
-        // Dropped without close(): an error was thrown. Release HDF5's handle (collective;
-        // skipped if MPI is already gone) and throw the unfinished temporary away.
-        if !MPIEnvironment.isFinalized { _ = H5Fclose(fileID) }
-        if renamesOnClose && communicator.isRoot { unlink(workingPath) }
+        // Dropped without close(): an error was thrown. An unfinished temporary is thrown
+        // away (abandon() empties it first, so the collective close cannot run out of space);
+        // a file opened in place is closed as it is (skipped if MPI is already gone).
+        if renamesOnClose || failed {
+            abandon()
+        } else if !MPIEnvironment.isFinalized {
+            _ = H5Fclose(fileID)
+        }
     }
 
     // MARK: Opening
@@ -82,6 +90,7 @@ public final class H5File {
                               overwrite: Bool = true) throws -> H5File {
         ch5_silence_errors()
         let temp = try communicator.rootDecides(file: path) { () throws -> String in
+            try PathLimits.check(path)
             let url = URL(fileURLWithPath: path)
             let directory = url.deletingLastPathComponent().path
             var isDirectory: ObjCBool = false
@@ -91,8 +100,7 @@ public final class H5File {
             if !overwrite && FileManager.default.fileExists(atPath: path) {
                 throw StorageError(file: path, "file exists and overwrite is false; remove it or pass overwrite: true")
             }
-            return url.deletingLastPathComponent()
-                .appendingPathComponent(".\(url.lastPathComponent).tmp-\(jobTag())").path
+            return PathLimits.temporarySibling(of: path, tag: jobTag())
         }
         let fapl = try fileAccess(communicator, file: path)
         let id = H5Fcreate(temp, ch5_acc_trunc(), ch5_p_default(), fapl.id)
@@ -112,7 +120,11 @@ public final class H5File {
     public static func open(_ path: String, mode: Mode = .readOnly,
                             communicator: Communicator = .world) throws -> H5File {
         ch5_silence_errors()
-        try communicator.rootDecides(file: path) { () throws -> Void in try requireExistingFile(path) }
+        try communicator.rootDecides(file: path) { () throws -> Void in
+            try PathLimits.check(path)
+            try requireExistingFile(path)
+            try requireNotBeingWritten(path)
+        }
         let fapl = try fileAccess(communicator, file: path)
         let id = H5Fopen(path, mode == .readOnly ? ch5_acc_rdonly() : ch5_acc_rdwr(), fapl.id)
         guard id >= 0 else {
@@ -130,10 +142,10 @@ public final class H5File {
     public static func openForUpdate(_ path: String, communicator: Communicator = .world) throws -> H5File {
         ch5_silence_errors()
         let temp = try communicator.rootDecides(file: path) { () throws -> String in
+            try PathLimits.check(path)
             try requireExistingFile(path)
-            let url = URL(fileURLWithPath: path)
-            let temp = url.deletingLastPathComponent()
-                .appendingPathComponent(".\(url.lastPathComponent).tmp-\(jobTag())").path
+            try requireNotBeingWritten(path)
+            let temp = PathLimits.temporarySibling(of: path, tag: jobTag())
             do {
                 try FileManager.default.copyItem(atPath: path, toPath: temp)
             } catch {
@@ -157,8 +169,10 @@ public final class H5File {
     /// Writes everything buffered to the working file. Collective.
     public func flush() throws {
         try requireOpen(nil)
-        if H5Fflush(fileID, H5F_SCOPE_GLOBAL) < 0 {
-            throw StorageError(file: path, "flush failed", detail: lastHDF5Error())
+        let flushed = H5Fflush(fileID, H5F_SCOPE_GLOBAL) >= 0
+        let flushErrno = errno
+        if try !communicator.allAgree(flushed) {
+            throw try ioFailure(nil, "flush failed", bytes: 0, savedErrno: flushErrno)
         }
     }
 
@@ -168,11 +182,22 @@ public final class H5File {
     public func close() throws {
         guard isOpen else { return }
         isOpen = false
+        if failed {
+            abandon()
+            throw StorageError(file: path, "an earlier write failed; the file was abandoned, not written")
+        }
+        // Flushed and agreed before H5Fclose: a close whose flush fails cannot be undone.
         let flushed = H5Fflush(fileID, H5F_SCOPE_GLOBAL) >= 0
-        var detail = flushed ? "" : lastHDF5Error()
+        let flushErrno = errno
+        guard try communicator.allAgree(flushed) else {
+            let error = try ioFailure(nil, "writing the file's buffered data failed on at least one rank", bytes: 0,
+                                      savedErrno: flushErrno)
+            abandon()
+            throw error
+        }
         let closed = H5Fclose(fileID) >= 0
-        if !closed && detail.isEmpty { detail = lastHDF5Error() }
-        let allClosed = try communicator.allAgree(flushed && closed)
+        let detail = closed ? "" : lastHDF5Error()
+        let allClosed = try communicator.allAgree(closed)
         guard allClosed else {
             if renamesOnClose && communicator.isRoot { unlink(workingPath) }
             throw StorageError(file: path, "closing failed on at least one rank; the file was not written",
@@ -193,6 +218,9 @@ public final class H5File {
     /// Throws unless the file is still open (and, if `writing`, writable).
     func requireOpen(_ object: String?, writing: Bool = false) throws {
         guard isOpen else { throw StorageError(file: path, object: object, "the file is already closed") }
+        if failed && writing {
+            throw StorageError(file: path, object: object, "an earlier write to the file failed; it is being abandoned")
+        }
         if writing && !isWritable {
             throw StorageError(file: path, object: object, "the file is open read-only; open it with mode .readWrite")
         }

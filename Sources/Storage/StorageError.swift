@@ -4,7 +4,7 @@ import CHDF5
 ///
 /// HDF5's own error stack is silenced (it would print from every rank at once); its
 /// innermost message is carried in ``detail`` instead.
-public struct StorageError: Error, CustomStringConvertible, Sendable {
+public struct StorageError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The HDF5 file (its final path, not the temporary one it is written under).
     public let file: String
     /// The dataset, group or attribute path inside the file (`nil` for file-level errors).
@@ -13,11 +13,31 @@ public struct StorageError: Error, CustomStringConvertible, Sendable {
     public let message: String
     /// HDF5's innermost error message, when the failure came from the library.
     public let detail: String?
+    /// What sort of problem it is, so callers (the jobs layer) can add their own advice.
+    public let kind: Kind
+
+    /// Problems a caller may want to tell apart; everything else is `.other`.
+    public enum Kind: String, Sendable {
+        case other
+        /// The named dataset is not in the file.
+        case noSuchDataset
+        /// The file system ran out of space (ENOSPC) while the file was written.
+        case diskFull
+        /// Another program has the file open for writing (or crashed while it had).
+        case beingWritten
+        /// The path is longer than MPI-IO and the file system handle.
+        case pathTooLong
+        /// The dataset uses a filter this HDF5 library cannot decode.
+        case unsupportedFilter
+        /// The dataset is virtual, which parallel HDF5 cannot read.
+        case virtualDataset
+    }
 
     /// Makes an error for `object` in `file`.
-    public init(file: String, object: String? = nil, _ message: String, detail: String? = nil) {
+    public init(file: String, object: String? = nil, kind: Kind = .other, _ message: String, detail: String? = nil) {
         self.file = file
         self.object = object
+        self.kind = kind
         self.message = message
         self.detail = detail
     }

@@ -99,9 +99,7 @@ public struct XDMFWriter: Equatable, Sendable {
     /// Writes the document to `path` atomically (a temporary sibling, then a rename).
     public func write(to path: String) throws {
         let text = try xml()
-        let url = URL(fileURLWithPath: path)
-        let temp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))").path
+        let temp = PathLimits.temporarySibling(of: path, tag: "\(getpid())-\(UInt32.random(in: 0 ... .max))")
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: temp))
         } catch {
@@ -125,18 +123,25 @@ public struct XDMFWriter: Equatable, Sendable {
 
     private func grid(name: String, time: Double?, frame: Int?, indent: String) -> String {
         let n = dimensions.count
+        // A 2D grid is written as a 3D one a single point thick (`1 ny nx`): ParaView 5.11
+        // puts a 2DCoRectMesh in the y–z plane (x = 0, nothing in the default view) and
+        // prints HDF5 "Can't Write Temp Dataset" errors for it; `1 ny nx` lands in x–y.
+        let (meshDims, meshOrigin, meshSpacing) = n == 2
+            ? ([1] + dimensions, [0] + origin, [1] + spacing)
+            : (dimensions, origin, spacing)
         var out = "\(indent)<Grid Name=\"\(escaped(name))\" GridType=\"Uniform\">\n"
         if let time { out += "\(indent)  <Time Value=\"\(time)\"/>\n" }
-        out += "\(indent)  <Topology TopologyType=\"\(n)DCoRectMesh\" Dimensions=\"\(dimensionText)\"/>\n"
-        out += "\(indent)  <Geometry GeometryType=\"\(n == 3 ? "ORIGIN_DXDYDZ" : "ORIGIN_DXDY")\">\n"
-        out += "\(indent)    <DataItem Name=\"Origin\" Dimensions=\"\(n)\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">"
-            + origin.map { "\($0)" }.joined(separator: " ") + "</DataItem>\n"
-        out += "\(indent)    <DataItem Name=\"Spacing\" Dimensions=\"\(n)\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">"
-            + spacing.map { "\($0)" }.joined(separator: " ") + "</DataItem>\n"
+        out += "\(indent)  <Topology TopologyType=\"3DCoRectMesh\" Dimensions=\"\(meshDims.map(String.init).joined(separator: " "))\"/>\n"
+        out += "\(indent)  <Geometry GeometryType=\"ORIGIN_DXDYDZ\">\n"
+        out += "\(indent)    <DataItem Name=\"Origin\" Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">"
+            + meshOrigin.map { "\($0)" }.joined(separator: " ") + "</DataItem>\n"
+        out += "\(indent)    <DataItem Name=\"Spacing\" Dimensions=\"3\" NumberType=\"Float\" Precision=\"8\" Format=\"XML\">"
+            + meshSpacing.map { "\($0)" }.joined(separator: " ") + "</DataItem>\n"
         out += "\(indent)  </Geometry>\n"
         for field in fields {
             out += attribute(field, indent: indent + "  ") { inner in
-                "\(inner)<DataItem Dimensions=\"\(dimensionText)\" \(numberType(field.elementType)) Format=\"HDF\">"
+                // The mesh's dimensions (`1 ny nx` for 2D): ParaView cannot read the field otherwise.
+                "\(inner)<DataItem Dimensions=\"\(meshDims.map(String.init).joined(separator: " "))\" \(numberType(field.elementType)) Format=\"HDF\">"
                     + "\(escaped(field.file)):\(escaped(field.dataset))</DataItem>\n"
             }
         }

@@ -55,12 +55,32 @@ func runTool(_ executable: String, _ arguments: [String]) -> (status: Int32, out
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
-/// The first python that can import h5py: the verification venv, then python3.
+/// The package root: two levels above this source file (Tests/StorageTests/…).
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().path
+
+/// The first python that can import h5py: the venv `cluster/install-deps.sh --python` makes,
+/// then python3 on PATH.
 func pythonWithH5py() -> String? {
-    for candidate in ["/tmp/h5venv/bin/python", "python3"] {
+    for candidate in [packageRoot + "/.build/pyvenv/bin/python", "python3"] {
         if let result = runTool(candidate, ["-c", "import h5py"]), result.status == 0 { return candidate }
     }
     return nil
+}
+
+/// `pythonWithH5py()`, or a skip (never a silent pass) that says how to install it.
+func requirePythonWithH5py() throws -> String {
+    guard let python = pythonWithH5py() else {
+        throw XCTSkip("h5py is not importable; run `cluster/install-deps.sh --python` (makes .build/pyvenv)")
+    }
+    return python
+}
+
+/// Skips unless `tool` runs; `install` says what provides it.
+func requireTool(_ tool: String, _ arguments: [String] = ["--version"], install: String) throws {
+    guard let probe = runTool(tool, arguments), probe.status == 0 else {
+        throw XCTSkip("\(tool) not found; \(install)")
+    }
 }
 
 /// Row-major strides of `shape`.

@@ -3,8 +3,8 @@ import XCTest
 @testable import Storage
 
 final class XDMFTests: StorageTestCase {
-    /// Parses `xml` with python's minidom and prints facts about it; nil if python3 is missing.
-    func parse(_ file: String) throws -> String? {
+    /// Parses `xml` with python's minidom and prints facts about it; skips if python3 is missing.
+    func parse(_ file: String) throws -> String {
         let script = """
         import sys, xml.dom.minidom as m
         d = m.parse(sys.argv[1])
@@ -17,10 +17,8 @@ final class XDMFTests: StorageTestCase {
             items = [i for i in a.getElementsByTagName('DataItem') if i.getAttribute('Format') in ('HDF', 'XML')]
             print('attr', a.getAttribute('Name'), '|'.join(i.firstChild.data.strip() for i in items))
         """
-        guard let result = runTool("python3", ["-c", script, file]) else {
-            print("notice: python3 not found; XDMF well-formedness not checked")
-            return nil
-        }
+        try requireTool("python3", install: "run `cluster/install-deps.sh --python`")
+        let result = try XCTUnwrap(runTool("python3", ["-c", script, file]))
         XCTAssertEqual(result.status, 0, "minidom could not parse \(file): \(result.output)")
         return result.output
     }
@@ -36,7 +34,7 @@ final class XDMFTests: StorageTestCase {
         XCTAssertTrue(text.contains("TopologyType=\"3DCoRectMesh\" Dimensions=\"4 8 16\""))
         XCTAssertTrue(text.contains(">0.5 0.25 0.125</DataItem>"))
         XCTAssertTrue(text.contains("Precision=\"4\" Format=\"HDF\">out.h5:/fields/T</DataItem>"))
-        guard let facts = try parse(file) else { return }
+        let facts = try parse(file)
         XCTAssertTrue(facts.contains("grids 1\n"), facts)
         XCTAssertTrue(facts.contains("topology 3DCoRectMesh\n"), facts)
         XCTAssertTrue(facts.contains("geometry ORIGIN_DXDYDZ\n"), facts)
@@ -51,15 +49,21 @@ final class XDMFTests: StorageTestCase {
         x.times = [0, 0.5, 1.5]
         let file = path("series.xmf")
         try x.write(to: file)
-        guard let facts = try parse(file) else { return }
+        let facts = try parse(file)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
         // One collection plus one grid per time.
         XCTAssertTrue(facts.contains("grids 4\n"), facts)
         XCTAssertTrue(facts.contains("times 0.0 0.5 1.5\n"), facts)
-        XCTAssertTrue(facts.contains("topology 2DCoRectMesh\n"), facts)
-        XCTAssertTrue(facts.contains("geometry ORIGIN_DXDY\n"), facts)
+        // 2D grids are 3D meshes one point thick, so ParaView shows them in the x–y plane.
+        XCTAssertTrue(facts.contains("topology 3DCoRectMesh\n"), facts)
+        XCTAssertTrue(facts.contains("geometry ORIGIN_DXDYDZ\n"), facts)
+        XCTAssertTrue(text.contains("TopologyType=\"3DCoRectMesh\" Dimensions=\"1 3 5\""), text)
+        XCTAssertTrue(text.contains(">0.0 0.0 0.0</DataItem>"), "origin has 3 entries: \(text)")
+        XCTAssertTrue(text.contains(">1.0 0.1 0.2</DataItem>"), "spacing has 3 entries: \(text)")
+        XCTAssertTrue(text.contains("Dimensions=\"1 3 5\" NumberType=\"Int\" Precision=\"4\" Format=\"HDF\">run.h5:/mask"),
+                      "static fields take the mesh's dimensions, or ParaView cannot read them: \(text)")
         // Frame 2 selects start (2,0,0), stride 1, count (1,3,5) of the 4×3×5 dataset.
         XCTAssertTrue(facts.contains("attr w 2 0 0 1 1 1 1 3 5|run.h5:/series/w\n"), facts)
-        let text = try String(contentsOfFile: file, encoding: .utf8)
         XCTAssertTrue(text.contains("Dimensions=\"4 3 5\""))
         XCTAssertEqual(text.components(separatedBy: "run.h5:/mask").count - 1, 3, "static field in every frame")
     }

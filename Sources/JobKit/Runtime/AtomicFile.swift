@@ -5,7 +5,8 @@ public enum AtomicFile {
     /// Writes `data` to a temporary sibling of `url`, syncs it, then renames it onto `url`.
     public static func write(_ data: Data, to url: URL) throws {
         let dir = url.deletingLastPathComponent()
-        let temp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        // Short whatever the name's length, so a name near NAME_MAX still has a temporary.
+        let temp = dir.appendingPathComponent(".\(url.lastPathComponent.prefix(24)).tmp-\(getpid())")
         guard FileManager.default.createFile(atPath: temp.path, contents: data) else {
             throw RunError("cannot write \(temp.path): check that \(dir.path) exists and is writable")
         }

@@ -98,8 +98,8 @@ public struct JobRunner {
         do {
             outcome = try job.kind.makeJob(job.config).run(in: context)
         } catch {
-            failure = "\(error)"
-            outcome = JobOutcome(succeeded: false, summary: "failed: \(error)", outputs: [])
+            failure = StorageAdvice.describe(error)
+            outcome = JobOutcome(succeeded: false, summary: "failed: \(failure!)", outputs: [])
             if comm.size > 1, !(try comm.barrier(timeout: 60)) {
                 if comm.isRoot { writeFailure(&record, started: started, failure: "\(error) (other ranks did not respond)") }
                 watchdog.standDown()

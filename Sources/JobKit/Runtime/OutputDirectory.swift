@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 
 /// The policy for a run's output directory: one run at a time (an exclusive lock), never into a
 /// directory that holds another run unless `--overwrite` (which removes what that run wrote), and
@@ -10,11 +11,10 @@ public enum OutputDirectory {
     public static let lockName = ".cascade.lock"
     /// Longest output file name accepted.
     public static let maximumNameLength = 128
-    /// Longest output directory path accepted. Open MPI 4.1's shared-file-pointer component
-    /// builds a name from the file's path in a fixed buffer and overflows it on paths of about
-    /// 218 characters inside `MPI_File_open`; with the longest output name and a temporary suffix
-    /// this keeps every path Cascade opens well below that.
-    public static let maximumPathLength = 120
+    /// Longest output directory path accepted: the longest path MPI-IO opens here
+    /// (``PathLimits``; Cascade selects ROMIO, since Open MPI 4.1's ompio overflows a buffer on
+    /// paths of a few hundred bytes) less room for the longest output name and a temporary's.
+    public static let maximumPathLength = PathLimits.maximumPathBytes - maximumNameLength - 32
 
     /// Problems with a kind's output names: duplicates and reserved names.
     static func problems(outputNames: [String]) -> [ConfigProblem] {
@@ -40,7 +40,7 @@ public enum OutputDirectory {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         if absolute.utf8.count > maximumPathLength {
             return [ConfigProblem(path: nil,
-                message: "--out \(absolute.prefix(60))… is \(absolute.utf8.count) bytes long; MPI-IO (Open MPI 4.1) fails on file paths beyond about 200 bytes",
+                message: "--out \(absolute.prefix(60))… is \(absolute.utf8.count) bytes long; MPI-IO here opens paths of at most \(PathLimits.maximumPathBytes) bytes",
                 fix: "use an output directory whose absolute path has at most \(maximumPathLength) bytes, e.g. a symbolic link to it")]
         }
         return []
