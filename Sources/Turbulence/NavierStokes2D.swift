@@ -237,7 +237,7 @@ public final class NavierStokes2D {
         var hash = NavierStokes2D.fingerprintSeed
         forKeptModes { e, kx, ky, ik2 in
             let re = s[2 * e], im = s[2 * e + 1]
-            hash = NavierStokes2D.mix(NavierStokes2D.mix(hash, re), im)
+            hash &+= NavierStokes2D.mix(re, im)
             emit(e, re, im, kx, ky, ik2, su, sv, sx, sy)
         }
         try transformProductMeasuring()
@@ -249,17 +249,20 @@ public final class NavierStokes2D {
     private var preparedFingerprint: UInt64 = 0
 
     private static let fingerprintSeed: UInt64 = 0xcbf2_9ce4_8422_2325
+    /// One mode's contribution: a wrapping sum of independent per-mode terms (no multiply chain
+    /// from one mode to the next), so the check costs a plain read pass; any change of a mode's
+    /// bits changes the sum unless other changes cancel it exactly.
     @inline(__always)
-    private static func mix(_ h: UInt64, _ x: Double) -> UInt64 {
-        let m = (h ^ x.bitPattern) &* 0x9e37_79b9_7f4a_7c15
-        return m ^ (m >> 29)
+    private static func mix(_ re: Double, _ im: Double) -> UInt64 {
+        let m = (re.bitPattern ^ (im.bitPattern &* 0x9e37_79b9_7f4a_7c15)) &* 0xbf58_476d_1ce4_e5b9
+        return m ^ (m >> 31)
     }
 
     /// Fingerprint of the kept modes of ``omega`` (the one ``prepareStep()`` takes).
     private func stateFingerprint() -> UInt64 {
         let s = omega.pointer
         var hash = NavierStokes2D.fingerprintSeed
-        forKeptModes { e, _, _, _ in hash = NavierStokes2D.mix(NavierStokes2D.mix(hash, s[2 * e]), s[2 * e + 1]) }
+        forKeptModes { e, _, _, _ in hash &+= NavierStokes2D.mix(s[2 * e], s[2 * e + 1]) }
         return hash
     }
 
