@@ -18,16 +18,10 @@ import tempfile
 import h5py
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-results = {"passed": 0, "failed": 0}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_cli import ROOT, check, results  # noqa: E402  (shared PASS/FAIL counting)
 SMALL = ["--set", "fft.shape_2d=[48, 40]", "--set", "collectives.elements=10000", "--set", "blas.n=64"]
 
-
-def check(name, condition, detail=""):
-    results["passed" if condition else "failed"] += 1
-    print(("PASS " if condition else "FAIL ") + name + ("" if condition or not detail else f": {detail}"))
-    sys.stdout.flush()
-    return condition
 
 
 def run(cmd, timeout=300, **kw):

@@ -20,22 +20,12 @@ import time
 import h5py
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-results = {"passed": 0, "failed": 0}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_cli import ROOT, check, results  # noqa: E402  (shared PASS/FAIL counting)
 CASCADE = ""
 ENV = dict(os.environ, CASCADE_MEMORY_LIMIT=str(8 * 10**9), SWIFT_BACKTRACE="enable=no",
            OPENBLAS_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
 
-
-def check(name, condition, detail=""):
-    if condition:
-        results["passed"] += 1
-        print(f"PASS {name}")
-    else:
-        results["failed"] += 1
-        print(f"FAIL {name}" + (f": {detail}" if detail else ""))
-    sys.stdout.flush()
-    return condition
 
 
 def run(cmd, timeout=120, cwd=ROOT, env=None):

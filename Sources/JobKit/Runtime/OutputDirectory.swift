@@ -10,7 +10,7 @@ public enum OutputDirectory {
     /// The lock file held (flock) by rank 0 while a run writes into the directory.
     public static let lockName = ".cascade.lock"
     /// Longest output file name accepted.
-    public static let maximumNameLength = 128
+    public static let maximumNameLength = PathLimits.maximumNameBytes
     /// Longest output directory path accepted: the longest path MPI-IO opens here
     /// (``PathLimits``; Cascade selects ROMIO, since Open MPI 4.1's ompio overflows a buffer on
     /// paths of a few hundred bytes) less room for the longest output name and a temporary's.
