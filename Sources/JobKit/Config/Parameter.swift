@@ -238,13 +238,6 @@ extension ParameterSet {
     public static func decode(_ config: JobConfig) -> Self {
         ParameterDecoding.$values.withValue(config.values) { Self() }
     }
-
-    /// The values of this set as a configuration tree (for tests and generated job files).
-    public var configValue: ConfigValue {
-        var tree = ConfigValue.table([:])
-        collectValues(self, into: &tree)
-        return tree
-    }
 }
 
 private func collectFields(_ value: Any) -> [ConfigField] {
@@ -257,15 +250,4 @@ private func collectFields(_ value: Any) -> [ConfigField] {
         }
     }
     return out
-}
-
-private func collectValues(_ value: Any, into tree: inout ConfigValue) {
-    for child in Mirror(reflecting: value).children {
-        if let p = child.value as? ParameterDeclaration {
-            let inner = Mirror(reflecting: child.value).children.first { $0.label == "wrappedValue" }
-            if let v = inner?.value as? ParameterValue { tree = tree.setting(v.configValue, at: p.field.path) }
-        } else if child.value is ParameterSet {
-            collectValues(child.value, into: &tree)
-        }
-    }
 }
