@@ -2,7 +2,7 @@
 // Cascade: a Swift runtime for MPI batch jobs in the physics of learning.
 //
 // Layers, arrows pointing one way only (Tests/ArchitectureTests checks it from dump-package):
-//   C bindings (CMPI, CFFTW, CHDF5, COpenBLAS)
+//   C bindings and kernels (CMPI, CFFTW, CHDF5, COpenBLAS, CLearningKernels)
 //     -> Parallel (communicators, collectives, decomposition)
 //       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage), data access (Datasets)
 //         -> science modules (Spectra, SpectraReference: no MPI; Turbulence, Covariance: sharded)
@@ -51,6 +51,8 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-openmpi",
                        providers: [.apt(["libhdf5-openmpi-dev", "hdf5-tools"])] + mpiProviders),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // CLearningKernels: elementwise float32 optimiser kernels, multiversioned (target_clones).
+        .target(name: "CLearningKernels"),
 
         // MARK: Parallel layer
         .target(name: "Parallel", dependencies: ["CMPI"]),
@@ -71,6 +73,8 @@ let package = Package(
         .target(name: "SpectraReference", dependencies: ["CounterRNG", "Linalg"]),
         // Covariance: sharded covariance/Gram matrices and synthetic data.
         .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "CounterRNG", "Datasets", "Spectra"]),
+        // Learning: training on one flat parameter buffer (optimisers, schedules, data order; no MPI).
+        .target(name: "Learning", dependencies: ["CLearningKernels", "COpenBLAS", "CounterRNG"]),
 
         // MARK: Job core, job kinds, catalog and the executable
         .target(name: "JobKit", dependencies: [
@@ -120,6 +124,7 @@ let package = Package(
         .testTarget(name: "JobKitTests", dependencies: ["JobKit", "JobCatalog", "JobNS2D", "JobRMT", "JobSelftest", "Parallel", "Storage"]),
         .testTarget(name: "ArchitectureTests", dependencies: []),
         .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
+        .testTarget(name: "LearningOptimTests", dependencies: ["Learning", "CounterRNG"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel"]),
     ],
     swiftLanguageModes: [.v6]

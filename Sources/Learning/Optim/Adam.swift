@@ -1,0 +1,88 @@
+import CLearningKernels
+import Foundation
+
+/// Adam and AdamW share the moments and their bias correction; only the weight decay differs.
+struct AdamCore: Sendable {
+    var beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
+    var m: [Float], v: [Float]
+    var stepCount = 0
+
+    init(count: Int, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float) {
+        precondition(count >= 0 && (0 ..< 1).contains(beta1) && (0 ..< 1).contains(beta2) && epsilon >= 0 && weightDecay >= 0,
+                     "Adam: need count ≥ 0, 0 ≤ β < 1, ε ≥ 0, weight decay ≥ 0")
+        self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon; self.weightDecay = weightDecay
+        m = [Float](repeating: 0, count: count)
+        v = [Float](repeating: 0, count: count)
+    }
+
+    /// 1 - β^t for the 1-based step t, computed in double.
+    func biasCorrections(step t: Int) -> (Float, Float) {
+        (Float(1 - pow(Double(beta1), Double(t))), Float(1 - pow(Double(beta2), Double(t))))
+    }
+
+    mutating func step(_ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, lr: Float, decoupled: Bool) {
+        checkLengths(m.count, p, g)
+        stepCount += 1
+        let (bc1, bc2) = biasCorrections(step: stepCount)
+        let (b1, b2, eps, wd) = (beta1, beta2, epsilon, weightDecay)
+        m.withUnsafeMutableBufferPointer { m in
+            v.withUnsafeMutableBufferPointer { v in
+                let kernel = decoupled ? cl_adamw_step : cl_adam_step
+                kernel(p.baseAddress, g.baseAddress, m.baseAddress, v.baseAddress, p.count, lr, b1, b2, eps, wd, bc1, bc2)
+            }
+        }
+    }
+
+    func export(kind: String) -> OptimizerState {
+        OptimizerState(kind: kind, stepCount: stepCount, buffers: ["m": m, "v": v])
+    }
+
+    mutating func load(_ state: OptimizerState, kind: String) throws {
+        let b = try validatedBuffers(state, kind: kind, names: ["m", "v"], count: m.count)
+        m = b[0]; v = b[1]; stepCount = state.stepCount
+    }
+}
+
+/// Adam with bias correction; `weightDecay` is L2 regularisation added to the gradient
+/// (PyTorch's `torch.optim.Adam`). Formulas: `cl_adam_step` in CLearningKernels.h.
+public struct Adam: Optimizer, Sendable {
+    var core: AdamCore
+    public var schedule: LearningRateSchedule
+    public var parameterCount: Int { core.m.count }
+    public var stepCount: Int { core.stepCount }
+
+    public init(parameterCount: Int, schedule: LearningRateSchedule = .constant(1e-3),
+                beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 0) {
+        core = AdamCore(count: parameterCount, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
+        self.schedule = schedule
+    }
+
+    public mutating func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>) {
+        core.step(parameters, gradients, lr: schedule.rate(at: core.stepCount), decoupled: false)
+    }
+
+    public func exportState() -> OptimizerState { core.export(kind: "adam") }
+    public mutating func importState(_ state: OptimizerState) throws { try core.load(state, kind: "adam") }
+}
+
+/// AdamW: Adam with decoupled weight decay, `w ← w·(1 - lr·weightDecay)` before the Adam update
+/// (PyTorch's `torch.optim.AdamW`). Formulas: `cl_adamw_step` in CLearningKernels.h.
+public struct AdamW: Optimizer, Sendable {
+    var core: AdamCore
+    public var schedule: LearningRateSchedule
+    public var parameterCount: Int { core.m.count }
+    public var stepCount: Int { core.stepCount }
+
+    public init(parameterCount: Int, schedule: LearningRateSchedule = .constant(1e-3),
+                beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8, weightDecay: Float = 1e-2) {
+        core = AdamCore(count: parameterCount, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
+        self.schedule = schedule
+    }
+
+    public mutating func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>) {
+        core.step(parameters, gradients, lr: schedule.rate(at: core.stepCount), decoupled: true)
+    }
+
+    public func exportState() -> OptimizerState { core.export(kind: "adamw") }
+    public mutating func importState(_ state: OptimizerState) throws { try core.load(state, kind: "adamw") }
+}
