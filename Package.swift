@@ -5,7 +5,7 @@
 //   C bindings (CMPI, CFFTW, CHDF5, COpenBLAS)
 //     -> Parallel (communicators, collectives, decomposition)
 //       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage), data access (Datasets)
-//         -> science modules (Spectra, SpectraReference: no MPI; Turbulence, Covariance: sharded)
+//         -> science modules (Spectra, SpectraReference, Learning: no MPI; Turbulence, Covariance: sharded)
 //           -> JobKit (typed parameters, validation, runner, run records, run loop, checkpoints)
 //             -> one module per job kind (JobSelftest, JobNS2D, JobRMT), never importing each other
 //               -> JobCatalog (lists the kinds)
@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "Spectra", targets: ["Spectra"]),
         .library(name: "SpectraReference", targets: ["SpectraReference"]),
         .library(name: "Covariance", targets: ["Covariance"]),
+        .library(name: "Learning", targets: ["Learning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -71,6 +72,8 @@ let package = Package(
         .target(name: "SpectraReference", dependencies: ["CounterRNG", "Linalg"]),
         // Covariance: sharded covariance/Gram matrices and synthetic data.
         .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "CounterRNG", "Datasets", "Spectra"]),
+        // Learning: float32 layers, losses and a flat parameter store for training (no MPI inside).
+        .target(name: "Learning", dependencies: ["COpenBLAS", "CounterRNG"]),
 
         // MARK: Job core, job kinds, catalog and the executable
         .target(name: "JobKit", dependencies: [
@@ -120,6 +123,7 @@ let package = Package(
         .testTarget(name: "JobKitTests", dependencies: ["JobKit", "JobCatalog", "JobNS2D", "JobRMT", "JobSelftest", "Parallel", "Storage"]),
         .testTarget(name: "ArchitectureTests", dependencies: []),
         .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel"]),
     ],
     swiftLanguageModes: [.v6]

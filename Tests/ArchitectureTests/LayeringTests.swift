@@ -14,6 +14,8 @@ final class LayeringTests: XCTestCase {
         "Datasets": 3,
         // Science: the pure spectrum statistics first, then the distributed solvers and algorithms.
         "Spectra": 3, "SpectraReference": 4,
+        // Learning: layers, losses, parameter store (no MPI; BLAS and CounterRNG only).
+        "Learning": 3,
         "Turbulence": 5, "Covariance": 5,
         "JobKit": 6,
         // Job kinds (names starting with "Job" other than JobKit and JobCatalog) are layer 7.

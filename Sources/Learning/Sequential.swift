@@ -1,0 +1,73 @@
+/// Layers applied one after the other, built once for a batch size.
+///
+/// Building checks every layer's input width against its predecessor's output (a `ShapeError`
+/// names the layer and both shapes), registers all parameters in one `ParameterStore` and
+/// allocates every buffer. `forward` and `backward` then allocate nothing.
+public final class Sequential {
+    /// The layers, in order.
+    public let layers: [any Layer]
+    /// All parameters and gradients of the model.
+    public let store: ParameterStore
+    /// Rows the buffers hold; a call may use fewer (a last, partial batch).
+    public let batch: Int
+    /// Width of the input rows.
+    public let inputFeatures: Int
+    /// Width of the output rows.
+    public let outputFeatures: Int
+
+    // The input is copied here so the layers' saved input pointers stay valid until backward,
+    // whatever the caller does with its own array.
+    private let input: FloatBuffer
+
+    /// Builds `layers` for batches of up to `batch` rows of `inputFeatures` values. Parameters
+    /// are initialised from `seed` (layer i uses CounterRNG stream i).
+    public init(inputFeatures: Int, batch: Int, seed: UInt64, _ layers: [any Layer]) throws {
+        precondition(inputFeatures > 0 && batch > 0, "Sequential needs a positive width and batch")
+        let store = ParameterStore()
+        var width = inputFeatures
+        for (i, layer) in layers.enumerated() {
+            width = try layer.build(inputFeatures: width, batch: batch, index: i, seed: seed, store: store)
+        }
+        self.layers = layers
+        self.store = store
+        self.batch = batch
+        self.inputFeatures = inputFeatures
+        self.outputFeatures = width
+        input = FloatBuffer(count: batch * inputFeatures)
+    }
+
+    /// Runs the first `rows` rows of `x` (rows × inputFeatures, row-major) through every layer and
+    /// returns the output (rows × outputFeatures), valid until the next forward.
+    @discardableResult
+    public func forward(_ x: UnsafeBufferPointer<Float>, rows: Int) -> UnsafeBufferPointer<Float> {
+        precondition(rows <= batch && x.count >= rows * inputFeatures,
+                     "Sequential.forward: \(rows) rows of \(inputFeatures) (built for \(batch)), \(x.count) values given")
+        if rows > 0 { input.pointer.update(from: x.baseAddress!, count: rows * inputFeatures) }
+        var h = UnsafePointer(input.pointer)
+        for layer in layers { h = layer.forward(h, rows: rows) }
+        return UnsafeBufferPointer(start: h, count: rows * outputFeatures)
+    }
+
+    /// `forward` on an array.
+    @discardableResult
+    public func forward(_ x: [Float], rows: Int) -> UnsafeBufferPointer<Float> {
+        x.withUnsafeBufferPointer { forward($0, rows: rows) }
+    }
+
+    /// Back-propagates dL/d(output) (rows × outputFeatures) of the last forward: parameter gradients
+    /// are ADDED into `store.gradients`. Returns dL/d(input), valid until the next backward.
+    @discardableResult
+    public func backward(_ dy: UnsafeBufferPointer<Float>, rows: Int) -> UnsafeBufferPointer<Float> {
+        precondition(rows <= batch && dy.count >= rows * outputFeatures, "Sequential.backward: too few gradient values")
+        guard var g = dy.baseAddress else { return UnsafeBufferPointer(start: nil, count: 0) }
+        for layer in layers.reversed() { g = layer.backward(g, rows: rows) }
+        return UnsafeBufferPointer(start: g, count: rows * inputFeatures)
+    }
+
+    /// Layer summaries and parameter tensors, one per line (for logs and run records).
+    public var summary: String {
+        var lines = layers.enumerated().map { "\($0.offset): \($0.element.summary)" }
+        lines += store.views.map { "  \($0.name) \($0.shape)" }
+        return lines.joined(separator: "\n")
+    }
+}
