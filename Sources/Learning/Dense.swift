@@ -28,6 +28,7 @@ public final class Dense: Layer {
     private var inputGradient = FloatBuffer(count: 0)
     private var lastInput: UnsafePointer<Float>?
     private var batch = 0
+    private var computesInputGradient = true
 
     /// A layer with `outputs` units; pass `inputs` to have the model check the incoming width.
     public init(inputs: Int? = nil, outputs: Int, initialization: Initialization = .he) {
@@ -46,6 +47,12 @@ public final class Dense: Layer {
 
     /// Output width.
     public var outputFeatures: Int { outputs }
+
+    /// Skips dx = s_w · dy·W (and its buffer): for the first layer of a model nobody reads it.
+    public func omitInputGradient() {
+        precondition(store == nil, "omitInputGradient must come before build")
+        computesInputGradient = false
+    }
 
     /// Registers "index.weight" [outputs, inputs] and "index.bias" [outputs], initialises them and
     /// allocates the output and input-gradient buffers.
@@ -66,7 +73,7 @@ public final class Dense: Layer {
         self.store = store
         self.batch = batch
         output = FloatBuffer(count: batch * outputs)
-        inputGradient = FloatBuffer(count: batch * inputs)
+        inputGradient = FloatBuffer(count: computesInputGradient ? batch * inputs : 0)
         return outputs
     }
 
@@ -88,7 +95,8 @@ public final class Dense: Layer {
         return UnsafePointer(y)
     }
 
-    /// dW += s_w · dyᵀ·x, db += s_b · Σ_rows dy, dx = s_w · dy·W (three loops, two of them SGEMMs).
+    /// dW += s_w · dyᵀ·x, db += s_b · Σ_rows dy, dx = s_w · dy·W (two SGEMMs and a row sum; dx is
+    /// skipped after `omitInputGradient()`).
     public func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         guard let store, let x = lastInput else { preconditionFailure("Dense.backward before forward") }
         let dx = inputGradient.pointer, (n, k) = (outputs, inputs), sb = biasScale
@@ -103,8 +111,10 @@ public final class Dense: Layer {
                     let row = dy + r * n
                     for j in 0 ..< n { db[j] += sb * row[j] }
                 }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(rows), blasint(k), blasint(n),
-                            weightScale, dy, blasint(n), w, blasint(k), 0, dx, blasint(k))
+                if computesInputGradient {
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(rows), blasint(k), blasint(n),
+                                weightScale, dy, blasint(n), w, blasint(k), 0, dx, blasint(k))
+                }
             }
         }
         return UnsafePointer(dx)

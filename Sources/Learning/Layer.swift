@@ -43,6 +43,14 @@ public protocol Layer: AnyObject {
     /// Given dL/dy (rows × outputFeatures) for the last `forward`, adds the parameter gradients into
     /// the store and returns dL/dx (rows × inputFeatures) in the layer's own buffer.
     func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float>
+    /// Called before `build` when nobody reads dL/dx (the first layer of a model): a layer may then
+    /// skip computing it (Dense saves one GEMM per step) and return any pointer from `backward`.
+    func omitInputGradient()
+}
+
+extension Layer {
+    /// Default: compute dL/dx anyway (cheap for element-wise layers).
+    public func omitInputGradient() {}
 }
 
 /// A float buffer allocated once and freed with its owner: stable address, no copy-on-write.

@@ -14,16 +14,20 @@ public final class Sequential {
     public let inputFeatures: Int
     /// Width of the output rows.
     public let outputFeatures: Int
+    /// Whether `backward` returns dL/d(input); if not, the first layer may skip computing it.
+    public let computesInputGradient: Bool
 
     // The input is copied here so the layers' saved input pointers stay valid until backward,
     // whatever the caller does with its own array.
     private let input: FloatBuffer
 
     /// Builds `layers` for batches of up to `batch` rows of `inputFeatures` values. Parameters
-    /// are initialised from `seed` (layer i uses CounterRNG stream i).
-    public init(inputFeatures: Int, batch: Int, seed: UInt64, _ layers: [any Layer]) throws {
+    /// are initialised from `seed` (layer i uses CounterRNG stream i). Training needs no gradient
+    /// with respect to the data, so by default none is computed; pass `inputGradient: true` for one.
+    public init(inputFeatures: Int, batch: Int, seed: UInt64, inputGradient: Bool = false, _ layers: [any Layer]) throws {
         precondition(inputFeatures > 0 && batch > 0, "Sequential needs a positive width and batch")
         let store = ParameterStore()
+        if !inputGradient { layers.first?.omitInputGradient() }
         var width = inputFeatures
         for (i, layer) in layers.enumerated() {
             width = try layer.build(inputFeatures: width, batch: batch, index: i, seed: seed, store: store)
@@ -33,6 +37,7 @@ public final class Sequential {
         self.batch = batch
         self.inputFeatures = inputFeatures
         self.outputFeatures = width
+        self.computesInputGradient = inputGradient
         input = FloatBuffer(count: batch * inputFeatures)
     }
 
@@ -55,13 +60,24 @@ public final class Sequential {
     }
 
     /// Back-propagates dL/d(output) (rows × outputFeatures) of the last forward: parameter gradients
-    /// are ADDED into `store.gradients`. Returns dL/d(input), valid until the next backward.
+    /// are ADDED into `store.gradients`. Returns dL/d(input), valid until the next backward, or an
+    /// empty buffer unless the model was built with `inputGradient: true`.
     @discardableResult
     public func backward(_ dy: UnsafeBufferPointer<Float>, rows: Int) -> UnsafeBufferPointer<Float> {
         precondition(rows <= batch && dy.count >= rows * outputFeatures, "Sequential.backward: too few gradient values")
         guard var g = dy.baseAddress else { return UnsafeBufferPointer(start: nil, count: 0) }
         for layer in layers.reversed() { g = layer.backward(g, rows: rows) }
-        return UnsafeBufferPointer(start: g, count: rows * inputFeatures)
+        return UnsafeBufferPointer(start: g, count: computesInputGradient ? rows * inputFeatures : 0)
+    }
+
+    /// Throws unless `loss` takes this model's output width and at least its batch: the check
+    /// belongs at build time, next to the layers' own, not in the training loop.
+    public func check(loss: some Loss) throws {
+        guard loss.features == outputFeatures && loss.gradient.count >= batch * outputFeatures else {
+            throw ShapeError(layerIndex: layers.count, layer: "loss",
+                             expected: [loss.gradient.count / max(loss.features, 1), loss.features],
+                             actual: [batch, outputFeatures])
+        }
     }
 
     /// Layer summaries and parameter tensors, one per line (for logs and run records).

@@ -41,7 +41,7 @@ final class GradientTests: XCTestCase {
     /// Layer checks use L = Σ r ⊙ y with fixed random r, so dL/dy = r exercises every output.
     func checkLayer(_ layer: any Layer, inputs: Int = 7, rows: Int = 5, scale: Double = 2, _ what: String,
                     file: StaticString = #filePath, line: UInt = #line) throws {
-        let model = try Sequential(inputFeatures: inputs, batch: rows, seed: 11, [layer])
+        let model = try Sequential(inputFeatures: inputs, batch: rows, seed: 11, inputGradient: true, [layer])
         let x = testValues(rows * inputs, seed: 3, scale: scale)
         let r = testValues(rows * model.outputFeatures, seed: 4)
         let rd = r.map(Double.init)
@@ -58,7 +58,7 @@ final class GradientTests: XCTestCase {
         // NTK init draws b ~ N(0, 1), so the bias scale β matters for both the output and db.
         try checkLayer(Dense(outputs: 3, initialization: .ntk(beta: 0.1)), "Dense ntk")
         let layer = Dense(outputs: 3, initialization: .ntk(beta: 0.1))
-        _ = try Sequential(inputFeatures: 16, batch: 1, seed: 1, [layer])
+        _ = try Sequential(inputFeatures: 16, batch: 1, seed: 1, inputGradient: true, [layer])
         XCTAssertEqual(layer.weightScale, 0.25)
         XCTAssertEqual(layer.biasScale, 0.1)
     }
@@ -77,7 +77,7 @@ final class GradientTests: XCTestCase {
 
     func testMSEGradientAndValue() throws {
         let (rows, f) = (5, 3)
-        let model = try Sequential(inputFeatures: 4, batch: rows, seed: 2, [Dense(outputs: f)])
+        let model = try Sequential(inputFeatures: 4, batch: rows, seed: 2, inputGradient: true, [Dense(outputs: f)])
         let loss = MSE(features: f, batch: rows)
         let x = testValues(rows * 4, seed: 5), t = testValues(rows * f, seed: 6)
         let td = t.map(Double.init)
@@ -92,7 +92,7 @@ final class GradientTests: XCTestCase {
 
     func testSoftmaxCrossEntropyGradientAndValue() throws {
         let (rows, c) = (6, 4)
-        let model = try Sequential(inputFeatures: 3, batch: rows, seed: 3, [Dense(outputs: c)])
+        let model = try Sequential(inputFeatures: 3, batch: rows, seed: 3, inputGradient: true, [Dense(outputs: c)])
         let loss = SoftmaxCrossEntropy(classes: c, batch: rows)
         let x = testValues(rows * 3, seed: 7, scale: 3), labels: [Int32] = [0, 3, 1, 2, 3, 0]
         checkModel(model, x: x, rows: rows, "softmax CE", floatLoss: { y in
@@ -115,7 +115,7 @@ final class GradientTests: XCTestCase {
 
     func testBinaryCrossEntropyWithLogitsGradientAndValue() throws {
         let (rows, f) = (5, 2)
-        let model = try Sequential(inputFeatures: 3, batch: rows, seed: 4, [Dense(outputs: f)])
+        let model = try Sequential(inputFeatures: 3, batch: rows, seed: 4, inputGradient: true, [Dense(outputs: f)])
         let loss = BinaryCrossEntropyWithLogits(features: f, batch: rows)
         let x = testValues(rows * 3, seed: 8, scale: 3)
         let t = testValues(rows * f, seed: 9).map { ($0 + 1) / 2 }  // probabilities in [0, 1]
@@ -136,7 +136,7 @@ final class GradientTests: XCTestCase {
 
     func testFullModelDenseTanhDenseSoftmaxCE() throws {
         let (rows, c) = (5, 4)
-        let model = try Sequential(inputFeatures: 6, batch: rows, seed: 42,
+        let model = try Sequential(inputFeatures: 6, batch: rows, seed: 42, inputGradient: true,
                                    [Dense(outputs: 8), Tanh(), Dense(outputs: c, initialization: .glorot)])
         let loss = SoftmaxCrossEntropy(classes: c, batch: rows)
         let x = testValues(rows * 6, seed: 10), labels: [Int32] = [2, 0, 3, 1, 1]
@@ -148,7 +148,7 @@ final class GradientTests: XCTestCase {
 
     func testFullModelEveryLayerKindNTKAndBCE() throws {
         let rows = 4
-        let model = try Sequential(inputFeatures: 5, batch: rows, seed: 7, [
+        let model = try Sequential(inputFeatures: 5, batch: rows, seed: 7, inputGradient: true, [
             Dense(outputs: 6, initialization: .ntk(beta: 0.5)), GELU(),
             Dense(outputs: 6, initialization: .glorot), SiLU(),
             Dense(outputs: 5), ReLU(), Dense(outputs: 2, initialization: .ntk(beta: 1)),

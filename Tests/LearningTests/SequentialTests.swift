@@ -15,6 +15,32 @@ final class SequentialTests: XCTestCase {
         XCTAssertNoThrow(try Sequential(inputFeatures: 4, batch: 2, seed: 1, [Dense(inputs: 4, outputs: 8), ReLU(), Dense(inputs: 8, outputs: 1)]))
     }
 
+    func testLossWidthIsCheckedAtBuildTime() throws {
+        let model = try Sequential(inputFeatures: 3, batch: 4, seed: 1, [Dense(outputs: 5)])
+        XCTAssertNoThrow(try model.check(loss: SoftmaxCrossEntropy(classes: 5, batch: 4)))
+        XCTAssertThrowsError(try model.check(loss: MSE(features: 4, batch: 4))) { error in
+            XCTAssertEqual(error as? ShapeError, ShapeError(layerIndex: 1, layer: "loss", expected: [4, 4], actual: [4, 5]))
+        }
+        XCTAssertThrowsError(try model.check(loss: MSE(features: 5, batch: 2)))  // too small a batch
+    }
+
+    /// By default the first Dense skips dL/dx; the parameter gradients must not change by it.
+    func testOmittedInputGradientLeavesParameterGradientsAlone() throws {
+        func gradients(inputGradient: Bool) throws -> ([Float], Int) {
+            let model = try Sequential(inputFeatures: 3, batch: 4, seed: 2, inputGradient: inputGradient,
+                                       [Dense(outputs: 6), Tanh(), Dense(outputs: 2)])
+            let loss = MSE(features: 2, batch: 4), t = testValues(8, seed: 3)
+            let out = model.forward(testValues(12, seed: 4), rows: 4)
+            _ = t.withUnsafeBufferPointer { loss.evaluate(out, $0, rows: 4, globalBatch: 4) }
+            let dx = model.backward(loss.gradient, rows: 4)
+            return (model.store.gradients, dx.count)
+        }
+        let (without, n0) = try gradients(inputGradient: false), (with, n1) = try gradients(inputGradient: true)
+        XCTAssertEqual(without, with)
+        XCTAssertEqual(n0, 0)
+        XCTAssertEqual(n1, 12)
+    }
+
     func testParameterStoreLayoutIsOneFlatBuffer() throws {
         let model = try Sequential(inputFeatures: 3, batch: 2, seed: 1, [Dense(outputs: 4), Tanh(), Dense(outputs: 2)])
         let views = model.store.views
