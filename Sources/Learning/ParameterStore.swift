@@ -46,8 +46,6 @@ public final class ParameterStore {
 
     /// Sets every gradient to zero, in place (no allocation).
     public func zeroGradients() {
-        gradients.withUnsafeMutableBufferPointer { g in
-            _ = g.initialize(from: repeatElement(0, count: g.count))
-        }
+        gradients.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 }
