@@ -5,7 +5,7 @@
 //   C bindings and kernels (CMPI, CFFTW, CHDF5, COpenBLAS, CLearningKernels)
 //     -> Parallel (communicators, collectives, decomposition)
 //       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage), data access (Datasets)
-//         -> science modules (Spectra, SpectraReference: no MPI; Turbulence, Covariance: sharded)
+//         -> science modules (Spectra, SpectraReference, Learning: no MPI; Turbulence, Covariance: sharded)
 //           -> JobKit (typed parameters, validation, runner, run records, run loop, checkpoints)
 //             -> one module per job kind (JobSelftest, JobNS2D, JobRMT), never importing each other
 //               -> JobCatalog (lists the kinds)
@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "Spectra", targets: ["Spectra"]),
         .library(name: "SpectraReference", targets: ["SpectraReference"]),
         .library(name: "Covariance", targets: ["Covariance"]),
+        .library(name: "Learning", targets: ["Learning"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -73,7 +74,8 @@ let package = Package(
         .target(name: "SpectraReference", dependencies: ["CounterRNG", "Linalg"]),
         // Covariance: sharded covariance/Gram matrices and synthetic data.
         .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "CounterRNG", "Datasets", "Spectra"]),
-        // Learning: training on one flat parameter buffer (optimisers, schedules, data order; no MPI).
+        // Learning: float32 layers, losses, a flat parameter store, optimisers (C kernels), schedules and
+        // data order for training (no MPI inside).
         .target(name: "Learning", dependencies: ["CLearningKernels", "COpenBLAS", "CounterRNG"]),
 
         // MARK: Job core, job kinds, catalog and the executable
@@ -125,6 +127,7 @@ let package = Package(
         .testTarget(name: "ArchitectureTests", dependencies: []),
         .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
         .testTarget(name: "LearningOptimTests", dependencies: ["Learning", "CounterRNG"]),
+        .testTarget(name: "LearningTests", dependencies: ["Learning"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel"]),
     ],
     swiftLanguageModes: [.v6]

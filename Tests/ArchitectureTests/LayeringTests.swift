@@ -14,7 +14,7 @@ final class LayeringTests: XCTestCase {
         "Datasets": 3,
         // Science: the pure spectrum statistics first, then the distributed solvers and algorithms.
         "Spectra": 3, "SpectraReference": 4,
-        // Training on a flat parameter buffer (optimisers, layers, losses; no MPI).
+        // Learning: layers, losses, parameter store, optimisers (no MPI; BLAS, CounterRNG, C kernels).
         "Learning": 3,
         "Turbulence": 5, "Covariance": 5,
         "JobKit": 6,

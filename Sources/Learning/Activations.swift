@@ -1,0 +1,166 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Buffers shared by the element-wise activations: output and input gradient, both batch × width,
+/// plus the input of the last forward (its derivative needs x, or y for ReLU and Tanh).
+struct ElementwiseState {
+    var width = 0
+    var batch = 0
+    var output = FloatBuffer(count: 0)
+    var inputGradient = FloatBuffer(count: 0)
+    var lastInput: UnsafePointer<Float>?
+    var built = false
+
+    mutating func build(inputFeatures: Int, batch: Int) -> Int {
+        precondition(!built, "a layer instance belongs to one model; it is already built")
+        built = true
+        width = inputFeatures
+        self.batch = batch
+        output = FloatBuffer(count: batch * width)
+        inputGradient = FloatBuffer(count: batch * width)
+        return width
+    }
+
+    mutating func begin(_ x: UnsafePointer<Float>, rows: Int) -> Int {
+        precondition(built && rows <= batch, "activation: \(rows) rows, built for \(batch)")
+        lastInput = x
+        return rows * width
+    }
+
+    func input() -> UnsafePointer<Float> {
+        guard let x = lastInput else { preconditionFailure("activation backward before forward") }
+        return x
+    }
+}
+
+/// Logistic sigmoid without overflow: exp is only taken of a non-positive argument.
+@inline(__always)
+func stableSigmoid(_ x: Float) -> Float {
+    if x >= 0 { return 1 / (1 + expf(-x)) }
+    let e = expf(x)
+    return e / (1 + e)
+}
+
+/// max(0, x); the derivative at 0 is taken as 0.
+public final class ReLU: Layer {
+    private var s = ElementwiseState()
+    /// A ReLU of any width (the width comes from the previous layer).
+    public init() {}
+    /// "ReLU".
+    public var summary: String { "ReLU" }
+    /// Same as the input width.
+    public var outputFeatures: Int { s.width }
+    /// Allocates the two buffers; no parameters.
+    public func build(inputFeatures: Int, batch: Int, index: Int, seed: UInt64, store: ParameterStore) throws -> Int {
+        s.build(inputFeatures: inputFeatures, batch: batch)
+    }
+    /// y = max(0, x).
+    public func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
+        let n = s.begin(x, rows: rows), y = s.output.pointer
+        for i in 0 ..< n { y[i] = max(0, x[i]) }
+        return UnsafePointer(y)
+    }
+    /// dx = dy where y > 0, else 0 (read from the stored output).
+    public func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
+        let y = s.output.pointer, dx = s.inputGradient.pointer
+        for i in 0 ..< rows * s.width { dx[i] = y[i] > 0 ? dy[i] : 0 }
+        return UnsafePointer(dx)
+    }
+}
+
+/// tanh(x).
+public final class Tanh: Layer {
+    private var s = ElementwiseState()
+    /// A Tanh of any width.
+    public init() {}
+    /// "Tanh".
+    public var summary: String { "Tanh" }
+    /// Same as the input width.
+    public var outputFeatures: Int { s.width }
+    /// Allocates the two buffers; no parameters.
+    public func build(inputFeatures: Int, batch: Int, index: Int, seed: UInt64, store: ParameterStore) throws -> Int {
+        s.build(inputFeatures: inputFeatures, batch: batch)
+    }
+    /// y = tanh(x).
+    public func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
+        let n = s.begin(x, rows: rows), y = s.output.pointer
+        for i in 0 ..< n { y[i] = tanhf(x[i]) }
+        return UnsafePointer(y)
+    }
+    /// dx = dy·(1 − y²), from the stored output (no second tanh).
+    public func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
+        let y = s.output.pointer, dx = s.inputGradient.pointer
+        for i in 0 ..< rows * s.width { dx[i] = dy[i] * (1 - y[i] * y[i]) }
+        return UnsafePointer(dx)
+    }
+}
+
+/// GELU in the tanh approximation (Hendrycks & Gimpel; the form of GPT-2 and of PyTorch's
+/// `gelu(approximate="tanh")`): 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))).
+public final class GELU: Layer {
+    private var s = ElementwiseState()
+    static let c: Float = 0.797_884_560_802_865_4  // sqrt(2/π)
+    static let a: Float = 0.044715
+    /// A GELU of any width.
+    public init() {}
+    /// "GELU(tanh)".
+    public var summary: String { "GELU(tanh)" }
+    /// Same as the input width.
+    public var outputFeatures: Int { s.width }
+    /// Allocates the two buffers; no parameters.
+    public func build(inputFeatures: Int, batch: Int, index: Int, seed: UInt64, store: ParameterStore) throws -> Int {
+        s.build(inputFeatures: inputFeatures, batch: batch)
+    }
+    /// y = 0.5·x·(1 + tanh(u)), u = c·(x + a·x³).
+    public func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
+        let n = s.begin(x, rows: rows), y = s.output.pointer
+        for i in 0 ..< n {
+            let v = x[i]
+            y[i] = 0.5 * v * (1 + tanhf(Self.c * (v + Self.a * v * v * v)))
+        }
+        return UnsafePointer(y)
+    }
+    /// dy/dx = 0.5·(1 + t) + 0.5·x·(1 − t²)·c·(1 + 3a·x²), t = tanh(u) (recomputed from x).
+    public func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
+        let x = s.input(), dx = s.inputGradient.pointer
+        for i in 0 ..< rows * s.width {
+            let v = x[i], t = tanhf(Self.c * (v + Self.a * v * v * v))
+            let d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * Self.c * (1 + 3 * Self.a * v * v)
+            dx[i] = dy[i] * d
+        }
+        return UnsafePointer(dx)
+    }
+}
+
+/// SiLU (swish): x·σ(x).
+public final class SiLU: Layer {
+    private var s = ElementwiseState()
+    /// A SiLU of any width.
+    public init() {}
+    /// "SiLU".
+    public var summary: String { "SiLU" }
+    /// Same as the input width.
+    public var outputFeatures: Int { s.width }
+    /// Allocates the two buffers; no parameters.
+    public func build(inputFeatures: Int, batch: Int, index: Int, seed: UInt64, store: ParameterStore) throws -> Int {
+        s.build(inputFeatures: inputFeatures, batch: batch)
+    }
+    /// y = x·σ(x), σ evaluated without overflow.
+    public func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
+        let n = s.begin(x, rows: rows), y = s.output.pointer
+        for i in 0 ..< n { y[i] = x[i] * stableSigmoid(x[i]) }
+        return UnsafePointer(y)
+    }
+    /// dy/dx = σ(x)·(1 + x·(1 − σ(x))).
+    public func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
+        let x = s.input(), dx = s.inputGradient.pointer
+        for i in 0 ..< rows * s.width {
+            let g = stableSigmoid(x[i])
+            dx[i] = dy[i] * g * (1 + x[i] * (1 - g))
+        }
+        return UnsafePointer(dx)
+    }
+}

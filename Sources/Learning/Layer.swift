@@ -1,0 +1,68 @@
+/// A shape mismatch found while a model is built (never in the hot loop).
+public struct ShapeError: Error, Equatable, CustomStringConvertible {
+    /// Position of the offending layer in the model.
+    public let layerIndex: Int
+    /// The layer's summary, for example "Dense(32→10)".
+    public let layer: String
+    /// The input shape the layer expects ([batch, features]).
+    public let expected: [Int]
+    /// The shape it would receive.
+    public let actual: [Int]
+
+    /// Creates the error for layer `layerIndex`.
+    public init(layerIndex: Int, layer: String, expected: [Int], actual: [Int]) {
+        self.layerIndex = layerIndex
+        self.layer = layer
+        self.expected = expected
+        self.actual = actual
+    }
+
+    /// One line naming the layer and both shapes.
+    public var description: String {
+        "layer \(layerIndex) (\(layer)) expects input shape \(expected) but receives \(actual)"
+    }
+}
+
+/// One step of a model on row-major batches (rows × features).
+///
+/// `build` runs once: it checks the input width, registers parameters, initialises them and
+/// allocates every buffer for `batch` rows. `forward` and `backward` then only compute into
+/// those buffers. The input given to `forward` must stay valid and unchanged until the matching
+/// `backward` (layers keep a pointer to it instead of a copy); `Sequential` guarantees that.
+public protocol Layer: AnyObject {
+    /// Short description for errors and model files, for example "Dense(32→10)".
+    var summary: String { get }
+    /// Output width; meaningful after `build`.
+    var outputFeatures: Int { get }
+    /// Checks the input width and allocates for `batch` rows. Parameters come from `store`; random
+    /// initialisation is keyed by (`seed`, `index`, element) only. Returns the output width.
+    func build(inputFeatures: Int, batch: Int, index: Int, seed: UInt64, store: ParameterStore) throws -> Int
+    /// Computes the output of the first `rows` rows of `x` (rows × inputFeatures) into the layer's
+    /// own buffer and returns it (rows × outputFeatures).
+    func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float>
+    /// Given dL/dy (rows × outputFeatures) for the last `forward`, adds the parameter gradients into
+    /// the store and returns dL/dx (rows × inputFeatures) in the layer's own buffer.
+    func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float>
+    /// Called before `build` when nobody reads dL/dx (the first layer of a model): a layer may then
+    /// skip computing it (Dense saves one GEMM per step) and return any pointer from `backward`.
+    func omitInputGradient()
+}
+
+extension Layer {
+    /// Default: compute dL/dx anyway (cheap for element-wise layers).
+    public func omitInputGradient() {}
+}
+
+/// A float buffer allocated once and freed with its owner: stable address, no copy-on-write.
+final class FloatBuffer {
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+
+    init(count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
+}

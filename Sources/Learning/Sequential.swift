@@ -1,0 +1,89 @@
+/// Layers applied one after the other, built once for a batch size.
+///
+/// Building checks every layer's input width against its predecessor's output (a `ShapeError`
+/// names the layer and both shapes), registers all parameters in one `ParameterStore` and
+/// allocates every buffer. `forward` and `backward` then allocate nothing.
+public final class Sequential {
+    /// The layers, in order.
+    public let layers: [any Layer]
+    /// All parameters and gradients of the model.
+    public let store: ParameterStore
+    /// Rows the buffers hold; a call may use fewer (a last, partial batch).
+    public let batch: Int
+    /// Width of the input rows.
+    public let inputFeatures: Int
+    /// Width of the output rows.
+    public let outputFeatures: Int
+    /// Whether `backward` returns dL/d(input); if not, the first layer may skip computing it.
+    public let computesInputGradient: Bool
+
+    // The input is copied here so the layers' saved input pointers stay valid until backward,
+    // whatever the caller does with its own array.
+    private let input: FloatBuffer
+
+    /// Builds `layers` for batches of up to `batch` rows of `inputFeatures` values. Parameters
+    /// are initialised from `seed` (layer i uses CounterRNG stream i). Training needs no gradient
+    /// with respect to the data, so by default none is computed; pass `inputGradient: true` for one.
+    public init(inputFeatures: Int, batch: Int, seed: UInt64, inputGradient: Bool = false, _ layers: [any Layer]) throws {
+        precondition(inputFeatures > 0 && batch > 0, "Sequential needs a positive width and batch")
+        let store = ParameterStore()
+        if !inputGradient { layers.first?.omitInputGradient() }
+        var width = inputFeatures
+        for (i, layer) in layers.enumerated() {
+            width = try layer.build(inputFeatures: width, batch: batch, index: i, seed: seed, store: store)
+        }
+        self.layers = layers
+        self.store = store
+        self.batch = batch
+        self.inputFeatures = inputFeatures
+        self.outputFeatures = width
+        self.computesInputGradient = inputGradient
+        input = FloatBuffer(count: batch * inputFeatures)
+    }
+
+    /// Runs the first `rows` rows of `x` (rows × inputFeatures, row-major) through every layer and
+    /// returns the output (rows × outputFeatures), valid until the next forward.
+    @discardableResult
+    public func forward(_ x: UnsafeBufferPointer<Float>, rows: Int) -> UnsafeBufferPointer<Float> {
+        precondition(rows <= batch && x.count >= rows * inputFeatures,
+                     "Sequential.forward: \(rows) rows of \(inputFeatures) (built for \(batch)), \(x.count) values given")
+        if rows > 0 { input.pointer.update(from: x.baseAddress!, count: rows * inputFeatures) }
+        var h = UnsafePointer(input.pointer)
+        for layer in layers { h = layer.forward(h, rows: rows) }
+        return UnsafeBufferPointer(start: h, count: rows * outputFeatures)
+    }
+
+    /// `forward` on an array.
+    @discardableResult
+    public func forward(_ x: [Float], rows: Int) -> UnsafeBufferPointer<Float> {
+        x.withUnsafeBufferPointer { forward($0, rows: rows) }
+    }
+
+    /// Back-propagates dL/d(output) (rows × outputFeatures) of the last forward: parameter gradients
+    /// are ADDED into `store.gradients`. Returns dL/d(input), valid until the next backward, or an
+    /// empty buffer unless the model was built with `inputGradient: true`.
+    @discardableResult
+    public func backward(_ dy: UnsafeBufferPointer<Float>, rows: Int) -> UnsafeBufferPointer<Float> {
+        precondition(rows <= batch && dy.count >= rows * outputFeatures, "Sequential.backward: too few gradient values")
+        guard var g = dy.baseAddress else { return UnsafeBufferPointer(start: nil, count: 0) }
+        for layer in layers.reversed() { g = layer.backward(g, rows: rows) }
+        return UnsafeBufferPointer(start: g, count: computesInputGradient ? rows * inputFeatures : 0)
+    }
+
+    /// Throws unless `loss` takes this model's output width and at least its batch: the check
+    /// belongs at build time, next to the layers' own, not in the training loop.
+    public func check(loss: some Loss) throws {
+        guard loss.features == outputFeatures && loss.gradient.count >= batch * outputFeatures else {
+            throw ShapeError(layerIndex: layers.count, layer: "loss",
+                             expected: [loss.gradient.count / max(loss.features, 1), loss.features],
+                             actual: [batch, outputFeatures])
+        }
+    }
+
+    /// Layer summaries and parameter tensors, one per line (for logs and run records).
+    public var summary: String {
+        var lines = layers.enumerated().map { "\($0.offset): \($0.element.summary)" }
+        lines += store.views.map { "  \($0.name) \($0.shape)" }
+        return lines.joined(separator: "\n")
+    }
+}
