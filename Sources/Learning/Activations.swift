@@ -36,6 +36,22 @@ struct ElementwiseState {
     }
 }
 
+/// An element-wise activation: as wide out as in, two buffers, no parameters. The layers differ
+/// only in their forward and backward formulas.
+protocol ElementwiseActivation: Layer {
+    /// The shared buffers.
+    var s: ElementwiseState { get set }
+}
+
+extension ElementwiseActivation {
+    /// Same as the input width.
+    public var outputFeatures: Int { s.width }
+    /// Allocates the two buffers; no parameters.
+    public func build(inputFeatures: Int, batch: Int, index: Int, seed: UInt64, store: ParameterStore) throws -> Int {
+        s.build(inputFeatures: inputFeatures, batch: batch)
+    }
+}
+
 /// Logistic sigmoid without overflow: exp is only taken of a non-positive argument.
 @inline(__always)
 func stableSigmoid(_ x: Float) -> Float {
@@ -45,18 +61,12 @@ func stableSigmoid(_ x: Float) -> Float {
 }
 
 /// max(0, x); the derivative at 0 is taken as 0.
-public final class ReLU: Layer {
-    private var s = ElementwiseState()
+public final class ReLU: Layer, ElementwiseActivation {
+    var s = ElementwiseState()
     /// A ReLU of any width (the width comes from the previous layer).
     public init() {}
     /// "ReLU".
     public var summary: String { "ReLU" }
-    /// Same as the input width.
-    public var outputFeatures: Int { s.width }
-    /// Allocates the two buffers; no parameters.
-    public func build(inputFeatures: Int, batch: Int, index: Int, seed: UInt64, store: ParameterStore) throws -> Int {
-        s.build(inputFeatures: inputFeatures, batch: batch)
-    }
     /// y = max(0, x).
     public func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         let n = s.begin(x, rows: rows), y = s.output.pointer
@@ -72,18 +82,12 @@ public final class ReLU: Layer {
 }
 
 /// tanh(x).
-public final class Tanh: Layer {
-    private var s = ElementwiseState()
+public final class Tanh: Layer, ElementwiseActivation {
+    var s = ElementwiseState()
     /// A Tanh of any width.
     public init() {}
     /// "Tanh".
     public var summary: String { "Tanh" }
-    /// Same as the input width.
-    public var outputFeatures: Int { s.width }
-    /// Allocates the two buffers; no parameters.
-    public func build(inputFeatures: Int, batch: Int, index: Int, seed: UInt64, store: ParameterStore) throws -> Int {
-        s.build(inputFeatures: inputFeatures, batch: batch)
-    }
     /// y = tanh(x).
     public func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         let n = s.begin(x, rows: rows), y = s.output.pointer
@@ -100,20 +104,14 @@ public final class Tanh: Layer {
 
 /// GELU in the tanh approximation (Hendrycks & Gimpel; the form of GPT-2 and of PyTorch's
 /// `gelu(approximate="tanh")`): 0.5·x·(1 + tanh(sqrt(2/π)·(x + 0.044715·x³))).
-public final class GELU: Layer {
-    private var s = ElementwiseState()
+public final class GELU: Layer, ElementwiseActivation {
+    var s = ElementwiseState()
     static let c: Float = 0.797_884_560_802_865_4  // sqrt(2/π)
     static let a: Float = 0.044715
     /// A GELU of any width.
     public init() {}
     /// "GELU(tanh)".
     public var summary: String { "GELU(tanh)" }
-    /// Same as the input width.
-    public var outputFeatures: Int { s.width }
-    /// Allocates the two buffers; no parameters.
-    public func build(inputFeatures: Int, batch: Int, index: Int, seed: UInt64, store: ParameterStore) throws -> Int {
-        s.build(inputFeatures: inputFeatures, batch: batch)
-    }
     /// y = 0.5·x·(1 + tanh(u)), u = c·(x + a·x³).
     public func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         let n = s.begin(x, rows: rows), y = s.output.pointer
@@ -136,18 +134,12 @@ public final class GELU: Layer {
 }
 
 /// SiLU (swish): x·σ(x).
-public final class SiLU: Layer {
-    private var s = ElementwiseState()
+public final class SiLU: Layer, ElementwiseActivation {
+    var s = ElementwiseState()
     /// A SiLU of any width.
     public init() {}
     /// "SiLU".
     public var summary: String { "SiLU" }
-    /// Same as the input width.
-    public var outputFeatures: Int { s.width }
-    /// Allocates the two buffers; no parameters.
-    public func build(inputFeatures: Int, batch: Int, index: Int, seed: UInt64, store: ParameterStore) throws -> Int {
-        s.build(inputFeatures: inputFeatures, batch: batch)
-    }
     /// y = x·σ(x), σ evaluated without overflow.
     public func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         let n = s.begin(x, rows: rows), y = s.output.pointer
