@@ -9,19 +9,21 @@ import Darwin
 struct ElementwiseState {
     var width = 0
     var batch = 0
+    var shape = TensorShape.vector(1)
     var output = FloatBuffer(count: 0)
     var inputGradient = FloatBuffer(count: 0)
     var lastInput: UnsafePointer<Float>?
     var built = false
 
-    mutating func build(inputFeatures: Int, batch: Int) -> Int {
+    mutating func build(input: TensorShape, batch: Int) -> TensorShape {
         precondition(!built, "a layer instance belongs to one model; it is already built")
         built = true
-        width = inputFeatures
+        shape = input
+        width = input.elements
         self.batch = batch
         output = FloatBuffer(count: batch * width)
         inputGradient = FloatBuffer(count: batch * width)
-        return width
+        return input
     }
 
     mutating func begin(_ x: UnsafePointer<Float>, rows: Int) -> Int {
@@ -44,11 +46,11 @@ protocol ElementwiseActivation: Layer {
 }
 
 extension ElementwiseActivation {
-    /// Same as the input width.
-    public var outputFeatures: Int { s.width }
+    /// Same as the input shape.
+    public var outputShape: TensorShape { s.shape }
     /// Allocates the two buffers; no parameters.
-    public func build(inputFeatures: Int, batch: Int, index: Int, seed: UInt64, store: ParameterStore) throws -> Int {
-        s.build(inputFeatures: inputFeatures, batch: batch)
+    public func build(input: TensorShape, context: BuildContext) throws -> TensorShape {
+        s.build(input: input, batch: context.batch)
     }
 }
 

@@ -45,8 +45,8 @@ public final class Dense: Layer {
         return "Dense(\(i)→\(outputs))"
     }
 
-    /// Output width.
-    public var outputFeatures: Int { outputs }
+    /// [outputs].
+    public var outputShape: TensorShape { .vector(outputs) }
 
     /// Skips dx = s_w · dy·W (and its buffer): for the first layer of a model nobody reads it.
     public func omitInputGradient() {
@@ -54,27 +54,29 @@ public final class Dense: Layer {
         computesInputGradient = false
     }
 
-    /// Registers "index.weight" [outputs, inputs] and "index.bias" [outputs], initialises them and
-    /// allocates the output and input-gradient buffers.
-    public func build(inputFeatures: Int, batch: Int, index: Int, seed: UInt64, store: ParameterStore) throws -> Int {
+    /// Registers "path.weight" [outputs, inputs] and "path.bias" [outputs], initialises them and
+    /// allocates the output and input-gradient buffers. Any input shape is taken as a flat row
+    /// (an image sample is flattened in its NHWC order).
+    public func build(input: TensorShape, context: BuildContext) throws -> TensorShape {
         precondition(self.store == nil, "a layer instance belongs to one model; it is already built")
+        let inputFeatures = input.elements, batch = context.batch
         if let d = declaredInputs, d != inputFeatures {
-            throw ShapeError(layerIndex: index, layer: summary, expected: [batch, d], actual: [batch, inputFeatures])
+            throw context.shapeError(summary, expected: .vector(d), actual: input)
         }
         inputs = inputFeatures
         weightScale = initialization.weightScale(fanIn: inputs)
-        weight = store.register(name: "\(index).weight", shape: [outputs, inputs])
-        bias = store.register(name: "\(index).bias", shape: [outputs])
-        let (w, b) = (weight, bias)
+        weight = context.register("weight", shape: [outputs, inputs])
+        bias = context.register("bias", shape: [outputs])
+        let (w, b) = (weight, bias), store = context.store
         store.values.withUnsafeMutableBufferPointer { v in
             initialization.fill(weights: .init(rebasing: v[w.range]), bias: .init(rebasing: v[b.range]),
-                                fanIn: inputs, fanOut: outputs, seed: seed, layerIndex: index)
+                                fanIn: inputs, fanOut: outputs, seed: context.seed, stream: context.stream)
         }
         self.store = store
         self.batch = batch
         output = FloatBuffer(count: batch * outputs)
         inputGradient = FloatBuffer(count: computesInputGradient ? batch * inputs : 0)
-        return outputs
+        return outputShape
     }
 
     /// y = s_w · x·Wᵀ + s_b · b (one SGEMM, then the bias row added to each row).

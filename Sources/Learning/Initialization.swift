@@ -24,11 +24,11 @@ public enum Initialization: Sendable, Equatable {
     }
 
     /// Fills a Dense layer's weight (fanOut × fanIn, then bias) slice. Variates are keyed by
-    /// (seed, stream = layer index, index = element index within the layer, weights first then
+    /// (seed, stream = the layer's `BuildContext.stream`, index = element index within the layer, weights first then
     /// biases), so a layer's draw depends on nothing but those three.
     func fill(weights: UnsafeMutableBufferPointer<Float>, bias: UnsafeMutableBufferPointer<Float>,
-              fanIn: Int, fanOut: Int, seed: UInt64, layerIndex: Int) {
-        let rng = CounterRNG(seed: seed, stream: UInt64(layerIndex))
+              fanIn: Int, fanOut: Int, seed: UInt64, stream: UInt64) {
+        let rng = CounterRNG(seed: seed, stream: stream)
         let nw = UInt64(weights.count)
         switch self {
         case .he:

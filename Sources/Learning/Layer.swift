@@ -4,7 +4,7 @@ public struct ShapeError: Error, Equatable, CustomStringConvertible {
     public let layerIndex: Int
     /// The layer's summary, for example "Dense(32→10)".
     public let layer: String
-    /// The input shape the layer expects ([batch, features]).
+    /// The input shape the layer expects ([batch] + per-sample shape).
     public let expected: [Int]
     /// The shape it would receive.
     public let actual: [Int]
@@ -23,25 +23,27 @@ public struct ShapeError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// One step of a model on row-major batches (rows × features).
+/// One step of a model on batches of samples: rows × `TensorShape.elements` floats, each sample
+/// row-major ([features], or NHWC [height, width, channels] for images).
 ///
-/// `build` runs once: it checks the input width, registers parameters, initialises them and
-/// allocates every buffer for `batch` rows. `forward` and `backward` then only compute into
+/// `build` runs once: it checks the input shape, registers parameters, initialises them and
+/// allocates every buffer for `context.batch` rows. `forward` and `backward` then only compute into
 /// those buffers. The input given to `forward` must stay valid and unchanged until the matching
 /// `backward` (layers keep a pointer to it instead of a copy); `Sequential` guarantees that.
 public protocol Layer: AnyObject {
     /// Short description for errors and model files, for example "Dense(32→10)".
     var summary: String { get }
-    /// Output width; meaningful after `build`.
-    var outputFeatures: Int { get }
-    /// Checks the input width and allocates for `batch` rows. Parameters come from `store`; random
-    /// initialisation is keyed by (`seed`, `index`, element) only. Returns the output width.
-    func build(inputFeatures: Int, batch: Int, index: Int, seed: UInt64, store: ParameterStore) throws -> Int
-    /// Computes the output of the first `rows` rows of `x` (rows × inputFeatures) into the layer's
+    /// Per-sample output shape; meaningful after `build`.
+    var outputShape: TensorShape { get }
+    /// Checks the input shape (throwing `context.shapeError`) and allocates for `context.batch`
+    /// rows. Parameters are registered through `context`; random initialisation is keyed by
+    /// (seed, `context.stream`, element) only. Returns the per-sample output shape.
+    func build(input: TensorShape, context: BuildContext) throws -> TensorShape
+    /// Computes the output of the first `rows` rows of `x` (rows × input elements) into the layer's
     /// own buffer and returns it (rows × outputFeatures).
     func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float>
     /// Given dL/dy (rows × outputFeatures) for the last `forward`, adds the parameter gradients into
-    /// the store and returns dL/dx (rows × inputFeatures) in the layer's own buffer.
+    /// the store and returns dL/dx (rows × input elements) in the layer's own buffer.
     func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float>
     /// Called before `build` when nobody reads dL/dx (the first layer of a model): a layer may then
     /// skip computing it (Dense saves one GEMM per step) and return any pointer from `backward`.
@@ -49,6 +51,8 @@ public protocol Layer: AnyObject {
 }
 
 extension Layer {
+    /// Floats per output sample.
+    public var outputFeatures: Int { outputShape.elements }
     /// Default: compute dL/dx anyway (cheap for element-wise layers).
     public func omitInputGradient() {}
 }

@@ -10,10 +10,14 @@ public final class Sequential {
     public let store: ParameterStore
     /// Rows the buffers hold; a call may use fewer (a last, partial batch).
     public let batch: Int
-    /// Width of the input rows.
-    public let inputFeatures: Int
-    /// Width of the output rows.
-    public let outputFeatures: Int
+    /// Per-sample input shape.
+    public let inputShape: TensorShape
+    /// Per-sample output shape.
+    public let outputShape: TensorShape
+    /// Floats per input sample.
+    public var inputFeatures: Int { inputShape.elements }
+    /// Floats per output sample.
+    public var outputFeatures: Int { outputShape.elements }
     /// Whether `backward` returns dL/d(input); if not, the first layer may skip computing it.
     public let computesInputGradient: Bool
 
@@ -21,24 +25,32 @@ public final class Sequential {
     // whatever the caller does with its own array.
     private let input: FloatBuffer
 
-    /// Builds `layers` for batches of up to `batch` rows of `inputFeatures` values. Parameters
-    /// are initialised from `seed` (layer i uses CounterRNG stream i). Training needs no gradient
+    /// Builds `layers` for batches of up to `batch` samples of shape `input`. Parameters are
+    /// initialised from `seed` (layer i uses CounterRNG stream i). Training needs no gradient
     /// with respect to the data, so by default none is computed; pass `inputGradient: true` for one.
-    public init(inputFeatures: Int, batch: Int, seed: UInt64, inputGradient: Bool = false, _ layers: [any Layer]) throws {
-        precondition(inputFeatures > 0 && batch > 0, "Sequential needs a positive width and batch")
+    public init(input: TensorShape, batch: Int, seed: UInt64, inputGradient: Bool = false, _ layers: [any Layer]) throws {
+        precondition(batch > 0, "Sequential needs a positive batch")
         let store = ParameterStore()
         if !inputGradient { layers.first?.omitInputGradient() }
-        var width = inputFeatures
+        var shape = input
         for (i, layer) in layers.enumerated() {
-            width = try layer.build(inputFeatures: width, batch: batch, index: i, seed: seed, store: store)
+            shape = try layer.build(input: shape, context: BuildContext(batch: batch, seed: seed, store: store, path: [i]))
         }
         self.layers = layers
         self.store = store
         self.batch = batch
-        self.inputFeatures = inputFeatures
-        self.outputFeatures = width
+        self.inputShape = input
+        self.outputShape = shape
         self.computesInputGradient = inputGradient
-        input = FloatBuffer(count: batch * inputFeatures)
+        let (n, o) = batch.multipliedReportingOverflow(by: input.elements)
+        precondition(!o, "Sequential: batch × input elements overflows")
+        self.input = FloatBuffer(count: n)
+    }
+
+    /// Builds `layers` for rows of `inputFeatures` values (a dense model).
+    public convenience init(inputFeatures: Int, batch: Int, seed: UInt64, inputGradient: Bool = false, _ layers: [any Layer]) throws {
+        precondition(inputFeatures > 0, "Sequential needs a positive input width")
+        try self.init(input: .vector(inputFeatures), batch: batch, seed: seed, inputGradient: inputGradient, layers)
     }
 
     /// Runs the first `rows` rows of `x` (rows × inputFeatures, row-major) through every layer and
