@@ -13,6 +13,8 @@ final class BackwardWorker: @unchecked Sendable {
     private var stopping = false
     /// The pass to run, set once by the trainer (it reads its per-step arguments from the trainer).
     var task: () -> Void = {}
+    /// Monotonic time at which the last pass returned (read after `waitUntilFinished`).
+    private(set) var finishedAt = 0.0
 
     init() {
         let thread = Thread { [self] in loop() }
@@ -25,6 +27,7 @@ final class BackwardWorker: @unchecked Sendable {
             go.wait()
             if stopping { finished.signal(); return }
             task()
+            finishedAt = DataParallelTrainer.now()
             finished.signal()
         }
     }

@@ -199,8 +199,7 @@ public final class DataParallelTrainer {
 
         model.store.zeroGradients()
         let tb = Self.now()
-        try backwardAndReduce()
-        let backwardEnd = Self.now()
+        let backwardEnd = try backwardAndReduce()
         overlap.backwardSeconds += backwardEnd - tb
 
         if multiRank { try scalarRequest.wait() }
@@ -231,34 +230,40 @@ public final class DataParallelTrainer {
                            communicationSeconds: inFlight, hiddenCommunicationSeconds: hidden)
     }
 
-    /// Runs backward; on several ranks starts every bucket's allreduce as soon as its layers are done.
-    private func backwardAndReduce() throws {
+    /// Runs backward; on several ranks starts every bucket's allreduce as soon as its layers are
+    /// done. Returns when backward ended (the buckets still in flight, or reduced after it, are the
+    /// communication NOT hidden behind it).
+    private func backwardAndReduce() throws -> Double {
         started = 0
         let dy = loss.gradient
         guard communicator.size > 1 else {
             model.backward(dy, rows: rows)
-            return
+            return Self.now()
         }
         let top = model.layers.count
+        let end: Double
         if let worker {
             worker.start()
             while true {
                 let finished = worker.finishedLayers.load(ordering: .acquiring)
+                if finished == top { break }
                 try startBuckets(readyFrom: top - finished)
                 try progress()
-                if finished == top { break }
                 usleep(50)
             }
             worker.waitUntilFinished()
+            end = worker.finishedAt
         } else {
             var failure: Error?
             model.backward(dy, rows: rows) { i in
-                guard failure == nil else { return }
+                guard failure == nil, i > 0 else { return }
                 do { try startBuckets(readyFrom: i); try progress() } catch { failure = error }
             }
             if let failure { throw failure }
+            end = Self.now()
         }
         try startBuckets(readyFrom: 0)
+        return end
     }
 
     /// Starts, in plan order, the buckets whose lowest layer is at or above `layer` (all done).
@@ -266,10 +271,15 @@ public final class DataParallelTrainer {
         let buckets = bucketPlan.buckets
         while started < buckets.count && buckets[started].readyAfterLayer >= layer {
             let r = buckets[started].range
+            let bucket = UnsafeMutableBufferPointer(start: gradients + r.lowerBound, count: r.count)
             startTimes[started] = Self.now()
-            endTimes[started] = .infinity
-            try communicator.startAllreduce(inPlace: UnsafeMutableBufferPointer(start: gradients + r.lowerBound, count: r.count),
-                                            .sum, reusing: requests[started])
+            if configuration.blockingReductions && worker != nil {
+                try communicator.allreduce(inPlace: bucket, .sum)
+                endTimes[started] = Self.now()
+            } else {
+                endTimes[started] = .infinity
+                try communicator.startAllreduce(inPlace: bucket, .sum, reusing: requests[started])
+            }
             started += 1
         }
     }

@@ -21,16 +21,22 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
     /// layers (false). MPI nonblocking collectives progress only inside MPI calls, so without the
     /// worker little communication overlaps a layer's GEMMs. One rank never communicates.
     public var overlapOnWorkerThread: Bool
+    /// With the worker thread: reduce each ready bucket with a BLOCKING allreduce on the MPI thread
+    /// (true: MPI's tuned algorithms, driven at full speed while the worker computes) instead of a
+    /// nonblocking one polled every 50 µs (false: libnbc's schedules, which advance only when tested).
+    public var blockingReductions: Bool
 
     /// A configuration; only `globalBatch` is required.
     public init(globalBatch: Int, seed: UInt64 = 0, bucketBytes: Int = GradientBucketPlan.defaultBucketBytes,
-                clipNorm: Float? = nil, dropLast: Bool = true, overlapOnWorkerThread: Bool = true) {
+                clipNorm: Float? = nil, dropLast: Bool = true, overlapOnWorkerThread: Bool = true,
+                blockingReductions: Bool = true) {
         self.globalBatch = globalBatch
         self.seed = seed
         self.bucketBytes = bucketBytes
         self.clipNorm = clipNorm
         self.dropLast = dropLast
         self.overlapOnWorkerThread = overlapOnWorkerThread
+        self.blockingReductions = blockingReductions
     }
 }
 
