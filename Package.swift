@@ -123,7 +123,7 @@ let package = Package(
                           path: "bench/allreduce", exclude: ["run.sh", "reference_mpi4py.py"]),
         .executableTarget(name: "BenchCovariance", dependencies: ["Covariance", "Datasets", "Spectra", "SpectraReference", "Linalg", "Parallel"],
                           path: "bench/covariance", exclude: ["run.sh", "reference_numpy.py", "reference_empyricalrmt.py"]),
-        .executableTarget(name: "BenchTrain", dependencies: ["Training", "Learning", "Parallel"],
+        .executableTarget(name: "BenchTrain", dependencies: ["Training", "Learning", "Parallel", "CounterRNG"],
                           path: "bench/train", exclude: ["run.sh", "reference_torch.py"]),
 
         // MARK: Single-rank unit tests (`swift test`)

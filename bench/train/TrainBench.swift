@@ -1,3 +1,4 @@
+import CounterRNG
 import Foundation
 import Learning
 import Parallel
@@ -23,9 +24,10 @@ final class SamplePool: SampleSource {
         self.count = count
         inputShape = .vector(features)
         targetKind = .classes(n)
-        var g = SystemRandomNumberGenerator()
-        inputs = (0 ..< count * features).map { _ in Float.random(in: -1 ... 1, using: &g) }
-        classes = (0 ..< count).map { _ in Int32.random(in: 0 ..< Int32(n), using: &g) }
+        // Keyed by sample index (counter-based), so every rank and rank count sees the same samples.
+        let x = CounterRNG(seed: 21, stream: 0), y = CounterRNG(seed: 21, stream: 1)
+        inputs = (0 ..< count * features).map { Float(2 * x.uniform(at: UInt64($0)) - 1) }
+        classes = (0 ..< count).map { Int32(y.uniform(at: UInt64($0)) * Double(n)) % Int32(n) }
     }
 
     func load(indices: UnsafeBufferPointer<Int>, inputs out: UnsafeMutablePointer<Float>,
