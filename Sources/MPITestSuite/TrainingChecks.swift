@@ -15,6 +15,10 @@ final class SyntheticSamples: SampleSource {
     let seed: UInt64
     /// Samples whose first input is replaced by NaN (to provoke a non-finite loss).
     var poisoned: Set<Int> = []
+    /// Samples whose loading throws (an I/O error on the rank that reads them).
+    var unreadable: Set<Int> = []
+
+    struct Unreadable: Error {}
 
     init(count: Int, features: Int, kind: TargetKind, seed: UInt64) {
         self.count = count
@@ -27,6 +31,7 @@ final class SyntheticSamples: SampleSource {
               targets: UnsafeMutablePointer<Float>?, labels: UnsafeMutablePointer<Int32>?) throws {
         let f = inputShape.elements
         let noise = CounterRNG(seed: seed, stream: 1), pick = CounterRNG(seed: seed, stream: 2)
+        if indices.contains(where: unreadable.contains) { throw Unreadable() }
         for (r, i) in indices.enumerated() {
             let x = inputs + r * f
             for j in 0 ..< f { x[j] = Float(noise.normal(at: UInt64(i * f + j))) }
@@ -198,5 +203,22 @@ let trainingChecks: [MPICheck] = [
         t.expect((try? trainer.trainStep()) == nil && (try? trainer.exportState()) == nil, "the trainer refuses to go on")
         try trainer.restore(goodState)
         t.expect(trainer.step == 3, "restore clears the failure")
+    },
+    MPICheck("training.load-error-stops-every-rank") { comm, t in
+        // The sample that fails to load is in the LAST rank's share only; every rank must throw in that
+        // step (the others learn it from the reduced flag) instead of waiting in a collective.
+        let data = SyntheticSamples(count: 150, features: 12, kind: .classes(4), seed: 77)
+        let order = EpochShuffle(count: 150, seed: 11).permutation(epoch: 0)
+        data.unreadable = [order[16 + 15]]  // global batch 1, last position
+        let trainer = try checkTrainer(comm, globalBatch: 16, source: data)
+        try trainer.trainStep()
+        do {
+            try trainer.trainStep()
+            t.expect(false, "a failed load must throw on every rank")
+        } catch is SyntheticSamples.Unreadable {
+            t.expect(comm.rank == comm.size - 1, "the loading rank rethrows the source's error")
+        } catch let e as TrainingError {
+            t.expect(comm.rank != comm.size - 1 && "\(e)".contains("another rank failed to load"), "\(e)")
+        }
     },
 ]

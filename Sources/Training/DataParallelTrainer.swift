@@ -184,9 +184,11 @@ public final class DataParallelTrainer {
         let globalSize = BatchSharding.globalRange(batch: batchInEpoch, batchSize: b, count: order.count).count
         let share = BatchSharding.rankShare(of: order, batch: batchInEpoch, batchSize: b, rank: comm.rank, ranks: comm.size)
         rows = share.count
-        try share.withUnsafeBufferPointer { try batch.load($0, from: trainingSource) }
-        // A bad label on one rank must stop every rank (after the reduction), not only this one.
-        let labelsValid = (try? batch.checkLabels(rows: rows)) != nil
+        // A failed load or a bad label on one rank must stop every rank (after the reduction of the
+        // flag below), not leave the others waiting in a collective.
+        var loadError: Error?
+        do { try share.withUnsafeBufferPointer { try batch.load($0, from: trainingSource) } } catch { loadError = error }
+        let labelsValid = loadError == nil && (try? batch.checkLabels(rows: rows)) != nil
 
         let output = model.forward(UnsafeBufferPointer(start: batch.inputs, count: rows * model.inputFeatures), rows: rows)
         scalars[0] = labelsValid ? Double(batch.evaluate(loss, output, rows: rows, globalBatch: globalSize)) : 0
@@ -208,8 +210,10 @@ public final class DataParallelTrainer {
         let norm = try update(lossIsFinite: globalLoss.isFinite && !badLabels)
         if badLabels {
             failed = true
+            if let loadError { throw loadError }
             try batch.checkLabels(rows: rows)
-            throw TrainingError.mismatch("a training sample's label is outside the classes 0 ..< \(batch.classes ?? 0) (found on another rank)")
+            throw TrainingError.mismatch("another rank failed to load its share of the batch or found a label outside "
+                + "the classes 0 ..< \(batch.classes ?? 0)")
         }
         if !globalLoss.isFinite || !norm.isFinite {
             failed = true
@@ -244,12 +248,17 @@ public final class DataParallelTrainer {
         let end: Double
         if let worker {
             worker.start()
-            while true {
-                let finished = worker.finishedLayers.load(ordering: .acquiring)
-                if finished == top { break }
-                try startBuckets(readyFrom: top - finished)
-                try progress()
-                usleep(50)
+            do {
+                while true {
+                    let finished = worker.finishedLayers.load(ordering: .acquiring)
+                    if finished == top { break }
+                    try startBuckets(readyFrom: top - finished)
+                    try progress()
+                    usleep(50)
+                }
+            } catch {
+                worker.waitUntilFinished()  // never leave the worker running into the next step
+                throw error
             }
             worker.waitUntilFinished()
             end = worker.finishedAt
