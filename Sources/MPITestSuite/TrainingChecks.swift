@@ -48,6 +48,28 @@ final class SyntheticSamples: SampleSource {
     }
 }
 
+/// Identity on its input with one parameter whose gradient becomes NaN while `poison` is set (a
+/// gradient that is not finite although the loss is).
+final class GradientPoison: Layer {
+    var poison = false
+    private var view: ParameterView?
+    private var store: ParameterStore?
+    private(set) var outputShape = TensorShape.vector(1)
+    var summary: String { "GradientPoison" }
+
+    func build(input: TensorShape, context: BuildContext) throws -> TensorShape {
+        view = context.register("poison", shape: [1])
+        store = context.store
+        outputShape = input
+        return input
+    }
+    func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> { x }
+    func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
+        if poison, let view { store!.gradients.withUnsafeMutableBufferPointer { $0[view.offset] = .nan } }
+        return dy
+    }
+}
+
 /// An MLP 12 → 32 → GELU → 24 → Tanh → classes, built for `rows` per rank.
 func checkModel(rows: Int, seed: UInt64 = 5, outputs: Int = 4) throws -> Sequential {
     try Sequential(inputFeatures: 12, batch: rows, seed: seed, [
@@ -203,6 +225,40 @@ let trainingChecks: [MPICheck] = [
         t.expect((try? trainer.trainStep()) == nil && (try? trainer.exportState()) == nil, "the trainer refuses to go on")
         try trainer.restore(goodState)
         t.expect(trainer.step == 3, "restore clears the failure")
+    },
+    MPICheck("training.non-finite-gradient-stops-every-rank") { comm, t in
+        // The loss stays finite; one rank's gradient of one parameter in the MIDDLE of the model becomes
+        // NaN. The sum spreads it to every rank, which all stop in the same step; the bucket above it
+        // (reduced first) may already be updated, the ones holding the NaN are not.
+        let rows = DataParallelTrainer.localCapacity(globalBatch: 16, ranks: comm.size)
+        let poison = GradientPoison()
+        let model = try Sequential(inputFeatures: 12, batch: rows, seed: 5, [
+            Dense(outputs: 32), GELU(), poison, Dense(outputs: 24), Tanh(), Dense(outputs: 4),
+        ])
+        let trainer = try DataParallelTrainer(
+            model: model, loss: SoftmaxCrossEntropy(classes: 4, batch: rows),
+            optimizer: Adam(parameterCount: model.store.count), schedule: .constant(1e-2),
+            training: SyntheticSamples(count: 150, features: 12, kind: .classes(4), seed: 77),
+            configuration: TrainingConfiguration(globalBatch: 16, seed: 11, bucketBytes: 1024), communicator: comm)
+        t.expect(trainer.bucketPlan.buckets.count >= 2, "several buckets")
+        try trainer.trainStep()
+        let before = trainer.model.store.values
+        poison.poison = comm.rank == comm.size - 1
+        do {
+            try trainer.trainStep()
+            t.expect(false, "a NaN gradient must throw on every rank")
+        } catch let e as TrainingError {
+            if case let .nonFinite(step, loss, norm) = e {
+                t.expect(step == 1 && loss.isFinite && norm.isNaN, "step \(step), loss \(loss), norm \(norm)")
+            } else { t.expect(false, "wrong error \(e)") }
+        }
+        let after = trainer.model.store.values
+        t.expect(after.allSatisfy { $0.isFinite }, "no NaN reached the parameters")
+        let poisonBucket = trainer.bucketPlan.buckets.firstIndex { $0.range.contains(model.store.views[2].offset) }!
+        for k in poisonBucket ..< trainer.bucketPlan.buckets.count {
+            let r = trainer.bucketPlan.buckets[k].range
+            t.expect(Array(after[r]) == Array(before[r]), "bucket \(k) (with or below the NaN) is not updated")
+        }
     },
     MPICheck("training.load-error-stops-every-rank") { comm, t in
         // The sample that fails to load is in the LAST rank's share only; every rank must throw in that
