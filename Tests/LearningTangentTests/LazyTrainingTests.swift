@@ -84,9 +84,9 @@ final class LazyTrainingTests: XCTestCase {
 /// Runs every (width, seed), prints the diagnostics and fits each against width over all points.
 func lazyTrainingSweep(widths: [Int], seeds: [UInt64], configure: (inout LazyTrainingRun) -> Void = { _ in }) throws
     -> [String: PowerLawFit] {
-    var points: [[Double]] = Array(repeating: [], count: 4)
-    var x: [Double] = []
+    var runs: [[WideNetworkDiagnostics]] = []
     for w in widths {
+        var row: [WideNetworkDiagnostics] = []
         for s in seeds {
             var run = LazyTrainingRun(width: w, seed: s)
             configure(&run)
@@ -95,15 +95,11 @@ func lazyTrainingSweep(widths: [Int], seeds: [UInt64], configure: (inout LazyTra
             print(String(format: "width %5d seed %d: Δθ %.4g gap %.4g ntk %.4g 2nd %.4g loss %.4g → %.4g (%.2f s)",
                          w, s, d.relativeWeightChange, d.linearizationGap, d.ntkChange, d.secondOrderRatio,
                          d.initialLoss, d.finalLoss, Date().timeIntervalSince(start)))
-            for (i, v) in d.values.enumerated() { points[i].append(v) }
-            x.append(Double(w))
+            row.append(d)
         }
+        runs.append(row)
     }
-    var fits: [String: PowerLawFit] = [:]
-    for (i, name) in WideNetworkDiagnostics.names.enumerated() {
-        let fit = try PowerLawFit(x: x, y: points[i])
-        fits[name] = fit
-        print("\(name): slope \(fit.slope) ± \(fit.slopeStandardError)")
-    }
-    return fits
+    let fits = try WideNetworkStudy.fits(widths: widths, runs: runs)
+    for (name, fit) in zip(WideNetworkDiagnostics.names, fits) { print("\(name): slope \(fit.slope) ± \(fit.slopeStandardError)") }
+    return Dictionary(uniqueKeysWithValues: zip(WideNetworkDiagnostics.names, fits))
 }

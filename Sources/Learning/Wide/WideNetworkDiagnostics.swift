@@ -56,3 +56,21 @@ public enum WideNetworkStudy {
         }
     }
 }
+
+extension WideNetworkStudy {
+    /// Log–log fits of each diagnostic against width, in the order of `WideNetworkDiagnostics.names`.
+    /// `runs[i]` holds the runs (one per seed) of `widths[i]`; every (width, seed) is one point of
+    /// the fit, so the seeds' scatter enters the standard error (see `PowerLawFit`).
+    public static func fits(widths: [Int], runs: [[WideNetworkDiagnostics]]) throws -> [PowerLawFit] {
+        precondition(widths.count == runs.count, "fits: \(widths.count) widths but \(runs.count) rows of runs")
+        var x: [Double] = []
+        var y = [[Double]](repeating: [], count: WideNetworkDiagnostics.names.count)
+        for (w, row) in zip(widths, runs) {
+            for d in row {
+                x.append(Double(w))
+                for (k, v) in d.values.enumerated() { y[k].append(v) }
+            }
+        }
+        return try y.map { try PowerLawFit(x: x, y: $0) }
+    }
+}
