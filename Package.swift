@@ -128,6 +128,8 @@ let package = Package(
         .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
         .testTarget(name: "LearningOptimTests", dependencies: ["Learning", "CounterRNG"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"]),
+        // Forward-mode derivatives and the wide-network (lazy-training) diagnostics.
+        .testTarget(name: "LearningTangentTests", dependencies: ["Learning", "Linalg"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel"]),
     ],
     swiftLanguageModes: [.v6]

@@ -14,6 +14,8 @@ struct ElementwiseState {
     var inputGradient = FloatBuffer(count: 0)
     var lastInput: UnsafePointer<Float>?
     var built = false
+    /// Outputs of `tangentForward` (ActivationTangents.swift), apart from the training buffers.
+    var tangent = TangentOutputs()
 
     mutating func build(input: TensorShape, batch: Int) -> TensorShape {
         precondition(!built, "a layer instance belongs to one model; it is already built")
