@@ -1,6 +1,6 @@
-// CLearningKernels: elementwise float32 kernels for the optimisers of the Learning module.
+// CLearningKernels: elementwise float32 kernels for the optimisers and layers of the Learning module.
 //
-// Every kernel works on flat arrays of `n` elements that must not overlap (restrict). Each is
+// Every kernel works on flat arrays that must not overlap (restrict). Each is
 // compiled in several versions (x86-64-v4, x86-64-v3, baseline) and the loader picks the best
 // one for the CPU at start-up (function multiversioning, `target_clones`). Floating-point
 // contraction is off in the implementation, so every version rounds identically: the same
@@ -49,6 +49,27 @@ double cl_sum_of_squares(const float *restrict x, size_t n);
 
 /// x[i] *= factor.
 void cl_scale(float *restrict x, size_t n, float factor);
+
+// MARK: Activations
+//
+// exp is evaluated by a polynomial of our own (Cody–Waite range reduction, Cephes' degree-5
+// minimax polynomial, 2^n assembled from bits; about 1 ulp), only ever of a non-positive
+// argument, because libm's expf/tanhf calls block vectorisation. Results agree with the
+// libm-based formulas to a few float32 ulps; NaN inputs give NaN outputs.
+
+/// SiLU: y[i] = x[i]·σ(x[i]), σ(x) = 1/(1 + e^{−x}) evaluated without overflow.
+void cl_silu_forward(const float *restrict x, float *restrict y, size_t n);
+
+/// SiLU backward: dx[i] = dy[i]·σ(x)·(1 + x·(1 − σ(x))).
+void cl_silu_backward(const float *restrict x, const float *restrict dy, float *restrict dx, size_t n);
+
+/// GELU, tanh approximation: y = 0.5·x·(1 + tanh(u)), u = sqrt(2/π)·(x + 0.044715·x³), computed
+/// as x·σ(2u) (the same function: 0.5·(1 + tanh(u)) = σ(2u)), which needs one exp and no tanh.
+void cl_gelu_forward(const float *restrict x, float *restrict y, size_t n);
+
+/// GELU backward: dx = dy·(s + 2·x·s·(1 − s)·sqrt(2/π)·(1 + 3·0.044715·x²)), s = σ(2u)
+/// (equal to 0.5·(1 + t) + 0.5·x·(1 − t²)·u′ with t = tanh(u)).
+void cl_gelu_backward(const float *restrict x, const float *restrict dy, float *restrict dx, size_t n);
 
 #ifdef __cplusplus
 }
