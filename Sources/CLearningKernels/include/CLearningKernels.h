@@ -71,6 +71,35 @@ void cl_gelu_forward(const float *restrict x, float *restrict y, size_t n);
 /// (equal to 0.5·(1 + t) + 0.5·x·(1 − t²)·u′ with t = tanh(u)).
 void cl_gelu_backward(const float *restrict x, const float *restrict dy, float *restrict dx, size_t n);
 
+// MARK: GroupNorm
+//
+// A batch of `rows` samples, each `positions` × `channels` floats (channels fastest: NHWC with
+// positions = H·W, or a vector sample with positions = 1). The channels are split into `groups`
+// contiguous groups of channels/groups; each (sample, group) is normalised over its
+// positions × channels/groups values m with the biased variance:
+//   μ = mean(x), σ² = mean((x − μ)²), r = 1/sqrt(σ² + eps), x̂ = (x − μ)·r, y = γ_c·x̂ + β_c.
+// Sums are accumulated per channel over the positions in double (loops across channels
+// vectorise), then over each group's channels in a fixed order: every version gives the same bits.
+
+/// Doubles of workspace the GroupNorm kernels need for `channels` channels.
+size_t cl_group_norm_workspace(size_t channels);
+
+/// GroupNorm forward. Writes y (rows × positions × channels) and, for backward, the mean and r
+/// of every (sample, group) into mean and rstd (rows × groups each).
+void cl_group_norm_forward(const float *restrict x, const float *restrict gamma, const float *restrict beta,
+                           float *restrict y, float *restrict mean, float *restrict rstd,
+                           double *restrict workspace,
+                           size_t rows, size_t positions, size_t channels, size_t groups, float eps);
+
+/// GroupNorm backward, from the x, mean and rstd of the forward: ADDS Σ dy·x̂ into dgamma and Σ dy
+/// into dbeta (channels each) and, unless dx is NULL, writes
+///   dx = r·(γ_c·dy − mean(γ·dy) − x̂·mean(γ·dy·x̂))   (means over the sample's group).
+void cl_group_norm_backward(const float *restrict x, const float *restrict dy, const float *restrict gamma,
+                            const float *restrict mean, const float *restrict rstd,
+                            float *restrict dx, float *restrict dgamma, float *restrict dbeta,
+                            double *restrict workspace,
+                            size_t rows, size_t positions, size_t channels, size_t groups);
+
 #ifdef __cplusplus
 }
 #endif
