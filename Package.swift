@@ -128,6 +128,9 @@ let package = Package(
         .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
         .testTarget(name: "LearningOptimTests", dependencies: ["Learning", "CounterRNG"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"]),
+        // Image, normalisation and composite layers: backward and forward-mode derivatives against
+        // finite differences of float64 references, GroupNorm against PyTorch, the C activation kernels.
+        .testTarget(name: "LearningLayerTests", dependencies: ["Learning", "CLearningKernels"], exclude: ["Scripts"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel"]),
     ],
     swiftLanguageModes: [.v6]
