@@ -79,15 +79,18 @@ void cl_gelu_backward(const float *restrict x, const float *restrict dy, float *
 // positions × channels/groups values m with the biased variance:
 //   μ = mean(x), σ² = mean((x − μ)²), r = 1/sqrt(σ² + eps), x̂ = (x − μ)·r, y = γ_c·x̂ + β_c.
 // Sums are accumulated per channel over the positions in double (loops across channels
-// vectorise), then over each group's channels in a fixed order: every version gives the same bits.
+// vectorise; shifted by the channel's first value, so one pass gives the variance without
+// cancellation), then over each group's channels in a fixed order: every version gives the same bits.
 
 /// Doubles of workspace the GroupNorm kernels need for `channels` channels.
 size_t cl_group_norm_workspace(size_t channels);
 
-/// GroupNorm forward. Writes y (rows × positions × channels) and, for backward, the mean and r
-/// of every (sample, group) into mean and rstd (rows × groups each).
+/// GroupNorm forward. Writes y (rows × positions × channels) and, for backward, the μ and r of
+/// every (sample, group) into mean and rstd (rows × groups each). μ is kept in double: y is
+/// computed as (x − float(μ))·γ·r plus a per-channel offset holding the rest of μ, so it keeps
+/// float32 accuracy even when |μ| ≫ σ.
 void cl_group_norm_forward(const float *restrict x, const float *restrict gamma, const float *restrict beta,
-                           float *restrict y, float *restrict mean, float *restrict rstd,
+                           float *restrict y, double *restrict mean, float *restrict rstd,
                            double *restrict workspace,
                            size_t rows, size_t positions, size_t channels, size_t groups, float eps);
 
@@ -95,7 +98,7 @@ void cl_group_norm_forward(const float *restrict x, const float *restrict gamma,
 /// into dbeta (channels each) and, unless dx is NULL, writes
 ///   dx = r·(γ_c·dy − mean(γ·dy) − x̂·mean(γ·dy·x̂))   (means over the sample's group).
 void cl_group_norm_backward(const float *restrict x, const float *restrict dy, const float *restrict gamma,
-                            const float *restrict mean, const float *restrict rstd,
+                            const double *restrict mean, const float *restrict rstd,
                             float *restrict dx, float *restrict dgamma, float *restrict dbeta,
                             double *restrict workspace,
                             size_t rows, size_t positions, size_t channels, size_t groups);

@@ -28,7 +28,7 @@ public final class GroupNorm: Layer, TangentLayer {
     private var computesInputGradient = true
     private var output = FloatBuffer(count: 0)
     private var inputGradient = FloatBuffer(count: 0)
-    private var mean = FloatBuffer(count: 0)  // batch × groups, from the last forward
+    private var mean = UnsafeMutablePointer<Double>.allocate(capacity: 1)  // batch × groups, last forward
     private var rstd = FloatBuffer(count: 0)  // batch × groups
     private var workspace = UnsafeMutablePointer<Double>.allocate(capacity: 1)
     private var lastInput: UnsafePointer<Float>?
@@ -42,7 +42,10 @@ public final class GroupNorm: Layer, TangentLayer {
         self.epsilon = epsilon
     }
 
-    deinit { workspace.deallocate() }
+    deinit {
+        workspace.deallocate()
+        mean.deallocate()
+    }
 
     /// "GroupNorm(groups: 4, eps: 1e-05)".
     public var summary: String { "GroupNorm(groups: \(groups), eps: \(epsilon))" }
@@ -78,7 +81,9 @@ public final class GroupNorm: Layer, TangentLayer {
         store = context.store
         output = FloatBuffer(count: batch * input.elements)
         inputGradient = FloatBuffer(count: computesInputGradient ? batch * input.elements : 0)
-        mean = FloatBuffer(count: batch * groups)
+        mean.deallocate()
+        mean = .allocate(capacity: batch * groups)
+        mean.initialize(repeating: 0, count: batch * groups)
         rstd = FloatBuffer(count: batch * groups)
         workspace.deallocate()
         let n = cl_group_norm_workspace(c)
@@ -94,7 +99,7 @@ public final class GroupNorm: Layer, TangentLayer {
         lastInput = x
         store.values.withUnsafeBufferPointer { v in
             cl_group_norm_forward(x, v.baseAddress! + weight.offset, v.baseAddress! + bias.offset, output.pointer,
-                                  mean.pointer, rstd.pointer, workspace, rows, positions, channels, groups, epsilon)
+                                  mean, rstd.pointer, workspace, rows, positions, channels, groups, epsilon)
         }
         return UnsafePointer(output.pointer)
     }
@@ -105,7 +110,7 @@ public final class GroupNorm: Layer, TangentLayer {
         guard let store, let x = lastInput else { preconditionFailure("GroupNorm.backward before forward") }
         store.values.withUnsafeBufferPointer { v in
             store.gradients.withUnsafeMutableBufferPointer { g in
-                cl_group_norm_backward(x, dy, v.baseAddress! + weight.offset, mean.pointer, rstd.pointer,
+                cl_group_norm_backward(x, dy, v.baseAddress! + weight.offset, mean, rstd.pointer,
                                        computesInputGradient ? inputGradient.pointer : nil,
                                        g.baseAddress! + weight.offset, g.baseAddress! + bias.offset,
                                        workspace, rows, positions, channels, groups)
