@@ -127,6 +127,19 @@ final class CompositeTests: XCTestCase {
         c.checkTangent("composites of GroupNorm and pooling, parameters only", inputPath: false)
     }
 
+    func testCompositesNameTheirFirstInnerLayerWithoutTangent() throws {
+        let pooled = Residual([GroupNorm(groups: 1), Chain([AvgPool2d(factor: 2), NearestUpsample2d(factor: 2)])])
+        let mixed = Concatenate([[], [Residual([Dense(outputs: 2), Tanh()])]])
+        _ = try Sequential(input: .image(height: 2, width: 2, channels: 2), batch: 1, seed: 1, [pooled])
+        _ = try Sequential(inputFeatures: 2, batch: 1, seed: 1, [Dense(outputs: 2), mixed])
+        XCTAssertNil(pooled.firstLayerWithoutTangent)
+        if (Dense(outputs: 1) as Any) is any TangentLayer {
+            XCTAssertNil(mixed.firstLayerWithoutTangent, "Dense and Tanh are TangentLayers in this build")
+        } else {
+            XCTAssertEqual(mixed.firstLayerWithoutTangent, "1.1.0.0 (Dense(2→2))")
+        }
+    }
+
     func testTangentThroughCompositesOfDenseAndActivations() throws {
         guard (Dense(outputs: 1) as Any) is any TangentLayer, (Tanh() as Any) is any TangentLayer,
               (GELU() as Any) is any TangentLayer else {

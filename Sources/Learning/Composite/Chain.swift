@@ -5,7 +5,7 @@
 /// `Sequential` itself is not a `Layer`: it owns its store, batch and input copy and builds its
 /// layers when it is created, which a nested layer must not do (it is built later, by its
 /// parent, into the parent's store). `Chain` is that nested form.
-public final class Chain: Layer, TangentLayer {
+public final class Chain: Layer, TangentLayer, CompositeLayer {
     private var chain: LayerChain
     private var shape = TensorShape.vector(1)
     private var built = false
@@ -19,6 +19,9 @@ public final class Chain: Layer, TangentLayer {
     public var summary: String { "Chain[\(chain.layers.map(\.summary).joined(separator: ", "))]" }
     /// The last inner layer's output shape; meaningful after `build`.
     public var outputShape: TensorShape { shape }
+
+    /// The first inner layer without forward-mode derivatives, if any.
+    var firstLayerWithoutTangent: String? { chain.firstLayerWithoutTangent }
 
     /// Passed on to the first inner layer.
     public func omitInputGradient() {

@@ -6,7 +6,7 @@
 ///
 /// Branch b's layer i is built at `context.child(b).child(i)`: in a model whose layer 3 is a
 /// Concatenate, branch 1's first Dense is "3.1.0.weight".
-public final class Concatenate: Layer, TangentLayer {
+public final class Concatenate: Layer, TangentLayer, CompositeLayer {
     private var branches: [LayerChain]
     private var shape = TensorShape.vector(1)
     private var branchChannels: [Int] = []
@@ -36,6 +36,9 @@ public final class Concatenate: Layer, TangentLayer {
     }
     /// The branches' common leading axes and the sum of their last axes; meaningful after `build`.
     public var outputShape: TensorShape { shape }
+
+    /// The first inner layer (branch by branch) without forward-mode derivatives, if any.
+    var firstLayerWithoutTangent: String? { branches.lazy.compactMap(\.firstLayerWithoutTangent).first }
 
     /// Passed on to every branch; the branch gradients are then not summed.
     public func omitInputGradient() {
@@ -103,14 +106,14 @@ public final class Concatenate: Layer, TangentLayer {
         -> (y: UnsafePointer<Float>, dy: UnsafePointer<Float>, ddy: UnsafePointer<Float>?) {
         precondition(built && rows <= batch, "Concatenate.tangentForward: \(rows) rows, built for \(batch)")
         let secondOrder = ddx != nil
-        tangent.prepare(count: batch * shape.elements, secondOrder: secondOrder)
+        let out = tangent.prepare(count: batch * shape.elements, secondOrder: secondOrder)
         for b in branches.indices {
             let t = branches[b].tangentForward(x, dx, ddx, direction: direction, rows: rows)
-            place(t.y, branch: b, into: tangent.value.pointer, rows: rows)
-            place(t.dy, branch: b, into: tangent.first.pointer, rows: rows)
-            if let ddy = t.ddy, secondOrder { place(ddy, branch: b, into: tangent.second.pointer, rows: rows) }
+            place(t.y, branch: b, into: out.y, rows: rows)
+            place(t.dy, branch: b, into: out.dy, rows: rows)
+            if let branchDdy = t.ddy, let ddy = out.ddy { place(branchDdy, branch: b, into: ddy, rows: rows) }
         }
-        return tangent.result(secondOrder: secondOrder)
+        return (UnsafePointer(out.y), UnsafePointer(out.dy), out.ddy.map { UnsafePointer($0) })
     }
 
     /// Copies branch b's output (rows × positions × its channels) into its slice of `y`.

@@ -1,3 +1,12 @@
+/// A layer built from inner layers (`Chain`, `Residual`, `Concatenate`). A composite is a
+/// `TangentLayer` whatever its inner layers are, so a model checking its layers with `as?` would
+/// only find a missing `tangentForward` when the pass reaches it: this names it up front.
+protocol CompositeLayer: Layer {
+    /// "3.1.0 (Dense(4→3))": path and summary of the first inner layer, at any depth, that is not a
+    /// `TangentLayer`; nil when every one is. Meaningful after `build` (before, the summary only).
+    var firstLayerWithoutTangent: String? { get }
+}
+
 /// Layers applied one after the other inside a composite: the inner sequence of `Chain`,
 /// `Residual` and each `Concatenate` branch. An empty chain is the identity.
 ///
@@ -42,6 +51,15 @@ struct LayerChain {
         var g = dy
         for layer in layers.reversed() { g = layer.backward(g, rows: rows) }
         return g
+    }
+
+    /// The first layer, here or inside a nested composite, that is not a `TangentLayer`.
+    var firstLayerWithoutTangent: String? {
+        for (i, layer) in layers.enumerated() {
+            if tangentLayers[i] == nil { return names.indices.contains(i) ? names[i] : layer.summary }
+            if let inner = (layer as? any CompositeLayer)?.firstLayerWithoutTangent { return inner }
+        }
+        return nil
     }
 
     /// (y, ẏ, ÿ) through every layer's `tangentForward`; stops with the name of the first layer

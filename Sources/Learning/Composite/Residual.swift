@@ -3,7 +3,7 @@
 ///
 /// The inner layers are built at `context.child(i)`: in a model whose layer 3 is a Residual,
 /// they are named "3.0.weight", "3.1.bias", … in the model's one store.
-public final class Residual: Layer, TangentLayer {
+public final class Residual: Layer, TangentLayer, CompositeLayer {
     private var chain: LayerChain
     private var shape = TensorShape.vector(1)
     private var batch = 0
@@ -22,6 +22,9 @@ public final class Residual: Layer, TangentLayer {
     public var summary: String { "Residual[\(chain.layers.map(\.summary).joined(separator: ", "))]" }
     /// Same as the input shape.
     public var outputShape: TensorShape { shape }
+
+    /// The first inner layer without forward-mode derivatives, if any.
+    var firstLayerWithoutTangent: String? { chain.firstLayerWithoutTangent }
 
     /// Skips the skip connection's dx (and the inner first layer's) when nobody reads it; the
     /// inner parameter gradients are still computed.
@@ -69,12 +72,12 @@ public final class Residual: Layer, TangentLayer {
         -> (y: UnsafePointer<Float>, dy: UnsafePointer<Float>, ddy: UnsafePointer<Float>?) {
         precondition(built && rows <= batch, "Residual.tangentForward: \(rows) rows, built for \(batch)")
         let secondOrder = ddx != nil, n = rows * shape.elements
-        tangent.prepare(count: batch * shape.elements, secondOrder: secondOrder)
+        let out = tangent.prepare(count: batch * shape.elements, secondOrder: secondOrder)
         let f = chain.tangentForward(x, dx, ddx, direction: direction, rows: rows)
-        add(x, f.y, into: tangent.value.pointer, count: n)
-        add(dx, f.dy, into: tangent.first.pointer, count: n)
-        if let ddx, let fdd = f.ddy { add(ddx, fdd, into: tangent.second.pointer, count: n) }
-        return tangent.result(secondOrder: secondOrder)
+        add(x, f.y, into: out.y, count: n)
+        add(dx, f.dy, into: out.dy, count: n)
+        if let ddx, let fdd = f.ddy, let ddy = out.ddy { add(ddx, fdd, into: ddy, count: n) }
+        return (UnsafePointer(out.y), UnsafePointer(out.dy), out.ddy.map { UnsafePointer($0) })
     }
 
     private func add(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {

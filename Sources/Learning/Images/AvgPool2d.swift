@@ -73,10 +73,10 @@ public final class AvgPool2d: Layer, TangentLayer {
                                direction: UnsafePointer<Float>, rows: Int)
         -> (y: UnsafePointer<Float>, dy: UnsafePointer<Float>, ddy: UnsafePointer<Float>?) {
         precondition(built && rows <= batch, "AvgPool2d.tangentForward: \(rows) rows, built for \(batch)")
-        tangent.prepare(count: batch * output.elements, secondOrder: ddx != nil)
-        pool(x, into: tangent.value.pointer, rows: rows)
-        pool(dx, into: tangent.first.pointer, rows: rows)
-        if let ddx { pool(ddx, into: tangent.second.pointer, rows: rows) }
-        return tangent.result(secondOrder: ddx != nil)
+        let out = tangent.prepare(count: batch * output.elements, secondOrder: ddx != nil)
+        pool(x, into: out.y, rows: rows)
+        pool(dx, into: out.dy, rows: rows)
+        if let ddx, let ddy = out.ddy { pool(ddx, into: ddy, rows: rows) }
+        return (UnsafePointer(out.y), UnsafePointer(out.dy), out.ddy.map { UnsafePointer($0) })
     }
 }

@@ -72,10 +72,10 @@ public final class NearestUpsample2d: Layer, TangentLayer {
                                direction: UnsafePointer<Float>, rows: Int)
         -> (y: UnsafePointer<Float>, dy: UnsafePointer<Float>, ddy: UnsafePointer<Float>?) {
         precondition(built && rows <= batch, "NearestUpsample2d.tangentForward: \(rows) rows, built for \(batch)")
-        tangent.prepare(count: batch * output.elements, secondOrder: ddx != nil)
-        upsample(x, into: tangent.value.pointer, rows: rows)
-        upsample(dx, into: tangent.first.pointer, rows: rows)
-        if let ddx { upsample(ddx, into: tangent.second.pointer, rows: rows) }
-        return tangent.result(secondOrder: ddx != nil)
+        let out = tangent.prepare(count: batch * output.elements, secondOrder: ddx != nil)
+        upsample(x, into: out.y, rows: rows)
+        upsample(dx, into: out.dy, rows: rows)
+        if let ddx, let ddy = out.ddy { upsample(ddx, into: ddy, rows: rows) }
+        return (UnsafePointer(out.y), UnsafePointer(out.dy), out.ddy.map { UnsafePointer($0) })
     }
 }

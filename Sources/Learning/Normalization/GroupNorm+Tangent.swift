@@ -16,8 +16,8 @@ extension GroupNorm {
         guard let store = parameterStore else { preconditionFailure("GroupNorm.tangentForward before build") }
         precondition(rows <= builtBatch, "GroupNorm.tangentForward: \(rows) rows, built for \(builtBatch)")
         let secondOrder = ddx != nil
-        tangent.prepare(count: builtBatch * positions * channels, secondOrder: secondOrder)
-        let y = tangent.value.pointer, dy = tangent.first.pointer, ddy = tangent.second.pointer
+        let out = tangent.prepare(count: builtBatch * positions * channels, secondOrder: secondOrder)
+        let (y, dy) = (out.y, out.dy)
         let perGroup = channels / groups, sample = positions * channels
         let count = Double(positions * perGroup), eps = Double(epsilon)
         store.values.withUnsafeBufferPointer { v in
@@ -52,7 +52,7 @@ extension GroupNorm {
                         let xh = u * r, dxh = u1 * r + u * dr
                         y[i] = Float(gc * xh + Double(beta[c]))
                         dy[i] = Float(dgc * xh + gc * dxh + Double(dBeta[c]))
-                        if let ddx {
+                        if let ddx, let ddy = out.ddy {
                             let u2 = Double(ddx[i]) - ddmu
                             let ddxh = u2 * r + 2 * u1 * dr + u * ddr
                             ddy[i] = Float(2 * dgc * dxh + gc * ddxh)
@@ -61,6 +61,6 @@ extension GroupNorm {
                 }
             }
         }
-        return tangent.result(secondOrder: secondOrder)
+        return (UnsafePointer(out.y), UnsafePointer(out.dy), out.ddy.map { UnsafePointer($0) })
     }
 }
