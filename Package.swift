@@ -130,6 +130,9 @@ let package = Package(
         .testTarget(name: "LearningTests", dependencies: ["Learning"]),
         // Forward-mode derivatives and the wide-network (lazy-training) diagnostics.
         .testTarget(name: "LearningTangentTests", dependencies: ["Learning", "Linalg"]),
+        // Image, normalisation and composite layers: backward and forward-mode derivatives against
+        // finite differences of float64 references, GroupNorm against PyTorch, the C activation kernels.
+        .testTarget(name: "LearningLayerTests", dependencies: ["Learning", "CLearningKernels"], exclude: ["Scripts"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel"]),
     ],
     swiftLanguageModes: [.v6]
