@@ -1,3 +1,4 @@
+import CLearningKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -10,6 +11,13 @@ import Darwin
 protocol ElementwiseTangent: ElementwiseActivation, TangentLayer {
     /// σ(x), σ'(x) and σ''(x) at one point.
     static func taylorCoefficients(_ x: Float) -> (value: Float, first: Float, second: Float)
+    /// Overwrites y with the layer's own forward values when they come from a C kernel, so the
+    /// tangent pass's y equals `forward` bit for bit (default: keep the coefficients' value).
+    static func forwardValues(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int)
+}
+
+extension ElementwiseTangent {
+    static func forwardValues(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {}
 }
 
 extension ElementwiseTangent {
@@ -35,6 +43,7 @@ extension ElementwiseTangent {
                 out.dy[i] = c.first * dx[i]
             }
         }
+        Self.forwardValues(x, into: out.y, count: n)
         return (UnsafePointer(out.y), UnsafePointer(out.dy), out.ddy.map { UnsafePointer($0) })
     }
 }
@@ -66,6 +75,18 @@ extension GELU: ElementwiseTangent {
         let first = 0.5 * (1 + t) + 0.5 * x * sech2 * u1
         let second = sech2 * (u1 + 0.5 * x * (u2 - 2 * t * u1 * u1))
         return (0.5 * x * (1 + t), first, second)
+    }
+}
+
+extension GELU {
+    static func forwardValues(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        cl_gelu_forward(x, y, count)
+    }
+}
+
+extension SiLU {
+    static func forwardValues(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        cl_silu_forward(x, y, count)
     }
 }
 
