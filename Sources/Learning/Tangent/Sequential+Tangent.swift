@@ -39,6 +39,11 @@ extension Sequential {
         var result: [any TangentLayer] = []
         for (i, layer) in layers.enumerated() {
             guard let t = layer as? any TangentLayer else { throw TangentUnsupportedError(layerIndex: i, layer: layer.summary) }
+            // A composite conforms whatever it holds: refuse here, before any work, if an inner
+            // layer has no forward-mode pass (it would otherwise stop mid-pass).
+            if let inner = (layer as? any CompositeLayer)?.firstLayerWithoutTangent {
+                throw TangentUnsupportedError(layerIndex: i, layer: "\(layer.summary) holding \(inner)")
+            }
             result.append(t)
         }
         tangentState.layers = result
