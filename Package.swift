@@ -138,6 +138,11 @@ let package = Package(
         .testTarget(name: "LearningOptimTests", dependencies: ["Learning", "CounterRNG"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Learning", "Parallel", "CounterRNG"]),
+        // Forward-mode derivatives and the wide-network (lazy-training) diagnostics.
+        .testTarget(name: "LearningTangentTests", dependencies: ["Learning", "Linalg"]),
+        // Image, normalisation and composite layers: backward and forward-mode derivatives against
+        // finite differences of float64 references, GroupNorm against PyTorch, the C activation kernels.
+        .testTarget(name: "LearningLayerTests", dependencies: ["Learning", "CLearningKernels"], exclude: ["Scripts"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel"]),
     ],
     swiftLanguageModes: [.v6]

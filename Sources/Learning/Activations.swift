@@ -1,3 +1,4 @@
+import CLearningKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,6 +15,8 @@ struct ElementwiseState {
     var inputGradient = FloatBuffer(count: 0)
     var lastInput: UnsafePointer<Float>?
     var built = false
+    /// Outputs of `tangentForward` (ActivationTangents.swift), apart from the training buffers.
+    var tangent = TangentOutputs()
 
     mutating func build(input: TensorShape, batch: Int) -> TensorShape {
         precondition(!built, "a layer instance belongs to one model; it is already built")
@@ -114,23 +117,16 @@ public final class GELU: Layer, ElementwiseActivation {
     public init() {}
     /// "GELU(tanh)".
     public var summary: String { "GELU(tanh)" }
-    /// y = 0.5·x·(1 + tanh(u)), u = c·(x + a·x³).
+    /// y = 0.5·x·(1 + tanh(u)), u = c·(x + a·x³), by the vectorised C kernel (as x·σ(2u)).
     public func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         let n = s.begin(x, rows: rows), y = s.output.pointer
-        for i in 0 ..< n {
-            let v = x[i]
-            y[i] = 0.5 * v * (1 + tanhf(Self.c * (v + Self.a * v * v * v)))
-        }
+        cl_gelu_forward(x, y, n)
         return UnsafePointer(y)
     }
-    /// dy/dx = 0.5·(1 + t) + 0.5·x·(1 − t²)·c·(1 + 3a·x²), t = tanh(u) (recomputed from x).
+    /// dy/dx = 0.5·(1 + t) + 0.5·x·(1 − t²)·c·(1 + 3a·x²), t = tanh(u) (recomputed from x, in C).
     public func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         let x = s.input(), dx = s.inputGradient.pointer
-        for i in 0 ..< rows * s.width {
-            let v = x[i], t = tanhf(Self.c * (v + Self.a * v * v * v))
-            let d = 0.5 * (1 + t) + 0.5 * v * (1 - t * t) * Self.c * (1 + 3 * Self.a * v * v)
-            dx[i] = dy[i] * d
-        }
+        cl_gelu_backward(x, dy, dx, rows * s.width)
         return UnsafePointer(dx)
     }
 }
@@ -142,19 +138,16 @@ public final class SiLU: Layer, ElementwiseActivation {
     public init() {}
     /// "SiLU".
     public var summary: String { "SiLU" }
-    /// y = x·σ(x), σ evaluated without overflow.
+    /// y = x·σ(x), σ evaluated without overflow (vectorised C kernel).
     public func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         let n = s.begin(x, rows: rows), y = s.output.pointer
-        for i in 0 ..< n { y[i] = x[i] * stableSigmoid(x[i]) }
+        cl_silu_forward(x, y, n)
         return UnsafePointer(y)
     }
-    /// dy/dx = σ(x)·(1 + x·(1 − σ(x))).
+    /// dy/dx = σ(x)·(1 + x·(1 − σ(x))) (vectorised C kernel).
     public func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         let x = s.input(), dx = s.inputGradient.pointer
-        for i in 0 ..< rows * s.width {
-            let g = stableSigmoid(x[i])
-            dx[i] = dy[i] * g * (1 + x[i] * (1 - g))
-        }
+        cl_silu_backward(x, dy, dx, rows * s.width)
         return UnsafePointer(dx)
     }
 }

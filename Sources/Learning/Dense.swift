@@ -23,12 +23,14 @@ public final class Dense: Layer {
     /// Where b lives in the store; set by `build`.
     public private(set) var bias = ParameterView(name: "", shape: [], offset: 0, count: 0)
 
-    private var store: ParameterStore?
+    private(set) var store: ParameterStore?
     private var output = FloatBuffer(count: 0)
     private var inputGradient = FloatBuffer(count: 0)
     private var lastInput: UnsafePointer<Float>?
-    private var batch = 0
+    private(set) var batch = 0
     private var computesInputGradient = true
+    // Outputs of `tangentForward` (Dense+Tangent.swift), apart from the training buffers.
+    var tangent = TangentOutputs()
 
     /// A layer with `outputs` units; pass `inputs` to have the model check the incoming width.
     public init(inputs: Int? = nil, outputs: Int, initialization: Initialization = .he) {

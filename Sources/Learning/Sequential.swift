@@ -28,6 +28,8 @@ public final class Sequential {
     // The input is copied here so the layers' saved input pointers stay valid until backward,
     // whatever the caller does with its own array.
     private let input: FloatBuffer
+    // Zero input tangents and the layers as `TangentLayer`s, made on the first tangent pass.
+    var tangentState = SequentialTangentState()
 
     /// Builds `layers` for batches of up to `batch` samples of shape `input`. Parameters are
     /// initialised from `seed` (layer i uses CounterRNG stream i). Training needs no gradient

@@ -1,6 +1,6 @@
-// CLearningKernels: elementwise float32 kernels for the optimisers of the Learning module.
+// CLearningKernels: elementwise float32 kernels for the optimisers and layers of the Learning module.
 //
-// Every kernel works on flat arrays of `n` elements that must not overlap (restrict). Each is
+// Every kernel works on flat arrays that must not overlap (restrict). Each is
 // compiled in several versions (x86-64-v4, x86-64-v3, baseline) and the loader picks the best
 // one for the CPU at start-up (function multiversioning, `target_clones`). Floating-point
 // contraction is off in the implementation, so every version rounds identically: the same
@@ -49,6 +49,59 @@ double cl_sum_of_squares(const float *restrict x, size_t n);
 
 /// x[i] *= factor.
 void cl_scale(float *restrict x, size_t n, float factor);
+
+// MARK: Activations
+//
+// exp is evaluated by a polynomial of our own (Cody–Waite range reduction, Cephes' degree-5
+// minimax polynomial, 2^n assembled from bits; about 1 ulp), only ever of a non-positive
+// argument, because libm's expf/tanhf calls block vectorisation. Results agree with the
+// libm-based formulas to a few float32 ulps; NaN inputs give NaN outputs.
+
+/// SiLU: y[i] = x[i]·σ(x[i]), σ(x) = 1/(1 + e^{−x}) evaluated without overflow.
+void cl_silu_forward(const float *restrict x, float *restrict y, size_t n);
+
+/// SiLU backward: dx[i] = dy[i]·σ(x)·(1 + x·(1 − σ(x))).
+void cl_silu_backward(const float *restrict x, const float *restrict dy, float *restrict dx, size_t n);
+
+/// GELU, tanh approximation: y = 0.5·x·(1 + tanh(u)), u = sqrt(2/π)·(x + 0.044715·x³), computed
+/// as x·σ(2u) (the same function: 0.5·(1 + tanh(u)) = σ(2u)), which needs one exp and no tanh.
+void cl_gelu_forward(const float *restrict x, float *restrict y, size_t n);
+
+/// GELU backward: dx = dy·(s + 2·x·s·(1 − s)·sqrt(2/π)·(1 + 3·0.044715·x²)), s = σ(2u)
+/// (equal to 0.5·(1 + t) + 0.5·x·(1 − t²)·u′ with t = tanh(u)).
+void cl_gelu_backward(const float *restrict x, const float *restrict dy, float *restrict dx, size_t n);
+
+// MARK: GroupNorm
+//
+// A batch of `rows` samples, each `positions` × `channels` floats (channels fastest: NHWC with
+// positions = H·W, or a vector sample with positions = 1). The channels are split into `groups`
+// contiguous groups of channels/groups; each (sample, group) is normalised over its
+// positions × channels/groups values m with the biased variance:
+//   μ = mean(x), σ² = mean((x − μ)²), r = 1/sqrt(σ² + eps), x̂ = (x − μ)·r, y = γ_c·x̂ + β_c.
+// Sums are accumulated per channel over the positions in double (loops across channels
+// vectorise; shifted by the channel's first value, so one pass gives the variance without
+// cancellation), then over each group's channels in a fixed order: every version gives the same bits.
+
+/// Doubles of workspace the GroupNorm kernels need for `channels` channels.
+size_t cl_group_norm_workspace(size_t channels);
+
+/// GroupNorm forward. Writes y (rows × positions × channels) and, for backward, the μ and r of
+/// every (sample, group) into mean and rstd (rows × groups each). μ is kept in double: y is
+/// computed as (x − float(μ))·γ·r plus a per-channel offset holding the rest of μ, so it keeps
+/// float32 accuracy even when |μ| ≫ σ.
+void cl_group_norm_forward(const float *restrict x, const float *restrict gamma, const float *restrict beta,
+                           float *restrict y, double *restrict mean, float *restrict rstd,
+                           double *restrict workspace,
+                           size_t rows, size_t positions, size_t channels, size_t groups, float eps);
+
+/// GroupNorm backward, from the x, mean and rstd of the forward: ADDS Σ dy·x̂ into dgamma and Σ dy
+/// into dbeta (channels each) and, unless dx is NULL, writes
+///   dx = r·(γ_c·dy − mean(γ·dy) − x̂·mean(γ·dy·x̂))   (means over the sample's group).
+void cl_group_norm_backward(const float *restrict x, const float *restrict dy, const float *restrict gamma,
+                            const double *restrict mean, const float *restrict rstd,
+                            float *restrict dx, float *restrict dgamma, float *restrict dbeta,
+                            double *restrict workspace,
+                            size_t rows, size_t positions, size_t channels, size_t groups);
 
 #ifdef __cplusplus
 }
