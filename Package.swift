@@ -5,7 +5,8 @@
 //   C bindings and kernels (CMPI, CFFTW, CHDF5, COpenBLAS, CLearningKernels)
 //     -> Parallel (communicators, collectives, decomposition)
 //       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage), data access (Datasets)
-//         -> science modules (Spectra, SpectraReference, Learning: no MPI; Turbulence, Covariance: sharded)
+//         -> science modules (Spectra, SpectraReference, Learning: no MPI; Turbulence, Covariance,
+//            Training: sharded / data-parallel)
 //           -> JobKit (typed parameters, validation, runner, run records, run loop, checkpoints)
 //             -> one module per job kind (JobSelftest, JobNS2D, JobRMT), never importing each other
 //               -> JobCatalog (lists the kinds)
@@ -23,6 +24,7 @@ let package = Package(
         .executable(name: "cascade-bench-allreduce", targets: ["BenchAllreduce"]),
         .executable(name: "cascade-bench-ns2d", targets: ["BenchNS2D"]),
         .executable(name: "cascade-bench-covariance", targets: ["BenchCovariance"]),
+        .executable(name: "cascade-bench-train", targets: ["BenchTrain"]),
         .library(name: "Parallel", targets: ["Parallel"]),
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "CounterRNG", targets: ["CounterRNG"]),
@@ -36,6 +38,7 @@ let package = Package(
         .library(name: "SpectraReference", targets: ["SpectraReference"]),
         .library(name: "Covariance", targets: ["Covariance"]),
         .library(name: "Learning", targets: ["Learning"]),
+        .library(name: "Training", targets: ["Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -77,6 +80,9 @@ let package = Package(
         // Learning: float32 layers, losses, a flat parameter store, optimisers (C kernels), schedules and
         // data order for training (no MPI inside).
         .target(name: "Learning", dependencies: ["CLearningKernels", "COpenBLAS", "CounterRNG"]),
+        // Training: the data-parallel trainer, the only training code that talks to communicators
+        // (broadcast, bucketed non-blocking gradient allreduce, reduced metrics, checkpoint state).
+        .target(name: "Training", dependencies: ["Parallel", "Learning", "CounterRNG"]),
 
         // MARK: Job core, job kinds, catalog and the executable
         .target(name: "JobKit", dependencies: [
@@ -105,6 +111,7 @@ let package = Package(
         // Multi-rank checks, run under mpirun with 1-4 ranks by Tests/run-all.sh.
         .executableTarget(name: "MPITestSuite", dependencies: [
             "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Turbulence", "Datasets", "Spectra", "SpectraReference", "Covariance",
+            "Learning", "Training",
         ]),
 
         // Benchmarks (bench/run.sh): each prints ratios against a reference in the same run.
@@ -116,6 +123,8 @@ let package = Package(
                           path: "bench/allreduce", exclude: ["run.sh", "reference_mpi4py.py"]),
         .executableTarget(name: "BenchCovariance", dependencies: ["Covariance", "Datasets", "Spectra", "SpectraReference", "Linalg", "Parallel"],
                           path: "bench/covariance", exclude: ["run.sh", "reference_numpy.py", "reference_empyricalrmt.py"]),
+        .executableTarget(name: "BenchTrain", dependencies: ["Training", "Learning", "Parallel", "CounterRNG"],
+                          path: "bench/train", exclude: ["run.sh", "reference_torch.py"]),
 
         // MARK: Single-rank unit tests (`swift test`)
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
@@ -128,6 +137,7 @@ let package = Package(
         .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
         .testTarget(name: "LearningOptimTests", dependencies: ["Learning", "CounterRNG"]),
         .testTarget(name: "LearningTests", dependencies: ["Learning"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Learning", "Parallel", "CounterRNG"]),
         // Forward-mode derivatives and the wide-network (lazy-training) diagnostics.
         .testTarget(name: "LearningTangentTests", dependencies: ["Learning", "Linalg"]),
         // Image, normalisation and composite layers: backward and forward-mode derivatives against

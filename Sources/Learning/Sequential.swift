@@ -20,6 +20,10 @@ public final class Sequential {
     public var outputFeatures: Int { outputShape.elements }
     /// Whether `backward` returns dL/d(input); if not, the first layer may skip computing it.
     public let computesInputGradient: Bool
+    /// The element range of `store.values` (and `store.gradients`) each layer registered, in layer
+    /// order (empty for layers without parameters). Layers register consecutively, so these ranges
+    /// tile the store; a data-parallel trainer groups gradients into buckets by them.
+    public let parameterRanges: [Range<Int>]
 
     // The input is copied here so the layers' saved input pointers stay valid until backward,
     // whatever the caller does with its own array.
@@ -35,9 +39,13 @@ public final class Sequential {
         let store = ParameterStore()
         if !inputGradient { layers.first?.omitInputGradient() }
         var shape = input
+        var ranges: [Range<Int>] = []
         for (i, layer) in layers.enumerated() {
+            let first = store.count
             shape = try layer.build(input: shape, context: BuildContext(batch: batch, seed: seed, store: store, path: [i]))
+            ranges.append(first ..< store.count)
         }
+        self.parameterRanges = ranges
         self.layers = layers
         self.store = store
         self.batch = batch
@@ -81,6 +89,25 @@ public final class Sequential {
         precondition(rows <= batch && dy.count >= rows * outputFeatures, "Sequential.backward: too few gradient values")
         guard var g = dy.baseAddress else { return UnsafeBufferPointer(start: nil, count: 0) }
         for layer in layers.reversed() { g = layer.backward(g, rows: rows) }
+        return UnsafeBufferPointer(start: g, count: computesInputGradient ? rows * inputFeatures : 0)
+    }
+
+    /// `backward`, calling `afterLayer(i)` right after layer i's backward (layers in reverse order,
+    /// i = layers.count-1 down to 0). When it is called, the gradients in `parameterRanges[j]` for
+    /// every j ≥ i are final for this pass, so a data-parallel trainer can start reducing them while
+    /// the remaining layers still run. The callback must not touch the store's arrays (it may read
+    /// gradients through a pointer taken before the pass).
+    @discardableResult
+    public func backward(_ dy: UnsafeBufferPointer<Float>, rows: Int,
+                         afterLayer: (Int) -> Void) -> UnsafeBufferPointer<Float> {
+        precondition(rows <= batch && dy.count >= rows * outputFeatures, "Sequential.backward: too few gradient values")
+        guard var g = dy.baseAddress else { return UnsafeBufferPointer(start: nil, count: 0) }
+        var i = layers.count - 1
+        while i >= 0 {
+            g = layers[i].backward(g, rows: rows)
+            afterLayer(i)
+            i -= 1
+        }
         return UnsafeBufferPointer(start: g, count: computesInputGradient ? rows * inputFeatures : 0)
     }
 

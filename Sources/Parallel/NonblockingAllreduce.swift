@@ -7,10 +7,20 @@ import CMPI
 /// The buffer must stay alive and untouched until `wait()` or a successful `test()`.
 /// Dropping an unfinished request waits for it, so no transfer outlives its buffer.
 public final class AllreduceRequest: @unchecked Sendable {
-    private var request: MPI_Request?
-    private var done = false
+    fileprivate var request: MPI_Request?
+    fileprivate var done = false
 
     init(request: MPI_Request?) { self.request = request }
+
+    /// A request with nothing in flight, for ``Communicator/startAllreduce(inPlace:_:reusing:)``:
+    /// a loop that reduces every step reuses one request per buffer and allocates nothing.
+    public init() {
+        request = cmpi_request_null()
+        done = true
+    }
+
+    /// Whether nothing is in flight (finished, or never started).
+    public var isFinished: Bool { done }
 
     /// Blocks until the reduction has finished; the buffer then holds the result.
     public func wait() throws {
@@ -42,5 +52,16 @@ extension Communicator {
         try mpiCheck(MPI_Iallreduce(cmpi_in_place(), buffer.baseAddress, n, T.mpiDatatype, op.handle, handle, &request),
                      "MPI_Iallreduce")
         return AllreduceRequest(request: request)
+    }
+
+    /// Starts a reduction like ``startAllreduce(inPlace:_:)`` into an existing, finished `request`
+    /// (no allocation). Wait for or test it as usual.
+    public func startAllreduce<T: MPIScalar>(inPlace buffer: UnsafeMutableBufferPointer<T>, _ op: ReductionOp,
+                                             reusing request: AllreduceRequest) throws {
+        precondition(request.done, "startAllreduce(reusing:): the request is still in flight")
+        let n = try mpiCount(buffer.count, "MPI_Iallreduce")
+        try mpiCheck(MPI_Iallreduce(cmpi_in_place(), buffer.baseAddress, n, T.mpiDatatype, op.handle, handle, &request.request),
+                     "MPI_Iallreduce")
+        request.done = false
     }
 }

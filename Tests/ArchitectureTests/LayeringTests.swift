@@ -17,6 +17,8 @@ final class LayeringTests: XCTestCase {
         // Learning: layers, losses, parameter store, optimisers (no MPI; BLAS, CounterRNG, C kernels).
         "Learning": 3,
         "Turbulence": 5, "Covariance": 5,
+        // Training: the data-parallel trainer (Learning's models over Parallel's communicators).
+        "Training": 5,
         "JobKit": 6,
         // Job kinds (names starting with "Job" other than JobKit and JobCatalog) are layer 7.
         "JobCatalog": 8,

@@ -137,6 +137,34 @@ final class OptimizerTests: XCTestCase {
         try check { SGD(parameterCount: n, schedule: .constant(1e-2)) }
     }
 
+    func testRangeStepsAreBitIdenticalToTheWholeBufferStep() {
+        // Uneven, unaligned ranges taken out of order (as gradient buckets finish), then completeStep.
+        let cuts = [0, 3, 17, 18, 500, 777, n]
+        let order = [3, 0, 5, 1, 4, 2]
+        func check<O: Optimizer>(_ make: () -> O) {
+            var whole = make(), split = make()
+            var pw = randomFloats(n, seed: 31, stream: 0)
+            var ps = pw
+            for s in 0 ..< 6 {
+                let g = randomFloats(n, seed: 32, stream: UInt64(s))
+                whole.step(parameters: &pw, gradients: g)
+                ps.withUnsafeMutableBufferPointer { p in
+                    g.withUnsafeBufferPointer { g in
+                        for k in order { split.step(parameters: p, gradients: g, range: cuts[k] ..< cuts[k + 1]) }
+                    }
+                }
+                XCTAssertEqual(split.stepCount, s, "\(O.self): a range step does not count")
+                split.completeStep()
+            }
+            XCTAssertEqual(pw, ps, "\(O.self)")
+            XCTAssertEqual(whole.exportState(), split.exportState(), "\(O.self)")
+        }
+        check { Adam(parameterCount: n, schedule: .cosine(1e-2, total: 6, warmup: 2), weightDecay: 0.01) }
+        check { AdamW(parameterCount: n, schedule: .linearWarmup(1e-2, steps: 3)) }
+        check { SGD(parameterCount: n, schedule: .constant(1e-2), momentum: 0.9, nesterov: true, weightDecay: 0.1) }
+        check { SGD(parameterCount: n, schedule: .constant(1e-2)) }
+    }
+
     func testImportRejectsMismatchedState() {
         var adam = Adam(parameterCount: 4)
         XCTAssertThrowsError(try adam.importState(AdamW(parameterCount: 4).exportState()))

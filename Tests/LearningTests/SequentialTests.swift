@@ -52,6 +52,33 @@ final class SequentialTests: XCTestCase {
         XCTAssertEqual(model.outputFeatures, 2)
     }
 
+    func testParameterRangesTileTheStoreByLayer() throws {
+        let model = try Sequential(inputFeatures: 3, batch: 2, seed: 1, [Dense(outputs: 4), Tanh(), Dense(outputs: 2)])
+        XCTAssertEqual(model.parameterRanges, [0 ..< 16, 16 ..< 16, 16 ..< 26])
+    }
+
+    /// The callback variant computes the same gradients as the plain backward and reports the layers
+    /// top-down, each after its gradients are final (checked by reading them at that moment).
+    func testBackwardWithCallbackReportsEachLayerAfterItsGradients() throws {
+        let layers: () -> [any Layer] = { [Dense(outputs: 5), GELU(), Dense(outputs: 3)] }
+        let a = try Sequential(inputFeatures: 4, batch: 3, seed: 2, layers())
+        let b = try Sequential(inputFeatures: 4, batch: 3, seed: 2, layers())
+        let x = (0 ..< 12).map { Float($0) / 7 - 0.8 }, dy = (0 ..< 9).map { Float($0 % 4) - 1.5 }
+        a.forward(x, rows: 3)
+        b.forward(x, rows: 3)
+        _ = dy.withUnsafeBufferPointer { a.backward($0, rows: 3) }
+        var order: [Int] = [], seen: [[Float]] = []
+        _ = dy.withUnsafeBufferPointer { d in
+            b.backward(d, rows: 3) { i in
+                order.append(i)
+                seen.append(Array(b.store.gradients[b.parameterRanges[i]]))
+            }
+        }
+        XCTAssertEqual(order, [2, 1, 0])
+        XCTAssertEqual(b.store.gradients, a.store.gradients)
+        for (k, i) in order.enumerated() { XCTAssertEqual(seen[k], Array(a.store.gradients[a.parameterRanges[i]]), "layer \(i)") }
+    }
+
     /// Two halves with globalBatch = 8 must give the full-batch loss and gradient when summed (what the
     /// data-parallel allreduce-sum relies on). Tolerance 1e-6 in the relative 2-norm: float32 sums over
     /// 8 vs 4 + 4 rows differ only in rounding order (measured 5e-8).

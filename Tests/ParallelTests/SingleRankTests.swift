@@ -42,6 +42,20 @@ final class SingleRankTests: XCTestCase {
         XCTAssertEqual(g, [1, 2, 3])
     }
 
+    func testReusedAllreduceRequestRunsAgain() throws {
+        let request = AllreduceRequest()
+        XCTAssertTrue(request.isFinished, "a new request has nothing in flight")
+        var g: [Float] = [1, 2, 3]
+        try g.withUnsafeMutableBufferPointer { buf in
+            for _ in 0 ..< 3 {
+                try world.startAllreduce(inPlace: buf, .sum, reusing: request)
+                try request.wait()
+                XCTAssertTrue(request.isFinished)
+            }
+        }
+        XCTAssertEqual(g, [1, 2, 3])
+    }
+
     func testMPIErrorCarriesMPIString() {
         // Sending to a rank that does not exist must come back as a Swift error, not abort.
         XCTAssertThrowsError(try world.send([1.0], to: 5)) { error in

@@ -20,17 +20,27 @@ struct AdamCore: Sendable {
         (Float(1 - pow(Double(beta1), Double(t))), Float(1 - pow(Double(beta2), Double(t))))
     }
 
-    mutating func step(_ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, lr: Float, decoupled: Bool) {
+    /// Updates `p[range]` for the next step (number `stepCount + 1`, 1-based) without counting it.
+    mutating func step(_ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, range: Range<Int>,
+                       lr: Float, decoupled: Bool) {
         checkLengths(m.count, p, g)
-        stepCount += 1
-        let (bc1, bc2) = biasCorrections(step: stepCount)
+        checkRange(m.count, range)
+        guard !range.isEmpty else { return }
+        let (bc1, bc2) = biasCorrections(step: stepCount + 1)
         let (b1, b2, eps, wd) = (beta1, beta2, epsilon, weightDecay)
+        let o = range.lowerBound
         m.withUnsafeMutableBufferPointer { m in
             v.withUnsafeMutableBufferPointer { v in
                 let kernel = decoupled ? cl_adamw_step : cl_adam_step
-                kernel(p.baseAddress, g.baseAddress, m.baseAddress, v.baseAddress, p.count, lr, b1, b2, eps, wd, bc1, bc2)
+                kernel(p.baseAddress! + o, g.baseAddress! + o, m.baseAddress! + o, v.baseAddress! + o, range.count,
+                       lr, b1, b2, eps, wd, bc1, bc2)
             }
         }
+    }
+
+    mutating func step(_ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, lr: Float, decoupled: Bool) {
+        step(p, g, range: 0 ..< m.count, lr: lr, decoupled: decoupled)
+        stepCount += 1
     }
 
     func export(kind: String) -> OptimizerState {
@@ -61,6 +71,13 @@ public struct Adam: Optimizer, Sendable {
         core.step(parameters, gradients, lr: schedule.rate(at: core.stepCount), decoupled: false)
     }
 
+    public mutating func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>,
+                              range: Range<Int>) {
+        core.step(parameters, gradients, range: range, lr: schedule.rate(at: core.stepCount), decoupled: false)
+    }
+
+    public mutating func completeStep() { core.stepCount += 1 }
+
     public func exportState() -> OptimizerState { core.export(kind: "adam") }
     public mutating func importState(_ state: OptimizerState) throws { try core.load(state, kind: "adam") }
 }
@@ -82,6 +99,13 @@ public struct AdamW: Optimizer, Sendable {
     public mutating func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>) {
         core.step(parameters, gradients, lr: schedule.rate(at: core.stepCount), decoupled: true)
     }
+
+    public mutating func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>,
+                              range: Range<Int>) {
+        core.step(parameters, gradients, range: range, lr: schedule.rate(at: core.stepCount), decoupled: true)
+    }
+
+    public mutating func completeStep() { core.stepCount += 1 }
 
     public func exportState() -> OptimizerState { core.export(kind: "adamw") }
     public mutating func importState(_ state: OptimizerState) throws { try core.load(state, kind: "adamw") }

@@ -19,6 +19,18 @@ public protocol Optimizer {
     /// One update of `parameters` from `gradients` (both `parameterCount` long).
     mutating func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>)
 
+    /// The part of the next step that touches `range` only: updates `parameters[range]` (and the
+    /// state buffers there) exactly as `step(parameters:gradients:)` would, without counting the
+    /// step. Both buffers are the whole `parameterCount` long. Give disjoint ranges covering
+    /// `0 ..< parameterCount`, in any order, then call `completeStep()`: the result is
+    /// bit-identical to one whole-buffer `step` (the kernels are element-wise, without fused
+    /// multiply-adds). A data-parallel trainer updates each gradient bucket as soon as its
+    /// allreduce has finished this way.
+    mutating func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>,
+                       range: Range<Int>)
+    /// Counts the step whose ranges were updated by `step(parameters:gradients:range:)`.
+    mutating func completeStep()
+
     /// The state to checkpoint: step counter and state buffers as flat arrays.
     func exportState() -> OptimizerState
     /// Restores a state from `exportState()` of an optimiser of the same kind and parameter count.
@@ -77,6 +89,12 @@ func validatedBuffers(_ state: OptimizerState, kind: String, names: [String], co
         guard b.count == count else { throw OptimizerStateError.wrongLength(buffer: name, expected: count, found: b.count) }
         return b
     }
+}
+
+@inline(__always)
+func checkRange(_ parameterCount: Int, _ range: Range<Int>) {
+    precondition(range.lowerBound >= 0 && range.upperBound <= parameterCount,
+                 "optimizer of \(parameterCount) parameters given the range \(range)")
 }
 
 @inline(__always)

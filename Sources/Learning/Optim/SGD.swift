@@ -25,15 +25,24 @@ public struct SGD: Optimizer, Sendable {
     }
 
     public mutating func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>) {
+        step(parameters: parameters, gradients: gradients, range: 0 ..< parameterCount)
+        completeStep()
+    }
+
+    public mutating func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>,
+                              range: Range<Int>) {
         checkLengths(parameterCount, parameters, gradients)
-        let lr = schedule.rate(at: stepCount)
-        stepCount += 1
+        checkRange(parameterCount, range)
+        guard !range.isEmpty else { return }
+        let lr = schedule.rate(at: stepCount), o = range.lowerBound
         let (mu, wd, nest) = (momentum, weightDecay, Int32(nesterov ? 1 : 0))
         buffer.withUnsafeMutableBufferPointer { b in
-            cl_sgd_step(parameters.baseAddress, gradients.baseAddress, momentum > 0 ? b.baseAddress : nil,
-                        parameters.count, lr, mu, wd, nest)
+            cl_sgd_step(parameters.baseAddress! + o, gradients.baseAddress! + o, momentum > 0 ? b.baseAddress! + o : nil,
+                        range.count, lr, mu, wd, nest)
         }
     }
+
+    public mutating func completeStep() { stepCount += 1 }
 
     public func exportState() -> OptimizerState {
         OptimizerState(kind: "sgd", stepCount: stepCount, buffers: momentum > 0 ? ["momentum": buffer] : [:])

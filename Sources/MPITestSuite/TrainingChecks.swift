@@ -1,0 +1,280 @@
+import Foundation
+import CounterRNG
+import Learning
+import Parallel
+import Training
+
+/// A small synthetic classification or regression set drawn from counter-based streams keyed by
+/// the global sample index: the same sample whatever the rank count or the order of requests.
+/// Inputs are standard normals shifted by the class mean (classes), or standard normals with a
+/// fixed nonlinear target (values).
+final class SyntheticSamples: SampleSource {
+    let count: Int
+    let inputShape: TensorShape
+    let targetKind: TargetKind
+    let seed: UInt64
+    /// Samples whose first input is replaced by NaN (to provoke a non-finite loss).
+    var poisoned: Set<Int> = []
+    /// Samples whose loading throws (an I/O error on the rank that reads them).
+    var unreadable: Set<Int> = []
+
+    struct Unreadable: Error {}
+
+    init(count: Int, features: Int, kind: TargetKind, seed: UInt64) {
+        self.count = count
+        inputShape = .vector(features)
+        targetKind = kind
+        self.seed = seed
+    }
+
+    func load(indices: UnsafeBufferPointer<Int>, inputs: UnsafeMutablePointer<Float>,
+              targets: UnsafeMutablePointer<Float>?, labels: UnsafeMutablePointer<Int32>?) throws {
+        let f = inputShape.elements
+        let noise = CounterRNG(seed: seed, stream: 1), pick = CounterRNG(seed: seed, stream: 2)
+        if indices.contains(where: unreadable.contains) { throw Unreadable() }
+        for (r, i) in indices.enumerated() {
+            let x = inputs + r * f
+            for j in 0 ..< f { x[j] = Float(noise.normal(at: UInt64(i * f + j))) }
+            switch targetKind {
+            case let .classes(n):
+                let label = Int(pick.uniform(at: UInt64(i)) * Double(n)) % n
+                labels![r] = Int32(label)
+                for j in 0 ..< f where j % n == label { x[j] += 1.5 }
+            case let .values(w):
+                for k in 0 ..< w { targets![r * w + k] = tanhf(x[k % f] * 1.3) + 0.5 * x[(k + 1) % f] }
+            }
+            if poisoned.contains(i) { x[0] = .nan }
+        }
+    }
+}
+
+/// Identity on its input with one parameter whose gradient becomes NaN while `poison` is set (a
+/// gradient that is not finite although the loss is).
+final class GradientPoison: Layer {
+    var poison = false
+    private var view: ParameterView?
+    private var store: ParameterStore?
+    private(set) var outputShape = TensorShape.vector(1)
+    var summary: String { "GradientPoison" }
+
+    func build(input: TensorShape, context: BuildContext) throws -> TensorShape {
+        view = context.register("poison", shape: [1])
+        store = context.store
+        outputShape = input
+        return input
+    }
+    func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> { x }
+    func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
+        if poison, let view { store!.gradients.withUnsafeMutableBufferPointer { $0[view.offset] = .nan } }
+        return dy
+    }
+}
+
+/// An MLP 12 → 32 → GELU → 24 → Tanh → classes, built for `rows` per rank.
+func checkModel(rows: Int, seed: UInt64 = 5, outputs: Int = 4) throws -> Sequential {
+    try Sequential(inputFeatures: 12, batch: rows, seed: seed, [
+        Dense(outputs: 32), GELU(), Dense(outputs: 24), Tanh(), Dense(outputs: outputs),
+    ])
+}
+
+/// A trainer with Adam on the synthetic classes (bucket cap small so the model has several buckets).
+func checkTrainer(_ comm: Communicator, globalBatch: Int, seed: UInt64 = 5, overlap: Bool = true, blocking: Bool = true,
+                  clip: Float? = nil, source: SyntheticSamples? = nil) throws -> DataParallelTrainer {
+    let rows = DataParallelTrainer.localCapacity(globalBatch: globalBatch, ranks: comm.size)
+    let model = try checkModel(rows: rows, seed: seed)
+    let data = source ?? SyntheticSamples(count: 150, features: 12, kind: .classes(4), seed: 77)
+    let held = SyntheticSamples(count: 61, features: 12, kind: .classes(4), seed: 78)
+    return try DataParallelTrainer(
+        model: model, loss: SoftmaxCrossEntropy(classes: 4, batch: rows),
+        optimizer: Adam(parameterCount: model.store.count), schedule: .linearWarmup(3e-2, steps: 5),
+        training: data, evaluation: held,
+        configuration: TrainingConfiguration(globalBatch: globalBatch, seed: 11, bucketBytes: 1024, clipNorm: clip,
+                                             dropLast: false, overlapOnWorkerThread: overlap,
+                                             blockingReductions: blocking),
+        communicator: comm)
+}
+
+/// The same training on this rank alone (a communicator of one rank): the reference every rank
+/// count must reproduce.
+func soloTrainer(_ comm: Communicator, globalBatch: Int, clip: Float? = nil) throws -> DataParallelTrainer {
+    try checkTrainer(try comm.split(color: comm.rank), globalBatch: globalBatch, clip: clip)
+}
+
+func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
+    var num = 0.0, den = 0.0
+    for (x, y) in zip(a, b) { num += Double(x - y) * Double(x - y); den += Double(y) * Double(y) }
+    return (num / max(den, 1e-300)).squareRoot()
+}
+
+let trainingChecks: [MPICheck] = [
+    MPICheck("training.rank-count-independent-adam") { comm, t in
+        // 20 Adam steps, global batch 24 (150 samples: the last batch of an epoch has 6, so epochs and a
+        // partial batch are crossed); 26 leaves remainders to the first ranks; 37 ends each epoch with a
+        // batch of 2, so on 3 and 4 ranks some ranks have no sample in it. Every rank also trains alone on the whole batch: same parameters.
+        // Measured: relative differences ~1e-7 (float32 summation order); tolerance 1e-5.
+        // Reductions: blocking on the MPI thread during a worker's backward, nonblocking polled, and
+        // inline (backward on the MPI thread).
+        for (batch, overlap, blocking) in [(24, true, true), (26, true, true), (37, true, true), (24, true, false), (24, false, false)] {
+            let multi = try checkTrainer(comm, globalBatch: batch, overlap: overlap, blocking: blocking)
+            let solo = try soloTrainer(comm, globalBatch: batch)
+            var lastMulti: StepMetrics?, lastSolo: StepMetrics?
+            for _ in 0 ..< 20 {
+                lastMulti = try multi.trainStep()
+                lastSolo = try solo.trainStep()
+            }
+            let d = relativeDifference(multi.model.store.values, solo.model.store.values)
+            t.expect(d < 1e-5, "batch \(batch) overlap \(overlap) blocking \(blocking): parameters differ from one rank by \(d)")
+            t.expectClose(lastMulti!.loss, lastSolo!.loss, rel: 1e-5, "batch \(batch): last loss")
+            t.expectClose(lastMulti!.gradientNorm, lastSolo!.gradientNorm, rel: 1e-4, "batch \(batch): gradient norm")
+            t.expect(lastMulti!.accuracy == lastSolo!.accuracy, "batch \(batch): accuracy \(lastMulti!.accuracy!) vs \(lastSolo!.accuracy!)")
+            t.expect(multi.step == 20 && multi.epoch == solo.epoch && multi.batchInEpoch == solo.batchInEpoch, "position")
+            t.expect(lastMulti!.loss < 1.0, "batch \(batch): training reduced the loss to \(lastMulti!.loss)")
+            if comm.size > 1 { t.expect(multi.overlap.communicationSeconds > 0, "communication was timed") }
+            try multi.verifyReplicas()
+            if batch == 24 && overlap && blocking {
+                let e = try multi.evaluate()!, es = try solo.evaluate()!
+                t.expectClose(e.loss, es.loss, rel: 1e-5, "evaluation loss")
+                t.expect(e.samples == 61 && e.accuracy == es.accuracy, "evaluation accuracy \(e.accuracy!) vs \(es.accuracy!)")
+                t.record("eval-loss", [e.loss], tolerance: 1e-5)
+                t.record("parameters", multi.model.store.values.map(Double.init), tolerance: 1e-5)
+            }
+        }
+    },
+    MPICheck("training.clipping-rank-count-independent") { comm, t in
+        let multi = try checkTrainer(comm, globalBatch: 20, clip: 0.05)
+        let solo = try soloTrainer(comm, globalBatch: 20, clip: 0.05)
+        for _ in 0 ..< 10 {
+            let m = try multi.trainStep()
+            try solo.trainStep()
+            t.expect(m.gradientNorm > 0.05, "the clip is active (norm \(m.gradientNorm))")
+        }
+        let d = relativeDifference(multi.model.store.values, solo.model.store.values)
+        t.expect(d < 1e-5, "clipped: parameters differ from one rank by \(d)")
+    },
+    MPICheck("training.broadcast-makes-ranks-agree") { comm, t in
+        // Every rank builds its model from a different seed; after the trainer starts, all hold rank 0's.
+        let trainer = try checkTrainer(comm, globalBatch: 8, seed: 100 + UInt64(comm.rank))
+        let rankZeroModel = try checkModel(rows: 8, seed: 100)
+        t.expect(trainer.model.store.values == rankZeroModel.store.values, "parameters are rank 0's")
+        if comm.size > 1 {
+            // A rank whose copy drifts is caught, on every rank.
+            if comm.rank == comm.size - 1 {
+                trainer.model.store.values.withUnsafeMutableBufferPointer { $0[3] = $0[3].nextUp }
+            }
+            do {
+                try trainer.verifyReplicas()
+                t.expect(false, "a changed parameter on one rank must be detected")
+            } catch let e as TrainingError {
+                t.expect("\(e)".contains("checksums differ"), "error names the checksum: \(e)")
+            }
+            // Different layouts are refused before the broadcast.
+            let rows = 8
+            let odd = try Sequential(inputFeatures: 12, batch: rows, seed: 1,
+                                     [Dense(outputs: comm.rank == 0 ? 9 : 10), Dense(outputs: 4)])
+            do {
+                _ = try DataParallelTrainer(model: odd, loss: SoftmaxCrossEntropy(classes: 4, batch: rows),
+                                            optimizer: Adam(parameterCount: odd.store.count), schedule: .constant(1e-3),
+                                            training: SyntheticSamples(count: 40, features: 12, kind: .classes(4), seed: 1),
+                                            configuration: TrainingConfiguration(globalBatch: 8), communicator: comm)
+                t.expect(false, "different models on different ranks must be refused")
+            } catch let e as TrainingError {
+                t.expect("\(e)".contains("parameter counts"), "error names the parameter counts: \(e)")
+            }
+        }
+    },
+    MPICheck("training.checkpoint-restore-is-bit-identical") { comm, t in
+        // 12 steps straight, against 5 steps, a state round trip through JSON into a NEW trainer (as a
+        // job resumes), then 7 more: bit-identical parameters and optimiser state.
+        let straight = try checkTrainer(comm, globalBatch: 32)
+        for _ in 0 ..< 12 { try straight.trainStep() }
+        let first = try checkTrainer(comm, globalBatch: 32)
+        for _ in 0 ..< 5 { try first.trainStep() }
+        let data = try JSONEncoder().encode(try first.exportState())
+        let state = try JSONDecoder().decode(TrainerState.self, from: data)
+        let resumed = try checkTrainer(comm, globalBatch: 32, seed: 999)  // other init: the state overrides it
+        try resumed.restore(state)
+        t.expect(resumed.step == 5 && resumed.epoch == 1 && resumed.batchInEpoch == 0, "position restored (150 samples = 5 batches)")
+        for _ in 0 ..< 7 { try resumed.trainStep() }
+        t.expect(resumed.model.store.values == straight.model.store.values, "parameters bit-identical after resume")
+        t.expect(resumed.optimizer.exportState() == straight.optimizer.exportState(), "optimiser state bit-identical")
+        // A state from another run is refused with the key named.
+        var foreign = state
+        foreign.globalBatch = 16
+        do { try resumed.restore(foreign); t.expect(false, "a foreign batch must be refused") } catch let e as TrainingError {
+            t.expect("\(e)".contains("train.batch"), "names train.batch: \(e)")
+        }
+    },
+    MPICheck("training.non-finite-loss-stops-every-rank") { comm, t in
+        // One poisoned sample lands in ONE rank's share of some batch; every rank must stop at that step,
+        // with the parameters of the step before.
+        let data = SyntheticSamples(count: 150, features: 12, kind: .classes(4), seed: 77)
+        let order = EpochShuffle(count: 150, seed: 11).permutation(epoch: 0)
+        data.poisoned = [order[3 * 16 + 5]]  // global batch 3 (4th step)
+        let trainer = try checkTrainer(comm, globalBatch: 16, source: data)
+        for _ in 0 ..< 3 { try trainer.trainStep() }
+        let good = trainer.model.store.values
+        let goodState = try trainer.exportState()
+        do {
+            try trainer.trainStep()
+            t.expect(false, "a NaN loss must throw")
+        } catch let e as TrainingError {
+            if case let .nonFinite(step, loss, _) = e { t.expect(step == 3 && !loss.isFinite, "step \(step), loss \(loss)") }
+            else { t.expect(false, "wrong error \(e)") }
+        }
+        t.expect(trainer.model.store.values == good, "a non-finite loss applies no update")
+        t.expect((try? trainer.trainStep()) == nil && (try? trainer.exportState()) == nil, "the trainer refuses to go on")
+        try trainer.restore(goodState)
+        t.expect(trainer.step == 3, "restore clears the failure")
+    },
+    MPICheck("training.non-finite-gradient-stops-every-rank") { comm, t in
+        // The loss stays finite; one rank's gradient of one parameter in the MIDDLE of the model becomes
+        // NaN. The sum spreads it to every rank, which all stop in the same step; the bucket above it
+        // (reduced first) may already be updated, the ones holding the NaN are not.
+        let rows = DataParallelTrainer.localCapacity(globalBatch: 16, ranks: comm.size)
+        let poison = GradientPoison()
+        let model = try Sequential(inputFeatures: 12, batch: rows, seed: 5, [
+            Dense(outputs: 32), GELU(), poison, Dense(outputs: 24), Tanh(), Dense(outputs: 4),
+        ])
+        let trainer = try DataParallelTrainer(
+            model: model, loss: SoftmaxCrossEntropy(classes: 4, batch: rows),
+            optimizer: Adam(parameterCount: model.store.count), schedule: .constant(1e-2),
+            training: SyntheticSamples(count: 150, features: 12, kind: .classes(4), seed: 77),
+            configuration: TrainingConfiguration(globalBatch: 16, seed: 11, bucketBytes: 1024), communicator: comm)
+        t.expect(trainer.bucketPlan.buckets.count >= 2, "several buckets")
+        try trainer.trainStep()
+        let before = trainer.model.store.values
+        poison.poison = comm.rank == comm.size - 1
+        do {
+            try trainer.trainStep()
+            t.expect(false, "a NaN gradient must throw on every rank")
+        } catch let e as TrainingError {
+            if case let .nonFinite(step, loss, norm) = e {
+                t.expect(step == 1 && loss.isFinite && norm.isNaN, "step \(step), loss \(loss), norm \(norm)")
+            } else { t.expect(false, "wrong error \(e)") }
+        }
+        let after = trainer.model.store.values
+        t.expect(after.allSatisfy { $0.isFinite }, "no NaN reached the parameters")
+        let poisonBucket = trainer.bucketPlan.buckets.firstIndex { $0.range.contains(model.store.views[2].offset) }!
+        for k in poisonBucket ..< trainer.bucketPlan.buckets.count {
+            let r = trainer.bucketPlan.buckets[k].range
+            t.expect(Array(after[r]) == Array(before[r]), "bucket \(k) (with or below the NaN) is not updated")
+        }
+    },
+    MPICheck("training.load-error-stops-every-rank") { comm, t in
+        // The sample that fails to load is in the LAST rank's share only; every rank must throw in that
+        // step (the others learn it from the reduced flag) instead of waiting in a collective.
+        let data = SyntheticSamples(count: 150, features: 12, kind: .classes(4), seed: 77)
+        let order = EpochShuffle(count: 150, seed: 11).permutation(epoch: 0)
+        data.unreadable = [order[16 + 15]]  // global batch 1, last position
+        let trainer = try checkTrainer(comm, globalBatch: 16, source: data)
+        try trainer.trainStep()
+        do {
+            try trainer.trainStep()
+            t.expect(false, "a failed load must throw on every rank")
+        } catch is SyntheticSamples.Unreadable {
+            t.expect(comm.rank == comm.size - 1, "the loading rank rethrows the source's error")
+        } catch let e as TrainingError {
+            t.expect(comm.rank != comm.size - 1 && "\(e)".contains("another rank failed to load"), "\(e)")
+        }
+    },
+]

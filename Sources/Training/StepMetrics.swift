@@ -1,0 +1,52 @@
+/// What one training step measured, reduced over ranks (the same values on every rank).
+public struct StepMetrics: Sendable, Equatable {
+    /// Steps done, this one included (1 after the first step).
+    public var step: Int
+    /// Epoch of the step's global batch (0-based).
+    public var epoch: Int
+    /// Mean loss over the global batch.
+    public var loss: Double
+    /// Fraction of the global batch classified correctly (class targets only).
+    public var accuracy: Double?
+    /// 2-norm of the averaged gradient, before clipping.
+    public var gradientNorm: Double
+    /// Learning rate of the update.
+    public var learningRate: Double
+    /// Samples in the global batch.
+    public var samples: Int
+    /// Wall time of the step on the slowest rank.
+    public var seconds: Double
+    /// `samples / seconds`.
+    public var samplesPerSecond: Double { seconds > 0 ? Double(samples) / seconds : 0 }
+    /// This rank's time with at least one gradient allreduce in flight (the union of their
+    /// start-to-completion intervals; 0 on one rank).
+    public var communicationSeconds: Double
+    /// The part of `communicationSeconds` before backward had finished: hidden behind computation.
+    public var hiddenCommunicationSeconds: Double
+    /// `hiddenCommunicationSeconds / communicationSeconds` (1 when nothing was communicated).
+    public var hiddenFraction: Double {
+        communicationSeconds > 0 ? hiddenCommunicationSeconds / communicationSeconds : 1
+    }
+}
+
+/// Loss and accuracy over a held-out set, reduced over ranks.
+public struct EvaluationMetrics: Sendable, Equatable {
+    /// Mean loss over every sample of the set.
+    public var loss: Double
+    /// Fraction classified correctly (class targets only).
+    public var accuracy: Double?
+    /// Samples evaluated.
+    public var samples: Int
+}
+
+/// Communication totals since the trainer was made (this rank's clock).
+public struct OverlapTotals: Sendable, Equatable {
+    /// Time with a gradient allreduce in flight.
+    public var communicationSeconds = 0.0
+    /// The part of it before backward had finished.
+    public var hiddenSeconds = 0.0
+    /// Time spent in backward passes.
+    public var backwardSeconds = 0.0
+    /// `hiddenSeconds / communicationSeconds` (1 when nothing was communicated).
+    public var hiddenFraction: Double { communicationSeconds > 0 ? hiddenSeconds / communicationSeconds : 1 }
+}

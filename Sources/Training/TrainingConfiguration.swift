@@ -1,0 +1,72 @@
+/// How the data-parallel trainer batches, reduces and clips.
+public struct TrainingConfiguration: Sendable, Equatable, Codable {
+    /// Samples per optimiser step over ALL ranks (the job key `train.batch`). It need not divide by
+    /// the rank count: global batch b of an epoch is split into contiguous shares with the remainder
+    /// going to the first ranks (`BatchSharding.shareRange`), and every loss is a mean over the whole
+    /// global batch, so the gradient does not depend on the rank count either way.
+    public var globalBatch: Int
+    /// Seed of the epoch shuffles (`EpochShuffle(count:seed:)`): the sequence of global batches
+    /// depends on it and on the epoch only.
+    public var seed: UInt64
+    /// Gradient bucket cap in bytes (default 25 MB, as PyTorch DDP).
+    public var bucketBytes: Int
+    /// Clip the averaged gradient to this global 2-norm; nil for no clipping. Clipping needs the
+    /// norm of the WHOLE gradient, so the optimiser then waits for every bucket before updating.
+    public var clipNorm: Float?
+    /// Whether an epoch's last, incomplete global batch is skipped (true) or used as a smaller
+    /// batch (false; its loss is then a mean over its own size).
+    public var dropLast: Bool
+    /// Whether backward runs on a worker thread while this (the MPI) thread starts and progresses
+    /// the bucket allreduces (true, the default), or on this thread with progress only between
+    /// layers (false). MPI nonblocking collectives progress only inside MPI calls, so without the
+    /// worker little communication overlaps a layer's GEMMs. One rank never communicates.
+    public var overlapOnWorkerThread: Bool
+    /// With the worker thread: reduce each ready bucket with a BLOCKING allreduce on the MPI thread
+    /// (true: MPI's tuned algorithms, driven at full speed while the worker computes) instead of a
+    /// nonblocking one polled every 50 µs (false: libnbc's schedules, which advance only when tested).
+    public var blockingReductions: Bool
+
+    /// A configuration; only `globalBatch` is required.
+    public init(globalBatch: Int, seed: UInt64 = 0, bucketBytes: Int = GradientBucketPlan.defaultBucketBytes,
+                clipNorm: Float? = nil, dropLast: Bool = true, overlapOnWorkerThread: Bool = true,
+                blockingReductions: Bool = true) {
+        self.globalBatch = globalBatch
+        self.seed = seed
+        self.bucketBytes = bucketBytes
+        self.clipNorm = clipNorm
+        self.dropLast = dropLast
+        self.overlapOnWorkerThread = overlapOnWorkerThread
+        self.blockingReductions = blockingReductions
+    }
+}
+
+/// Why training cannot start or continue. Each message names the job key or the fix.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    /// A configuration value is out of range: `key` is the job-file key.
+    case invalid(key: String, message: String)
+    /// The model, loss and data do not fit together.
+    case mismatch(String)
+    /// Ranks hold different models (parameter count, layout or values after the broadcast).
+    case replicasDiffer(String)
+    /// The loss or the averaged gradient of step `step` is NaN or infinite (agreed by every rank).
+    /// The parameters may be partly updated: restore the last good checkpoint.
+    case nonFinite(step: Int, loss: Double, gradientNorm: Double)
+    /// A checkpoint state does not belong to this trainer.
+    case badState(String)
+    /// A previous step failed; the in-memory state is no longer a valid training state.
+    case unusableAfterFailure
+
+    public var description: String {
+        switch self {
+        case let .invalid(key, message): return "\(key): \(message)"
+        case let .mismatch(m): return m
+        case let .replicasDiffer(m): return "ranks hold different models: \(m)"
+        case let .nonFinite(step, loss, norm):
+            return "training diverged at step \(step): loss \(loss), gradient norm \(norm) (NaN or infinite); "
+                + "keep the last good checkpoint and lower the learning rate or set a clip norm"
+        case let .badState(m): return "checkpoint state does not fit this run: \(m)"
+        case .unusableAfterFailure:
+            return "the trainer failed in an earlier step; restore a checkpoint before continuing"
+        }
+    }
+}

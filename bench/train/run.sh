@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Data-parallel training throughput (MLP 1024-4096-4096-10, batch 256, Adam, 1 thread per rank):
+# Cascade on 1 and 2 ranks (backward on a worker thread, and inline for comparison), PyTorch in one
+# process (default and fused Adam) and DDP with gloo on 2 processes; ratios from this one run.
+#   bench/train/run.sh [--steps N] [--rounds R]     (default 10 timed steps, 3 rounds)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+steps=10 rounds=3
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --steps) steps=$2; shift 2 ;;
+        --rounds) rounds=$2; shift 2 ;;
+        *) echo "usage: bench/train/run.sh [--steps N] [--rounds R]" >&2; exit 2 ;;
+    esac
+done
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 SWIFT_BACKTRACE=enable=no
+if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
+venv=bench/.venv-torch
+if ! "$venv/bin/python" -c 'import torch, numpy' 2>/dev/null; then
+    wheel=$(ls /opt/wheels/torch-*+cpu-*.whl 2>/dev/null | head -1)
+    [ -n "$wheel" ] || { echo "bench/train: no CPU torch wheel in /opt/wheels (never pip install torch from PyPI: CUDA)"; exit 1; }
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "$wheel" numpy
+fi
+swift build -c release --product cascade-bench-train 2>&1 | tail -1
+bin=.build/release/cascade-bench-train
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+# Rounds of every configuration one after the other, so that a busy period hits all of them; the
+# summary takes the median step time of each configuration over the rounds.
+for round in $(seq "$rounds"); do
+    echo "-- round $round"
+    cluster/mpirun.sh -np 1 "$bin" --steps "$steps" | tee -a "$tmp/c1"
+    cluster/mpirun.sh -np 2 --oversubscribe "$bin" --steps "$steps" | tee -a "$tmp/c2"
+    cluster/mpirun.sh -np 2 --oversubscribe "$bin" --steps "$steps" --nonblocking | tee -a "$tmp/c2n"
+    cluster/mpirun.sh -np 2 --oversubscribe "$bin" --steps "$steps" --inline | tee -a "$tmp/c2i"
+    "$venv/bin/python" bench/train/reference_torch.py single --steps "$steps" | tee -a "$tmp/t1"
+    "$venv/bin/python" bench/train/reference_torch.py single --fused --steps "$steps" | tee -a "$tmp/t1f"
+    # Another port per run: other users of the machine may run DDP too.
+    "$venv/bin/python" bench/train/reference_torch.py ddp --steps "$steps" --port $((20000 + RANDOM % 20000)) | tee -a "$tmp/t2"
+done
+"$venv/bin/python" - "$tmp" <<'PY'
+import re, statistics, sys
+d = sys.argv[1]
+def values(name, key):
+    return [float(m) for m in re.findall(key + r"=([0-9.]+)", open(f"{d}/{name}").read())]
+med = {n: statistics.median(values(n, "step_s")) for n in ["c1", "c2", "c2n", "c2i", "t1", "t1f", "t2"]}
+hid = {n: statistics.median(values(n, "hidden_fraction")) for n in ["c2", "c2n", "c2i"]}
+gf = statistics.median(values("c1", "gflops"))
+print(f"median step s over rounds: " + ", ".join(f"{n} {v:.4f}" for n, v in med.items()))
+print(f"Cascade 1 rank: {gf:.1f} GFLOP/s (forward + backward GEMMs / step time)")
+print(f"Cascade 2 ranks vs 1 rank throughput        {med['c1'] / med['c2']:.2f}x (goal >= 1.8)")
+print(f"  nonblocking polled allreduce vs 1 rank    {med['c1'] / med['c2n']:.2f}x")
+print(f"  inline backward (no worker) vs 1 rank     {med['c1'] / med['c2i']:.2f}x")
+print(f"allreduce hidden behind backward            {100 * hid['c2']:.0f}% (worker, blocking), "
+      f"{100 * hid['c2n']:.0f}% (worker, nonblocking), {100 * hid['c2i']:.0f}% (inline)")
+print(f"Cascade 1 rank vs PyTorch (default Adam)    {med['t1'] / med['c1']:.2f}x")
+print(f"Cascade 1 rank vs PyTorch (fused Adam)      {med['t1f'] / med['c1']:.2f}x")
+print(f"Cascade 2 ranks vs PyTorch DDP gloo 2 procs {med['t2'] / med['c2']:.2f}x")
+print(f"PyTorch DDP 2 procs vs PyTorch 1 process    {med['t1'] / med['t2']:.2f}x")
+PY
