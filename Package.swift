@@ -2,7 +2,7 @@
 // Cascade: a Swift runtime for MPI batch jobs in the physics of learning.
 //
 // Layers, arrows pointing one way only (Tests/ArchitectureTests checks it from dump-package):
-//   C bindings and kernels (CMPI, CFFTW, CHDF5, COpenBLAS, CLearningKernels)
+//   C bindings and kernels (CMPI, CFFTW, CHDF5, COpenBLAS, CDNNL, CLearningKernels)
 //     -> Parallel (communicators, collectives, decomposition)
 //       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage), data access (Datasets)
 //         -> science modules (Spectra, SpectraReference, Learning: no MPI; Turbulence, Covariance: sharded)
@@ -52,6 +52,8 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-openmpi",
                        providers: [.apt(["libhdf5-openmpi-dev", "hdf5-tools"])] + mpiProviders),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // oneDNN (libdnnl-dev ships no .pc): the modulemap links dnnl and its OpenMP runtime.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // CLearningKernels: elementwise float32 optimiser kernels, multiversioned (target_clones).
         .target(name: "CLearningKernels"),
 
@@ -76,7 +78,7 @@ let package = Package(
         .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "CounterRNG", "Datasets", "Spectra"]),
         // Learning: float32 layers, losses, a flat parameter store, optimisers (C kernels), schedules and
         // data order for training (no MPI inside).
-        .target(name: "Learning", dependencies: ["CLearningKernels", "COpenBLAS", "CounterRNG"]),
+        .target(name: "Learning", dependencies: ["CLearningKernels", "COpenBLAS", "CDNNL", "CounterRNG"]),
 
         // MARK: Job core, job kinds, catalog and the executable
         .target(name: "JobKit", dependencies: [
