@@ -174,7 +174,7 @@ final class OneDNNConvolution: ConvolutionEngine {
     let weightScale: Float, biasScale: Float
     let batch: Int
     let computesInputGradient: Bool
-    private let stream = DNNLStream()
+    let stream = DNNLStream()
     private let halo: AlignedBuffer?
     private let haloGradient: AlignedBuffer?
     private let scaledBias: AlignedBuffer
@@ -202,7 +202,10 @@ final class OneDNNConvolution: ConvolutionEngine {
     }
 
     /// Whether a step reorders the weights (oneDNN's layout is not the canonical one, or NTK).
-    var reordersWeights: Bool { primitives[batch]!.reordersWeights }
+    var reordersWeights: Bool { primitivesForBuiltBatch.reordersWeights }
+
+    /// The primitives made at build.
+    var primitivesForBuiltBatch: DNNLConvolutionPrimitives { primitives[batch]! }
 
     private func makePrimitives(rows: Int) -> DNNLConvolutionPrimitives {
         DNNLConvolutionPrimitives(geometry: g, rows: rows, weightScale: weightScale,
