@@ -77,8 +77,8 @@ let package = Package(
         .target(name: "SpectraReference", dependencies: ["CounterRNG", "Linalg"]),
         // Covariance: sharded covariance/Gram matrices and synthetic data.
         .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "CounterRNG", "Datasets", "Spectra"]),
-        // Learning: float32 layers, losses, a flat parameter store, optimisers (C kernels), schedules and
-        // data order for training (no MPI inside).
+        // Learning: float32 layers (dense on OpenBLAS, convolutions on oneDNN), losses, a flat parameter
+        // store, optimisers (C kernels), schedules and data order for training (no MPI inside).
         .target(name: "Learning", dependencies: ["CLearningKernels", "COpenBLAS", "CDNNL", "CounterRNG"]),
 
         // MARK: Job core, job kinds, catalog and the executable

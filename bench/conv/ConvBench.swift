@@ -1,9 +1,15 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Learning
 
 // Milliseconds per training step (forward + backward, parameter gradients, no dL/d(input)) of a
 // stack of `layers` × (Conv2d 3×3 C→C + ReLU) on batch × size × size × C NHWC images, for the
-// oneDNN and im2col backends, zero and periodic padding. One `name median q1 q3` line per
-// configuration (ms); bench/conv/run.sh prints them beside PyTorch's (reference_torch.py).
+// oneDNN and im2col backends, zero and periodic padding. One `name cpu_ms wall_ms` line per
+// configuration: the medians over the timed steps of the process's CPU time and of the wall time per
+// step. On a shared machine the CPU time is the fairer figure (a single-threaded process descheduled
+// by other jobs loses wall time, not CPU time); bench/conv/run.sh prints both beside PyTorch's
+// (reference_torch.py, measured the same way).
 //
 //   cascade-bench-conv [size 64] [channels 64] [batch 16] [layers 4] [warmup 2] [steps 7] [only NAME,…]
 //
@@ -38,6 +44,18 @@ func values(_ n: Int, seed: UInt64) -> [Float] {
 
 func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
 
+/// CPU seconds used by this process so far (all threads).
+func cpuSeconds() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
+
+func median(_ v: [Double]) -> Double {
+    let s = v.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
 let shape = TensorShape.image(height: size, width: size, channels: channels)
 let x = values(batch * shape.elements, seed: 1), dy = values(batch * shape.elements, seed: 2)
 let clock = ContinuousClock()
@@ -53,22 +71,22 @@ for (name, backend, padding) in [("onednn_zero", Conv2d.Backend.oneDNN, Conv2d.P
         stack.append(ReLU())
     }
     let model = try Sequential(input: shape, batch: batch, seed: 1, stack)
-    var times: [Double] = []
+    var wall: [Double] = [], cpu: [Double] = []
     x.withUnsafeBufferPointer { xp in
         dy.withUnsafeBufferPointer { gp in
             for i in 0 ..< warmup + steps {
+                let c0 = cpuSeconds()
                 let t = clock.measure {
                     model.store.zeroGradients()
                     model.forward(xp, rows: batch)
                     model.backward(gp, rows: batch)
                 }
-                if i >= warmup { times.append(seconds(t) * 1e3) }
+                let c1 = cpuSeconds()
+                if i >= warmup { wall.append(seconds(t) * 1e3); cpu.append((c1 - c0) * 1e3) }
             }
         }
     }
-    times.sort()
-    let q = { (f: Double) in times[min(times.count - 1, Int(f * Double(times.count - 1) + 0.5))] }
-    print(name, q(0.5), q(0.25), q(0.75))
+    print(name, median(cpu), median(wall))
     if name == "onednn_zero" {
         let convs = model.layers.compactMap { $0 as? Conv2d }
         print("reorders_weights", convs.contains { $0.reordersWeightsEachStep } ? 1 : 0)

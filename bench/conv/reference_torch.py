@@ -2,10 +2,12 @@
 
 Same work as cascade-bench-conv: forward, then backward of a fixed output gradient (y.backward(g)),
 parameter gradients only (the input does not require grad), gradients zeroed in place each step.
-Prints `name median q1 q3` (ms) for NCHW and channels_last, zero and circular padding, 1 thread.
+Prints `name cpu_ms wall_ms` (medians over the timed steps of the process CPU time and of the wall
+time per step) for NCHW and channels_last, zero and circular padding, 1 thread.
 
     python reference_torch.py [size 64] [channels 64] [batch 16] [layers 4] [warmup 2] [steps 7] [only zero|circular]
 """
+import statistics
 import sys
 import time
 
@@ -34,14 +36,14 @@ for padding_mode in ("zeros", "circular"):
         model = torch.nn.Sequential(*layers).to(memory_format=memory_format)
         x = torch.rand(n, c, s, s).mul_(2).sub_(1).contiguous(memory_format=memory_format)
         g = torch.rand(n, c, s, s).mul_(2).sub_(1).contiguous(memory_format=memory_format)
-        times = []
+        wall, cpu = [], []
         for i in range(opts["warmup"] + opts["steps"]):
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             model.zero_grad(set_to_none=False)
             model(x).backward(g)
+            t1, c1 = time.perf_counter(), time.process_time()
             if i >= opts["warmup"]:
-                times.append((time.perf_counter() - t0) * 1e3)
-        times.sort()
-        q = lambda f: times[min(len(times) - 1, int(f * (len(times) - 1) + 0.5))]
+                wall.append((t1 - t0) * 1e3)
+                cpu.append((c1 - c0) * 1e3)
         name = f"torch_{label}_{'zero' if padding_mode == 'zeros' else 'circular'}"
-        print(name, q(0.5), q(0.25), q(0.75), flush=True)
+        print(name, statistics.median(cpu), statistics.median(wall), flush=True)

@@ -8,9 +8,10 @@
 #
 # Each round runs, back to back, the Cascade stack and the PyTorch stacks of the same padding (so a change in
 # machine load hits both sides of a ratio alike), for zero then periodic padding, then the im2col stacks.
-# Every run prints its median step of `steps` after `warmup`. Ratios are PyTorch ms / Cascade ms (> 1:
-# Cascade faster) per round; the table gives the median over rounds and, in brackets, the smallest and
-# largest round. PyTorch comes from the CPU wheel in /opt/wheels (bench/.venv-torch).
+# Every run prints its median step of `steps` after `warmup`, in process CPU time and in wall time. The
+# ratios use CPU time: on a shared machine a descheduled single-threaded process loses wall time, not CPU
+# time (wall-time figures are printed too). Ratios are PyTorch ms / Cascade ms (> 1: Cascade faster) per
+# round; the table gives the median over rounds and, in brackets, the smallest and largest round. PyTorch comes from the CPU wheel in /opt/wheels (bench/.venv-torch).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
@@ -30,13 +31,15 @@ for r in $(seq "$rounds"); do
 done
 # Median, min and max over rounds of one name's value (column 3), or of a per-round ratio a/b.
 stats() { sort -g | awk '{ v[NR] = $1 } END { if (NR) printf "%s %s %s\n", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2), v[1], v[NR] }'; }
-value() { awk -v k="$1" '$2 == k { print $3 }' "$tmp/all" | stats; }
+value() { awk -v k="$1" -v c="${2:-3}" '$2 == k { print $c }' "$tmp/all" | stats; }
 per_round_ratio() { awk -v a="$1" -v b="$2" '$2 == a { t[$1] = $3 } $2 == b { c[$1] = $3 } END { for (r in t) if (r in c) print t[r] / c[r] }' "$tmp/all" | stats; }
 torch_version=$("$venv/bin/python" -c 'import torch; print(torch.__version__)')
 echo "conv stack, ms per step (forward + backward): median over $rounds rounds [min, max]; PyTorch $torch_version, 1 thread"
+printf "  %-30s %9s  %-18s %9s\n" "" "CPU" "" "wall"
 for k in onednn_zero im2col_zero onednn_periodic im2col_periodic torch_nchw_zero torch_channels_last_zero \
          torch_nchw_circular torch_channels_last_circular; do
-    v=$(value "$k"); [ -n "$v" ] && echo "$k $v" | awk '{ printf "  %-30s %9.1f ms  [%.1f, %.1f]\n", $1, $2, $3, $4 }'
+    v=$(value "$k"); w=$(value "$k" 4)
+    [ -n "$v" ] && echo "$k $v $w" | awk '{ printf "  %-30s %9.1f  [%6.1f, %6.1f] %9.1f  [%6.1f, %6.1f]\n", $1, $2, $3, $4, $5, $6, $7 }'
 done
 ratio() {  # ratio LABEL CASCADE TORCH GOAL
     local v; v=$(per_round_ratio "$3" "$2"); [ -z "$v" ] && return 0
