@@ -59,6 +59,14 @@ final class DNNLConvolutionPrimitives {
     let source: DNNLMemory, forwardFeed: DNNLWeightsFeed, bias: DNNLMemory, destination: DNNLMemory
     let backwardData: DNNLCall?
     let backwardFeed: DNNLWeightsFeed?
+    /// Stride 1: backward-data as a FORWARD convolution of dy with the flipped, transposed kernel
+    /// W'[c, a, b, o] = s_w · W[o, k−1−a, k−1−b, c] and padding k−1−p (dx of a padding-0 conv on the
+    /// halo is the "full" convolution, padding k−1). oneDNN 2.6 has brgemm kernels for forward only
+    /// (backward-data runs on its older jit kernels), and newer oneDNN does the same substitution.
+    let transposedForward: DNNLCall?
+    let transposedFeed: DNNLWeightsFeed?
+    /// W' in the canonical layout [inputs, k, k, outputs], refilled before each backward-data.
+    let flippedWeights: AlignedBuffer?
     let diffSource: DNNLMemory?, diffDestinationForData: DNNLMemory?
     let backwardWeights: DNNLCall
     let weightsSource: DNNLMemory, diffDestination: DNNLMemory
@@ -66,7 +74,7 @@ final class DNNLConvolutionPrimitives {
     let diffWeights: AlignedBuffer
     let diffWeightsReorder: DNNLCall?
     /// Whether the weights reorder runs every step (for the benchmark's report).
-    var reordersWeights: Bool { forwardFeed.reorders || (backwardFeed?.reorders ?? false) }
+    var reordersWeights: Bool { forwardFeed.reorders || (backwardFeed?.reorders ?? false) || (transposedFeed?.reorders ?? false) }
     private let scratchpad: AlignedBuffer
 
     init(geometry g: ConvolutionGeometry, rows: Int, weightScale: Float, computesInputGradient: Bool,
@@ -92,8 +100,16 @@ final class DNNLConvolutionPrimitives {
         dnnlCheck(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src, &anyWeights,
                                                      &biasMD, &dst, strides, padding, padding), "convolution_forward_desc_init")
         let forwardPD = create(&fd, hint: nil, "convolution forward")
-        var backwardDataPD: DNNLPrimitiveDescriptor?
-        if computesInputGradient {
+        var backwardDataPD: DNNLPrimitiveDescriptor?, transposedPD: DNNLPrimitiveDescriptor?
+        let flippedCanonical = dnnlDescriptor([g.inputs, g.outputs, g.kernel, g.kernel], dnnl_ohwi)
+        if computesInputGradient && g.stride == 1 {
+            var anyFlipped = dnnlDescriptor([g.inputs, g.outputs, g.kernel, g.kernel], dnnl_format_tag_any)
+            let full: [dnnl_dim_t] = [dnnl_dim_t(g.kernel - 1 - pad), dnnl_dim_t(g.kernel - 1 - pad)]
+            var td = dnnl_convolution_desc_t()
+            dnnlCheck(dnnl_convolution_forward_desc_init(&td, dnnl_forward_inference, dnnl_convolution_direct, &dst, &anyFlipped,
+                                                         nil, &src, strides, full, full), "convolution_forward_desc_init(transposed)")
+            transposedPD = create(&td, hint: nil, "convolution backward data as forward")
+        } else if computesInputGradient {
             var bd = dnnl_convolution_desc_t()
             dnnlCheck(dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &src, &anyWeights, &dst,
                                                                strides, padding, padding), "convolution_backward_data_desc_init")
@@ -118,7 +134,12 @@ final class DNNLConvolutionPrimitives {
         let diffReorder = dnnlSameLayout(diffWeightsMD, canonical) ? nil : dnnlReorderDescriptor(from: diffWeightsMD, to: canonical)
 
         // One scratchpad for all of them: they run one after the other.
-        let pds = [forwardPD, backwardDataPD, backwardWeightsPD, forwardReorder, dataReorder, diffReorder].compactMap { $0 }
+        let transposedWeights = transposedPD.map { $0.descriptor(dnnl_query_weights_md) }
+        let transposedReorder = transposedWeights.flatMap { w in
+            dnnlSameLayout(w, flippedCanonical) ? nil : dnnlReorderDescriptor(from: flippedCanonical, to: w)
+        }
+        let pds = [forwardPD, backwardDataPD, transposedPD, backwardWeightsPD, forwardReorder, dataReorder, transposedReorder,
+                   diffReorder].compactMap { $0 }
         scratchpad = AlignedBuffer(bytes: pds.map(\.scratchpadBytes).max() ?? 0)
 
         source = DNNLMemory(src)
@@ -140,7 +161,20 @@ final class DNNLConvolutionPrimitives {
                                                      (Int32(CDNNL_ARG_DIFF_SRC), ds)],
                                     scratchpad: scratchpad, name: "convolution backward data")
         } else {
-            backwardFeed = nil; diffSource = nil; diffDestinationForData = nil; backwardData = nil
+            backwardFeed = nil; backwardData = nil
+            diffSource = transposedPD == nil ? nil : DNNLMemory(src)
+            diffDestinationForData = transposedPD == nil ? nil : DNNLMemory(dst)
+        }
+        if let transposedPD, let transposedWeights, let ds = diffSource, let dd = diffDestinationForData {
+            let feed = DNNLWeightsFeed(canonical: flippedCanonical, target: transposedWeights, scale: 1,
+                                       reorder: transposedReorder, scratchpad: scratchpad)
+            transposedFeed = feed
+            flippedWeights = AlignedBuffer(floats: g.weightCount)
+            transposedForward = DNNLCall(transposedPD, [(Int32(CDNNL_ARG_SRC), dd), (Int32(CDNNL_ARG_WEIGHTS), feed.memory),
+                                                        (Int32(CDNNL_ARG_DST), ds)],
+                                         scratchpad: scratchpad, name: "convolution backward data as forward")
+        } else {
+            transposedFeed = nil; flippedWeights = nil; transposedForward = nil
         }
         weightsSource = DNNLMemory(src)
         diffDestination = DNNLMemory(dst)
@@ -252,11 +286,21 @@ final class OneDNNConvolution: ConvolutionEngine {
                       into dx: UnsafeMutablePointer<Float>, rows: Int) {
         guard rows > 0 else { return }
         let p = set(rows: rows)
-        guard let call = p.backwardData, let feed = p.backwardFeed, let ds = p.diffSource, let dd = p.diffDestinationForData else {
+        guard let ds = p.diffSource, let dd = p.diffDestinationForData else {
             preconditionFailure("Conv2d: backward data after omitInputGradient")
         }
-        // A feed shared with forward already holds these weights (same step); its own feed reorders.
-        if feed !== p.forwardFeed || feed.source != weights { feed.load(weights, on: stream) }
+        let call: DNNLCall
+        if let transposed = p.transposedForward, let feed = p.transposedFeed, let flipped = p.flippedWeights {
+            flipTransposed(weights, into: flipped.floats)
+            feed.load(flipped.floats, on: stream)
+            call = transposed
+        } else if let backward = p.backwardData, let feed = p.backwardFeed {
+            // A feed shared with forward already holds these weights (same step); its own feed reorders.
+            if feed !== p.forwardFeed || feed.source != weights { feed.load(weights, on: stream) }
+            call = backward
+        } else {
+            preconditionFailure("Conv2d: no backward-data primitive")
+        }
         dd.point(at: dy)
         if let haloGradient {
             ds.point(at: haloGradient.raw)
@@ -265,6 +309,20 @@ final class OneDNNConvolution: ConvolutionEngine {
         } else {
             ds.point(at: dx)
             call.run(on: stream)
+        }
+    }
+
+    /// W'[c, a, b, o] = s_w · W[o, k−1−a, k−1−b, c] (canonical layouts, [inputs, k, k, outputs] out).
+    private func flipTransposed(_ w: UnsafePointer<Float>, into t: UnsafeMutablePointer<Float>) {
+        let k = g.kernel, ci = g.inputs, co = g.outputs, s = weightScale
+        for o in 0 ..< co {
+            for a in 0 ..< k {
+                for b in 0 ..< k {
+                    let src = w + ((o * k + a) * k + b) * ci
+                    let dst = t + ((k - 1 - a) * k + (k - 1 - b)) * co + o
+                    for c in 0 ..< ci { dst[c * k * k * co] = s * src[c] }
+                }
+            }
         }
     }
 
