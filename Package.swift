@@ -2,7 +2,7 @@
 // Cascade: a Swift runtime for MPI batch jobs in the physics of learning.
 //
 // Layers, arrows pointing one way only (Tests/ArchitectureTests checks it from dump-package):
-//   C bindings and kernels (CMPI, CFFTW, CHDF5, COpenBLAS, CLearningKernels)
+//   C bindings and kernels (CMPI, CFFTW, CHDF5, COpenBLAS, CDNNL, CLearningKernels)
 //     -> Parallel (communicators, collectives, decomposition)
 //       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage), data access (Datasets)
 //         -> science modules (Spectra, SpectraReference, Learning: no MPI; Turbulence, Covariance,
@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "cascade-bench-ns2d", targets: ["BenchNS2D"]),
         .executable(name: "cascade-bench-covariance", targets: ["BenchCovariance"]),
         .executable(name: "cascade-bench-train", targets: ["BenchTrain"]),
+        .executable(name: "cascade-bench-conv", targets: ["BenchConv"]),
         .library(name: "Parallel", targets: ["Parallel"]),
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "CounterRNG", targets: ["CounterRNG"]),
@@ -55,6 +56,8 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-openmpi",
                        providers: [.apt(["libhdf5-openmpi-dev", "hdf5-tools"])] + mpiProviders),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // oneDNN (libdnnl-dev ships no .pc): the modulemap links dnnl and its OpenMP runtime.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         // CLearningKernels: elementwise float32 optimiser kernels, multiversioned (target_clones).
         .target(name: "CLearningKernels"),
 
@@ -77,9 +80,9 @@ let package = Package(
         .target(name: "SpectraReference", dependencies: ["CounterRNG", "Linalg"]),
         // Covariance: sharded covariance/Gram matrices and synthetic data.
         .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "CounterRNG", "Datasets", "Spectra"]),
-        // Learning: float32 layers, losses, a flat parameter store, optimisers (C kernels), schedules and
-        // data order for training (no MPI inside).
-        .target(name: "Learning", dependencies: ["CLearningKernels", "COpenBLAS", "CounterRNG"]),
+        // Learning: float32 layers (dense on OpenBLAS, convolutions on oneDNN), losses, a flat parameter
+        // store, optimisers (C kernels), schedules and data order for training (no MPI inside).
+        .target(name: "Learning", dependencies: ["CLearningKernels", "COpenBLAS", "CDNNL", "CounterRNG"]),
         // Training: the data-parallel trainer, the only training code that talks to communicators
         // (broadcast, bucketed non-blocking gradient allreduce, reduced metrics, checkpoint state).
         .target(name: "Training", dependencies: ["Parallel", "Learning", "CounterRNG"]),
@@ -125,6 +128,8 @@ let package = Package(
                           path: "bench/covariance", exclude: ["run.sh", "reference_numpy.py", "reference_empyricalrmt.py"]),
         .executableTarget(name: "BenchTrain", dependencies: ["Training", "Learning", "Parallel", "CounterRNG"],
                           path: "bench/train", exclude: ["run.sh", "reference_torch.py"]),
+        .executableTarget(name: "BenchConv", dependencies: ["Learning"],
+                          path: "bench/conv", exclude: ["run.sh", "reference_torch.py"]),
 
         // MARK: Single-rank unit tests (`swift test`)
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
@@ -143,6 +148,7 @@ let package = Package(
         // Image, normalisation and composite layers: backward and forward-mode derivatives against
         // finite differences of float64 references, GroupNorm against PyTorch, the C activation kernels.
         .testTarget(name: "LearningLayerTests", dependencies: ["Learning", "CLearningKernels"], exclude: ["Scripts"]),
+        .testTarget(name: "LearningConvTests", dependencies: ["Learning", "CounterRNG"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel"]),
     ],
     swiftLanguageModes: [.v6]

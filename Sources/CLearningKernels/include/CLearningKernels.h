@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "CLearningHalo.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
