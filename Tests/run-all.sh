@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 cluster/install-deps.sh --python || { echo "0 passed, 1 failed"; exit 1; }
-export OPENBLAS_NUM_THREADS=1 SWIFT_BACKTRACE=enable=no
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 SWIFT_BACKTRACE=enable=no
 if [ "$(id -u)" = 0 ]; then export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; fi
 
 work=$(mktemp -d /tmp/cascade-tests.XXXXXX)

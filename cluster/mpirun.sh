@@ -9,6 +9,6 @@ flags=(--oversubscribe)
 if [ "$(id -u)" = 0 ]; then
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 fi
-export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}"
+export OPENBLAS_NUM_THREADS="${OPENBLAS_NUM_THREADS:-1}" OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 export SWIFT_BACKTRACE="${SWIFT_BACKTRACE:-enable=no}"
 exec mpirun "${flags[@]}" "$@"

@@ -32,4 +32,10 @@ static inline void *cdnnl_memory_none(void) { return DNNL_MEMORY_NONE; }
 /// DNNL_MEMORY_ALLOCATE: the library allocates the memory object's buffer.
 static inline void *cdnnl_memory_allocate(void) { return DNNL_MEMORY_ALLOCATE; }
 
+/// OpenMP's thread count for oneDNN (libgomp, linked by the module). libgomp reads
+/// OMP_NUM_THREADS when it loads, too early for a program to set it, so kinds that run
+/// convolutions call this when the user has not chosen (one rank per core).
+void omp_set_num_threads(int);
+static inline void cdnnl_set_threads(int threads) { omp_set_num_threads(threads); }
+
 #endif
