@@ -5,7 +5,8 @@
 //   C bindings and kernels (CMPI, CFFTW, CHDF5, COpenBLAS, CLearningKernels)
 //     -> Parallel (communicators, collectives, decomposition)
 //       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage), data access (Datasets)
-//         -> science modules (Spectra, SpectraReference, Learning: no MPI; Turbulence, Covariance: sharded)
+//         -> science modules (Spectra, SpectraReference, Learning: no MPI; Turbulence, Covariance: sharded;
+//            TrainingData: sample sources for training, above Learning)
 //           -> JobKit (typed parameters, validation, runner, run records, run loop, checkpoints)
 //             -> one module per job kind (JobSelftest, JobNS2D, JobRMT), never importing each other
 //               -> JobCatalog (lists the kinds)
@@ -36,6 +37,7 @@ let package = Package(
         .library(name: "SpectraReference", targets: ["SpectraReference"]),
         .library(name: "Covariance", targets: ["Covariance"]),
         .library(name: "Learning", targets: ["Learning"]),
+        .library(name: "TrainingData", targets: ["TrainingData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -77,6 +79,9 @@ let package = Package(
         // Learning: float32 layers, losses, a flat parameter store, optimisers (C kernels), schedules and
         // data order for training (no MPI inside).
         .target(name: "Learning", dependencies: ["CLearningKernels", "COpenBLAS", "CounterRNG"]),
+        // TrainingData: SampleSources for the trainer (teacher-student and Gaussian-mixture tasks with
+        // their Bayes-optimal classifier, HDF5 datasets read row by row); no MPI communication.
+        .target(name: "TrainingData", dependencies: ["Learning", "Storage", "Linalg", "CounterRNG", "COpenBLAS"]),
 
         // MARK: Job core, job kinds, catalog and the executable
         .target(name: "JobKit", dependencies: [
@@ -133,6 +138,8 @@ let package = Package(
         // Image, normalisation and composite layers: backward and forward-mode derivatives against
         // finite differences of float64 references, GroupNorm against PyTorch, the C activation kernels.
         .testTarget(name: "LearningLayerTests", dependencies: ["Learning", "CLearningKernels"], exclude: ["Scripts"]),
+        .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Learning", "Storage", "Linalg", "CounterRNG", "Parallel"],
+                    exclude: ["llr_reference.py"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel"]),
     ],
     swiftLanguageModes: [.v6]
