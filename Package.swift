@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "cascade-bench-allreduce", targets: ["BenchAllreduce"]),
         .executable(name: "cascade-bench-ns2d", targets: ["BenchNS2D"]),
         .executable(name: "cascade-bench-covariance", targets: ["BenchCovariance"]),
+        .executable(name: "cascade-bench-mlp", targets: ["BenchMLP"]),
         .library(name: "Parallel", targets: ["Parallel"]),
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "CounterRNG", targets: ["CounterRNG"]),
@@ -121,6 +122,8 @@ let package = Package(
                           path: "bench/allreduce", exclude: ["run.sh", "reference_mpi4py.py"]),
         .executableTarget(name: "BenchCovariance", dependencies: ["Covariance", "Datasets", "Spectra", "SpectraReference", "Linalg", "Parallel"],
                           path: "bench/covariance", exclude: ["run.sh", "reference_numpy.py", "reference_empyricalrmt.py"]),
+        .executableTarget(name: "BenchMLP", dependencies: ["Learning", "CounterRNG", "COpenBLAS"],
+                          path: "bench/mlp", exclude: ["run.sh", "reference_torch.py"]),
 
         // MARK: Single-rank unit tests (`swift test`)
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
