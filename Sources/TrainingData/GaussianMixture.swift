@@ -159,15 +159,16 @@ public final class GaussianMixture: Sendable {
         var difference: String? = nil
         if c.eigenvectors == .different { difference = "the classes have different eigenvectors (eigenvectors = different)" }
         if c.exponent0 != c.exponent1 { difference = "the classes have different eigenvalue exponents (\(c.exponent0) and \(c.exponent1))" }
-        try self.init(means: [m1.map { -$0 }, m1], eigenvalues: lambdas, bases: [u0, u1], prior1: c.prior1, seed: c.seed,
-                      covarianceDifference: difference)
+        // QR's Q is orthogonal and the covariances are equal exactly when bases and exponents are shared,
+        // so the O(d³) checks of the general initialiser are skipped.
+        self.init(verified: [m1.map { -$0 }, m1], eigenvalues: lambdas, bases: [u0, u1], prior1: c.prior1, seed: c.seed,
+                  covarianceDifference: difference)
     }
 
     /// A mixture from its parts (studies with covariances of their own, tests). `bases` must be
-    /// orthogonal (checked to 1e-8), eigenvalues positive. With `covarianceDifference` nil the class
-    /// covariances are compared here; pass a reason to skip that comparison.
-    public init(means: [[Double]], eigenvalues: [[Double]], bases: [Matrix], prior1: Double = 0.5, seed: UInt64,
-                covarianceDifference: String? = nil) throws {
+    /// orthogonal (checked to 1e-8), eigenvalues positive; whether the class covariances are equal is
+    /// found by comparing U_c Λ_c U_cᵀ (two O(d³) products, like the orthogonality checks).
+    public convenience init(means: [[Double]], eigenvalues: [[Double]], bases: [Matrix], prior1: Double = 0.5, seed: UInt64) throws {
         let d = means.first?.count ?? 0
         guard d >= 1, means.count == 2, eigenvalues.count == 2, bases.count == 2,
               means.allSatisfy({ $0.count == d }), eigenvalues.allSatisfy({ $0.count == d }),
@@ -187,27 +188,37 @@ public final class GaussianMixture: Sendable {
                 throw TrainingDataError("bases", "of class \(c) is not orthogonal (UᵀU[\(i), \(j)] = \(gram[i, j]))", fix: "give orthonormal eigenvectors as columns")
             } }
         }
-        self.dimension = d
+        // Σ = U Λ Uᵀ per class, compared element by element relative to the largest eigenvalue.
+        let s = (0 ..< 2).map { c -> Matrix in
+            var scaled = bases[c]
+            for i in 0 ..< d { for k in 0 ..< d { scaled[i, k] *= eigenvalues[c][k] } }
+            return scaled * bases[c].transposed
+        }
+        let top = eigenvalues.flatMap { $0 }.max() ?? 1
+        let worst = zip(s[0].elements, s[1].elements).map { abs($0 - $1) }.max() ?? 0
+        self.init(verified: means, eigenvalues: eigenvalues, bases: bases, prior1: prior1, seed: seed,
+                  covarianceDifference: worst <= 1e-12 * top ? nil : "the class covariances differ (largest element difference \(worst))")
+    }
+
+    /// Parts already checked; `covarianceDifference` nil means Σ₀ = Σ₁.
+    private init(verified means: [[Double]], eigenvalues: [[Double]], bases: [Matrix], prior1: Double, seed: UInt64,
+                 covarianceDifference: String?) {
+        self.dimension = means[0].count
         self.prior1 = prior1
         self.means = means
         self.eigenvalues = eigenvalues
         self.bases = bases
         self.seed = seed
+        self.covarianceDifference = covarianceDifference
         scales = eigenvalues.map { $0.map { $0.squareRoot() } }
         logDeterminants = eigenvalues.map { $0.reduce(0) { $0 + log($1) } }
-        if let covarianceDifference {
-            self.covarianceDifference = covarianceDifference
-        } else {
-            // Σ = U Λ Uᵀ per class, compared element by element relative to the largest eigenvalue.
-            let s = (0 ..< 2).map { c -> Matrix in
-                var scaled = bases[c]
-                for i in 0 ..< d { for k in 0 ..< d { scaled[i, k] *= eigenvalues[c][k] } }
-                return scaled * bases[c].transposed
-            }
-            let top = eigenvalues.flatMap { $0 }.max() ?? 1
-            let worst = zip(s[0].elements, s[1].elements).map { abs($0 - $1) }.max() ?? 0
-            self.covarianceDifference = worst <= 1e-12 * top ? nil : "the class covariances differ (largest element difference \(worst))"
-        }
+    }
+
+    /// Bytes a mixture of dimension d holds (one or two d × d float64 bases) plus what building it needs at
+    /// its peak (the Gaussian matrix, its transpose and Q of one basis); a job's memory estimate adds
+    /// 3 · batch · d · 8 bytes per source for its draw buffers.
+    public static func memoryBytes(dimension d: Int, eigenvectors: Eigenvectors) -> Int {
+        (eigenvectors == .shared ? 1 : 2) * 8 * d * d + 3 * 8 * d * d
     }
 
     /// Whether Σ₀ = Σ₁ (then the Bayes classifier is linear and its accuracy has a closed form).

@@ -20,6 +20,16 @@ final class GaussianMixtureTests: XCTestCase {
         XCTAssertNil(mixture.closedFormBayesAccuracy)
         let llr = mixture.logLikelihoodRatios(points)
         for (got, want) in zip(llr, expected) { XCTAssertEqual(got, want, accuracy: 1e-12 * max(1, abs(want))) }
+        // Explicit parts: equal covariances are recognised, a non-orthogonal basis is refused.
+        let u = Matrix(rows: 4, columns: 4, elements: u0), lambda = [2.0, 1.0, 0.5, 0.25]
+        let equal = try GaussianMixture(means: [[0, 0, 0, 0], [1, 0, 0, 0]], eigenvalues: [lambda, lambda], bases: [u, u], seed: 1)
+        XCTAssertTrue(equal.covariancesAreEqual)
+        XCTAssertNotNil(equal.closedFormBayesAccuracy)
+        var skew = u
+        skew[0, 0] += 0.01
+        XCTAssertThrowsError(try GaussianMixture(means: [[0, 0, 0, 0], [1, 0, 0, 0]], eigenvalues: [lambda, lambda], bases: [u, skew], seed: 1)) {
+            XCTAssertEqual(($0 as? TrainingDataError)?.parameter, "bases")
+        }
     }
 
     /// Φ(Δ/2) (and the unequal-prior formula) equals the Monte-Carlo accuracy of the LLR rule within 3
