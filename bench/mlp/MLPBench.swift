@@ -19,6 +19,14 @@ func now() -> Double {
     return Double(t.tv_sec) + 1e-9 * Double(t.tv_nsec)
 }
 
+/// CPU seconds of this process (all threads): less disturbed than wall time when other programs share
+/// the cores, since time spent waiting for a core is not counted.
+func cpuNow() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + 1e-9 * Double(t.tv_nsec)
+}
+
 func median(_ xs: [Double]) -> Double {
     let s = xs.sorted()
     return s.isEmpty ? .nan : s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
@@ -66,10 +74,10 @@ let rng = CounterRNG(seed: 7, stream: 0)
 let x = (0 ..< batch * inputs).map { Float(rng.normal(at: UInt64($0))) }
 let labels = (0 ..< batch).map { Int32(rng.bits(at: UInt64(batch * inputs + $0)) % UInt64(classes)) }
 
-var forward: [Double] = [], backward: [Double] = [], optimizer: [Double] = [], total: [Double] = []
+var forward: [Double] = [], backward: [Double] = [], optimizer: [Double] = [], total: [Double] = [], cpu: [Double] = []
 var lastLoss: Float = 0
 for step in 0 ..< warmup + steps {
-    let t0 = now()
+    let c0 = cpuNow(), t0 = now()
     model.store.zeroGradients()
     let y = model.forward(x, rows: batch)
     lastLoss = labels.withUnsafeBufferPointer { loss.evaluate(y, $0, rows: batch, globalBatch: batch) }
@@ -80,9 +88,9 @@ for step in 0 ..< warmup + steps {
     store.values.withUnsafeMutableBufferPointer { p in
         store.gradients.withUnsafeBufferPointer { g in adam.step(parameters: p, gradients: g) }
     }
-    let t3 = now()
+    let t3 = now(), c3 = cpuNow()
     if step >= warmup {
-        forward.append(t1 - t0); backward.append(t2 - t1); optimizer.append(t3 - t2); total.append(t3 - t0)
+        forward.append(t1 - t0); backward.append(t2 - t1); optimizer.append(t3 - t2); total.append(t3 - t0); cpu.append(c3 - c0)
     }
 }
 
@@ -93,6 +101,6 @@ let forwardFlops = dense.reduce(0.0) { $0 + 2 * Double(batch * $1.0 * $1.1) }
 let flops = 2 * forwardFlops + dense.dropFirst().reduce(0.0) { $0 + 2 * Double(batch * $1.0 * $1.1) }
 let params = model.store.count
 let step = median(total)
-print("cascade step_s=\(step) forward_s=\(median(forward)) backward_s=\(median(backward)) optimizer_s=\(median(optimizer))",
+print("cascade step_s=\(step) cpu_step_s=\(median(cpu)) forward_s=\(median(forward)) backward_s=\(median(backward)) optimizer_s=\(median(optimizer))",
       "params=\(params) gemm_gflop_per_step=\(flops / 1e9) nominal_6PB_gflop=\(6 * Double(params * batch) / 1e9)",
       "gflops=\(flops / step / 1e9) sgemm2048_gflops=\(peak) peak_rss_mb=\(peakRSSMegabytes()) loss=\(lastLoss) steps=\(steps) batch=\(batch) width=\(width)")

@@ -5,7 +5,8 @@
 Model nn.Sequential(Linear(1024, W), ReLU, Linear(W, W), ReLU, Linear(W, 10)), float32, batch 256,
 CrossEntropyLoss, torch.optim.Adam(lr=1e-4) with its default implementation (the per-tensor loop on
 CPU) or fused=True. Prints one `torch_<adam> key=value ...` line: medians over the timed steps of the
-whole step and of its phases (forward+loss, backward, optimiser incl. zero_grad), the matmul peak at
+whole step (wall and process CPU time) and of its phases (forward+loss, backward, optimiser incl.
+zero_grad), the matmul peak at
 2048^3 through torch (its own BLAS), and the peak RSS of this process.
 """
 import argparse
@@ -38,18 +39,18 @@ loss_fn = torch.nn.CrossEntropyLoss()
 x = torch.randn(args.batch, 1024)
 y = torch.randint(0, 10, (args.batch,))
 
-fwd, bwd, optim, total = [], [], [], []
+fwd, bwd, optim, total, cpu = [], [], [], [], []
 for step in range(args.warmup + args.steps):
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     loss = loss_fn(model(x), y)
     t1 = time.perf_counter()
     loss.backward()
     t2 = time.perf_counter()
     opt.step()
     opt.zero_grad()
-    t3 = time.perf_counter()
+    t3, c3 = time.perf_counter(), time.process_time()
     if step >= args.warmup:
-        fwd.append(t1 - t0); bwd.append(t2 - t1); optim.append(t3 - t2); total.append(t3 - t0)
+        fwd.append(t1 - t0); bwd.append(t2 - t1); optim.append(t3 - t2); total.append(t3 - t0); cpu.append(c3 - c0)
 
 
 def median(v):
@@ -58,6 +59,6 @@ def median(v):
 
 
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(f"torch_{args.adam} step_s={median(total)} forward_s={median(fwd)} backward_s={median(bwd)} optimizer_s={median(optim)}"
+print(f"torch_{args.adam} step_s={median(total)} cpu_step_s={median(cpu)} forward_s={median(fwd)} backward_s={median(bwd)} optimizer_s={median(optim)}"
       f" torch_mm2048_gflops={peak} peak_rss_mb={rss} loss={loss.item()} torch={torch.__version__}"
       f" threads={torch.get_num_threads()}")
