@@ -10,6 +10,9 @@ import Storage
 ///   the source is made; the labels are then kept in memory, 4 bytes per sample).
 /// - Targets: (samples, …) of any numeric type; the trailing axes flattened give the target width.
 ///
+/// A source may cover a block of rows only (`rows:`; e.g. the last ones as a held-out set): its index i is
+/// then row `rows.lowerBound + i` of both datasets.
+///
 /// `load` reads only the rows it is asked for, straight into the caller's buffers: consecutive indices
 /// become one hyperslab. Reads are independent (``Storage/H5RowReader``: POSIX, not MPI-IO), so each
 /// rank reads its own share of a batch without the others; nothing holds the whole file. Every problem
@@ -28,8 +31,10 @@ public final class HDF5SampleSource: SampleSource {
     public let file: String
     /// The input dataset's path.
     public let inputDataset: String
-    /// Number of samples (rows of both datasets).
+    /// Number of samples (the rows covered).
     public let count: Int
+    /// File row of index 0.
+    public let firstRow: Int
     /// Per-sample input shape.
     public let inputShape: TensorShape
     /// Classes or target width.
@@ -39,10 +44,11 @@ public final class HDF5SampleSource: SampleSource {
     private let targetReader: H5RowReader?
     private let labelValues: [Int32]
 
-    /// Opens `file` and checks both datasets (see the type's description for what is accepted).
-    /// Throws a ``TrainingDataError`` on `inputs`, `labels` or `targets` (the parameter at fault), its
-    /// message naming the file and dataset.
-    public init(file: String, inputs inputPath: String, targets: Targets) throws {
+    /// Opens `file` and checks both datasets (see the type's description for what is accepted); `rows`
+    /// limits the source to a block of samples (default: all). Throws a ``TrainingDataError`` on `inputs`,
+    /// `labels`, `targets`, `classes` or `rows` (the parameter at fault), its message naming the file and
+    /// dataset.
+    public init(file: String, inputs inputPath: String, targets: Targets, rows: Range<Int>? = nil) throws {
         let reader = try HDF5SampleSource.open(file, inputPath, parameter: "inputs")
         let where_ = "\(reader.dataset) in \(file)"
         guard reader.numberClass != .other else {
@@ -60,9 +66,15 @@ public final class HDF5SampleSource: SampleSource {
         guard reader.rows > 0, shape.dropFirst().allSatisfy({ $0 > 0 }) else {
             throw TrainingDataError("inputs", "\(where_) has shape \(shape): no samples or empty samples", fix: "give a dataset with at least one sample of at least one value")
         }
+        let covered = rows ?? 0 ..< reader.rows
+        guard covered.lowerBound >= 0, covered.upperBound <= reader.rows, !covered.isEmpty else {
+            throw TrainingDataError("rows", "\(covered.lowerBound) ..< \(covered.upperBound) is not a non-empty block of the \(reader.rows) samples of \(where_)",
+                                    fix: "use a range inside 0 ..< \(reader.rows)")
+        }
         self.file = file
         inputDataset = reader.dataset
-        count = reader.rows
+        count = covered.count
+        firstRow = covered.lowerBound
         self.inputs = reader
         func checkCount(_ other: H5RowReader, _ parameter: String) throws {
             guard other.rows == reader.rows else {
@@ -81,7 +93,7 @@ public final class HDF5SampleSource: SampleSource {
                 throw TrainingDataError("labels", "\(labels.dataset) in \(file) has shape \(labels.shape)", fix: "store one label per sample: shape (samples) or (samples, 1)")
             }
             try checkCount(labels, "labels")
-            labelValues = try HDF5SampleSource.readLabels(labels, classes: classes)
+            labelValues = try HDF5SampleSource.readLabels(labels, rows: covered, classes: classes)
             targetReader = nil
             targetKind = .classes(classes)
         case .values(let path):
@@ -110,13 +122,13 @@ public final class HDF5SampleSource: SampleSource {
             precondition(start >= 0 && start < count, "HDF5SampleSource: index \(start) outside 0 ..< \(count)")
             var run = 1
             while r + run < indices.count && indices[r + run] == start + run { run += 1 }
-            try inputs.readRows(start: start, count: run, into: out + r * width)
-            if let targets, let targetReader { try targetReader.readRows(start: start, count: run, into: targets + r * targetWidth) }
+            try inputs.readRows(start: firstRow + start, count: run, into: out + r * width)
+            if let targets, let targetReader { try targetReader.readRows(start: firstRow + start, count: run, into: targets + r * targetWidth) }
             if let labels, !labelValues.isEmpty {
                 labelValues.withUnsafeBufferPointer { (labels + r).update(from: $0.baseAddress! + start, count: run) }
             }
             for k in 0 ..< run * width where !out[r * width + k].isFinite {
-                throw TrainingDataError("inputs", "\(inputDataset) in \(file) holds a NaN or infinite value (as float32) in sample \(start + k / width)",
+                throw TrainingDataError("inputs", "\(inputDataset) in \(file) holds a NaN or infinite value (as float32) in sample \(firstRow + start + k / width)",
                                         fix: "clean the data or leave that sample out")
             }
             r += run
@@ -131,18 +143,19 @@ public final class HDF5SampleSource: SampleSource {
         }
     }
 
-    /// All labels, checked against 0 ..< classes in chunks (the first bad sample is named).
-    private static func readLabels(_ reader: H5RowReader, classes: Int) throws -> [Int32] {
-        var values = [Int32](repeating: 0, count: reader.rows)
+    /// The labels of `rows`, checked against 0 ..< classes in chunks (the first bad sample is named by
+    /// its row in the file).
+    private static func readLabels(_ reader: H5RowReader, rows: Range<Int>, classes: Int) throws -> [Int32] {
+        var values = [Int32](repeating: 0, count: rows.count)
         let chunk = 1 << 20
         try values.withUnsafeMutableBufferPointer { v in
             var start = 0
-            while start < reader.rows {
-                let n = min(chunk, reader.rows - start)
+            while start < rows.count {
+                let n = min(chunk, rows.count - start)
                 // HDF5 clips wider integers into Int32, so a huge label still shows as out of range.
-                try reader.readRows(start: start, count: n, into: v.baseAddress! + start)
+                try reader.readRows(start: rows.lowerBound + start, count: n, into: v.baseAddress! + start)
                 for i in start ..< start + n where v[i] < 0 || Int(v[i]) >= classes {
-                    throw TrainingDataError("labels", "\(reader.dataset) in \(reader.file): sample \(i) has label \(v[i]), outside 0 ..< \(classes)",
+                    throw TrainingDataError("labels", "\(reader.dataset) in \(reader.file): sample \(rows.lowerBound + i) has label \(v[i]), outside 0 ..< \(classes)",
                                             fix: "relabel the data, or set the number of classes above the largest label")
                 }
                 start += n

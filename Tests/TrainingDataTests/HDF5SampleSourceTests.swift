@@ -73,6 +73,17 @@ final class HDF5SampleSourceTests: XCTestCase {
             XCTAssertEqual(Array(x[r * 3 ..< r * 3 + 3]), (0 ..< 3).map { Float(100 * s + $0) + 0.5 }, "sample \(s)")
             XCTAssertEqual(y[r], Int32(s % 3))
         }
+        // The last 4 rows as a held-out source: its index i is file row 6 + i.
+        let tail = try HDF5SampleSource(file: directory + "/a.h5", inputs: "data/x", targets: .labels(dataset: "/data/y", classes: 3), rows: 6 ..< 10)
+        XCTAssertEqual(tail.count, 4)
+        let (tx, _, ty) = try load(tail, [3, 0, 1])
+        for (r, s) in [9, 6, 7].enumerated() {
+            XCTAssertEqual(Array(tx[r * 3 ..< r * 3 + 3]), (0 ..< 3).map { Float(100 * s + $0) + 0.5 }, "row \(s)")
+            XCTAssertEqual(ty[r], Int32(s % 3))
+        }
+        XCTAssertThrowsError(try HDF5SampleSource(file: directory + "/a.h5", inputs: "data/x", targets: .labels(dataset: "/data/y", classes: 3), rows: 6 ..< 11)) {
+            XCTAssertEqual(($0 as? TrainingDataError)?.parameter, "rows")
+        }
     }
 
     /// (samples, H, W) uint8 fields become NHWC [H, W, 1]; (samples, H, W, C) float32 [H, W, C];
