@@ -43,8 +43,8 @@ public final class H5RowReader {
     private var memorySpaceCapacity = 0
 
     /// Opens `dataset` in `file` for reading. Throws a ``StorageError`` naming the file and dataset
-    /// when the file is missing or not HDF5, the dataset is missing (listing the datasets there are),
-    /// a group, or a scalar (no row axis).
+    /// when the file is missing, not HDF5 or still being written by another program, the dataset is
+    /// missing (listing the datasets there are), a group, or a scalar (no row axis).
     public init(file: String, dataset: String) throws {
         ch5_silence_errors()
         let path = dataset.hasPrefix("/") ? dataset : "/" + dataset
@@ -53,6 +53,8 @@ public final class H5RowReader {
             throw StorageError(file: file, isDirectory.boolValue ? "is a directory, not an HDF5 file"
                                : "no such file; check the path (relative paths are from \(FileManager.default.currentDirectoryPath))")
         }
+        // Like H5File.open: a file another program is still writing is refused, not read half-written.
+        try H5File.requireNotBeingWritten(file)
         let fid = H5Fopen(file, ch5_acc_rdonly(), ch5_p_default())
         guard fid >= 0 else { throw StorageError(file: file, "cannot open the file (is it HDF5?)", detail: lastHDF5Error()) }
         guard H5RowReader.linkExists(fid, path) else {

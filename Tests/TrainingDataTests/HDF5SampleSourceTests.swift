@@ -144,6 +144,13 @@ final class HDF5SampleSourceTests: XCTestCase {
         check(refusal("x", .labels(dataset: "y", classes: 3)), "labels", ["/y", "c.h5", "sample 5", "label 5", "0 ..< 3"])
         check(refusal("x", .labels(dataset: "fy", classes: 3)), "labels", ["/fy", "float32"])
         XCTAssertNil(refusal("x", .labels(dataset: "y", classes: 6)))
+        // A writer that died without closing leaves the superblock marked open for writing: refused.
+        try python("""
+        h = h5py.File('crashed.h5', 'w', libver='latest')
+        h['x'] = np.zeros((4, 2)); h['y'] = np.zeros(4, dtype=np.int32); h.flush()
+        os._exit(0)
+        """)
+        check(refusal("x", .labels(dataset: "y", classes: 2), file: directory + "/crashed.h5"), "inputs", ["crashed.h5", "open for writing"])
         let nan = try HDF5SampleSource(file: file, inputs: "nan", targets: .labels(dataset: "y", classes: 6))
         XCTAssertNoThrow(try load(nan, [0, 1, 2]))
         XCTAssertThrowsError(try load(nan, [2, 3])) { XCTAssertTrue("\($0)".contains("sample 3"), "\($0)") }
