@@ -6,6 +6,8 @@ import Learning
 /// A training set and a held-out test set are two tasks on one mixture with disjoint sample ranges
 /// (``heldOut(count:)``): same distribution, independent draws. Each `load` draws its rows on the spot
 /// from counter-based streams, so nothing is stored and any rank gets the same sample i.
+///
+/// Not thread-safe: a task draws into buffers of its own, so one `load` or `tally` at a time per instance.
 public final class GaussianMixtureTask: SampleSource {
     /// The distribution.
     public let mixture: GaussianMixture

@@ -18,6 +18,8 @@ import Storage
 /// rank reads its own share of a batch without the others; nothing holds the whole file. Every problem
 /// found when the source is made (missing file or dataset, wrong rank or type, sample counts that
 /// differ, labels out of range) is a ``TrainingDataError`` naming the file and dataset.
+///
+/// Not thread-safe (HDF5 itself is built without thread safety): one `load` at a time per process.
 public final class HDF5SampleSource: SampleSource {
     /// What the second dataset holds.
     public enum Targets: Sendable, Equatable {

@@ -14,6 +14,9 @@ import Learning
 /// - `.classification`: the teacher's class, argmax over `outputs` ≥ 2 logits, or 1 when its single
 ///   output is positive (`.classes(max(outputs, 2))`); with probability `labelNoise` the label is
 ///   replaced by a uniformly random class (symmetric label noise).
+///
+/// Not thread-safe: the teacher's buffers are shared with ``heldOut(count:)``'s task, so one `load` at a
+/// time over both.
 public final class TeacherStudentTask: SampleSource {
     /// The teacher's hidden activation.
     public enum Activation: String, Sendable, CaseIterable {
