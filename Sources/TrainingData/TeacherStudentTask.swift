@@ -20,12 +20,22 @@ import Learning
 public final class TeacherStudentTask: SampleSource {
     /// The teacher's hidden activation.
     public enum Activation: String, Sendable, CaseIterable {
-        case relu, tanh, gelu, silu
+        /// max(0, x).
+        case relu
+        /// tanh(x).
+        case tanh
+        /// GELU (tanh approximation).
+        case gelu
+        /// x·σ(x).
+        case silu
     }
 
     /// Real-valued targets or class labels.
     public enum Targets: String, Sendable, CaseIterable {
-        case regression, classification
+        /// The teacher's outputs (plus noise) as `.values(outputs)`.
+        case regression
+        /// The teacher's class as `.classes(max(outputs, 2))`.
+        case classification
     }
 
     /// Input dimension d.
