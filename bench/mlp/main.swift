@@ -10,8 +10,9 @@ import Glibc
 // bench/mlp/run.sh prints it beside PyTorch (reference_torch.py) measured in the same run.
 //
 //   cascade-bench-mlp [steps N] [warmup N] [batch N] [width N]
+//   cascade-bench-mlp data [batch N] [dimension N]     time per batch drawn from the synthetic sources
 //
-// Output: one `cascade key=value …` line (seconds are medians over the timed steps).
+// Output: one `cascade key=value …` line (seconds are medians over the timed steps), or one `data …` line.
 
 func now() -> Double {
     var t = timespec()
@@ -38,9 +39,11 @@ func peakRSSMegabytes() -> Double {
     return Double(usage.ru_maxrss) / 1024  // Linux reports KiB
 }
 
-var steps = 20, warmup = 3, batch = 256, width = 4096
+var steps = 20, warmup = 3, batch = 256, width = 4096, dimension = 1024
 let inputs = 1024, classes = 10
 var args = Array(CommandLine.arguments.dropFirst())
+let dataOnly = args.first == "data"
+if dataOnly { args.removeFirst() }
 while args.count >= 2 {
     let key = args.removeFirst(), value = Int(args.removeFirst()) ?? -1
     switch key {
@@ -48,8 +51,13 @@ while args.count >= 2 {
     case "warmup": warmup = value
     case "batch": batch = value
     case "width": width = value
-    default: print("cascade-bench-mlp: unknown argument \(key) (steps, warmup, batch, width)"); exit(2)
+    case "dimension": dimension = value
+    default: print("cascade-bench-mlp: unknown argument \(key) (steps, warmup, batch, width, dimension)"); exit(2)
     }
+}
+if dataOnly {
+    print(try timeSyntheticSources(batch: batch, dimension: dimension, repeats: 10))
+    exit(0)
 }
 
 // sgemm peak: C = A·B at 2048³, best of 3 (the same OpenBLAS the layers call).
