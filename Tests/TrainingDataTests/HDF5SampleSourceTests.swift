@@ -97,6 +97,7 @@ final class HDF5SampleSourceTests: XCTestCase {
             h['targets'] = np.array([[s, -s] for s in range(6)], dtype=np.int16)
             h['g'] = g
             h['gt'] = np.linspace(0, 1, 5).astype(np.float64)
+            h.create_dataset('packed', data=f.astype(np.int64), compression='gzip', chunks=(2, 4, 5), shuffle=True)
         """)
         let fields = try HDF5SampleSource(file: directory + "/b.h5", inputs: "fields", targets: .values(dataset: "targets"))
         XCTAssertEqual(fields.inputShape, .image(height: 4, width: 5, channels: 1))
@@ -106,6 +107,10 @@ final class HDF5SampleSourceTests: XCTestCase {
             for i in 0 ..< 4 { for j in 0 ..< 5 { XCTAssertEqual(x[r * 20 + i * 5 + j], Float((7 * s + 3 * i + j) % 256)) } }
             XCTAssertEqual(Array(t[r * 2 ..< r * 2 + 2]), [Float(s), Float(-s)])
         }
+        // The same fields gzip-compressed in chunks, as int64: decoded on the fly, rows across chunk borders.
+        let packed = try HDF5SampleSource(file: directory + "/b.h5", inputs: "packed", targets: .values(dataset: "targets"))
+        let (px, _, _) = try load(packed, [5, 1, 2])
+        XCTAssertEqual(px, x)
         let g = try HDF5SampleSource(file: directory + "/b.h5", inputs: "g", targets: .values(dataset: "gt"))
         XCTAssertEqual(g.inputShape, .image(height: 2, width: 3, channels: 2))
         XCTAssertEqual(g.targetKind, .values(1))
