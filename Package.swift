@@ -123,7 +123,7 @@ let package = Package(
                           path: "bench/allreduce", exclude: ["run.sh", "reference_mpi4py.py"]),
         .executableTarget(name: "BenchCovariance", dependencies: ["Covariance", "Datasets", "Spectra", "SpectraReference", "Linalg", "Parallel"],
                           path: "bench/covariance", exclude: ["run.sh", "reference_numpy.py", "reference_empyricalrmt.py"]),
-        .executableTarget(name: "BenchMLP", dependencies: ["Learning", "TrainingData", "CounterRNG", "COpenBLAS"],
+        .executableTarget(name: "BenchMLP", dependencies: ["Learning", "TrainingData", "Storage", "Parallel", "CounterRNG", "COpenBLAS"],
                           path: "bench/mlp", exclude: ["run.sh", "reference_torch.py"]),
 
         // MARK: Single-rank unit tests (`swift test`)

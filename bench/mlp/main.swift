@@ -1,6 +1,7 @@
 import COpenBLAS
 import CounterRNG
 import Learning
+import Parallel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,6 +58,7 @@ while args.count >= 2 {
 }
 if dataOnly {
     print(try timeSyntheticSources(batch: batch, dimension: dimension, repeats: 10))
+    MPIEnvironment.finalizeIfNeeded()  // the HDF5 file was written through MPI-IO
     exit(0)
 }
 

@@ -51,5 +51,5 @@ print("goals: torch_default / cascade ≥ 1.2, torch_fused / cascade ≥ 1.0 (ra
 print("time per step, which waiting for a shared core does not inflate)")
 PY
 rm -f "$results"
-# What the synthetic training sources cost per batch of 256 at d = 1024 (one thread).
+# What the training sources cost per batch of 256 at d = 1024 (one thread): synthetic draws, HDF5 rows.
 .build/release/cascade-bench-mlp data
