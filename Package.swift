@@ -6,7 +6,7 @@
 //     -> Parallel (communicators, collectives, decomposition)
 //       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage), data access (Datasets)
 //         -> science modules (Spectra, SpectraReference, Learning: no MPI; Turbulence, Covariance,
-//            Training: sharded / data-parallel)
+//            Training: sharded / data-parallel; TrainingData: sample sources for training)
 //           -> JobKit (typed parameters, validation, runner, run records, run loop, checkpoints)
 //             -> one module per job kind (JobSelftest, JobNS2D, JobRMT), never importing each other
 //               -> JobCatalog (lists the kinds)
@@ -26,6 +26,7 @@ let package = Package(
         .executable(name: "cascade-bench-covariance", targets: ["BenchCovariance"]),
         .executable(name: "cascade-bench-train", targets: ["BenchTrain"]),
         .executable(name: "cascade-bench-conv", targets: ["BenchConv"]),
+        .executable(name: "cascade-bench-mlp", targets: ["BenchMLP"]),
         .library(name: "Parallel", targets: ["Parallel"]),
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "CounterRNG", targets: ["CounterRNG"]),
@@ -40,6 +41,7 @@ let package = Package(
         .library(name: "Covariance", targets: ["Covariance"]),
         .library(name: "Learning", targets: ["Learning"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "TrainingData", targets: ["TrainingData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -86,6 +88,9 @@ let package = Package(
         // Training: the data-parallel trainer, the only training code that talks to communicators
         // (broadcast, bucketed non-blocking gradient allreduce, reduced metrics, checkpoint state).
         .target(name: "Training", dependencies: ["Parallel", "Learning", "CounterRNG"]),
+        // TrainingData: SampleSources for the trainer (teacher-student and Gaussian-mixture tasks with
+        // their Bayes-optimal classifier, HDF5 datasets read row by row); no MPI communication.
+        .target(name: "TrainingData", dependencies: ["Learning", "Storage", "Linalg", "CounterRNG", "COpenBLAS"]),
 
         // MARK: Job core, job kinds, catalog and the executable
         .target(name: "JobKit", dependencies: [
@@ -114,7 +119,7 @@ let package = Package(
         // Multi-rank checks, run under mpirun with 1-4 ranks by Tests/run-all.sh.
         .executableTarget(name: "MPITestSuite", dependencies: [
             "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Turbulence", "Datasets", "Spectra", "SpectraReference", "Covariance",
-            "Learning", "Training",
+            "Learning", "Training", "TrainingData",
         ]),
 
         // Benchmarks (bench/run.sh): each prints ratios against a reference in the same run.
@@ -130,6 +135,8 @@ let package = Package(
                           path: "bench/train", exclude: ["run.sh", "reference_torch.py"]),
         .executableTarget(name: "BenchConv", dependencies: ["Learning"],
                           path: "bench/conv", exclude: ["run.sh", "reference_torch.py"]),
+        .executableTarget(name: "BenchMLP", dependencies: ["Learning", "TrainingData", "Storage", "Parallel", "CounterRNG", "COpenBLAS"],
+                          path: "bench/mlp", exclude: ["run.sh", "reference_torch.py"]),
 
         // MARK: Single-rank unit tests (`swift test`)
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),
@@ -149,6 +156,8 @@ let package = Package(
         // finite differences of float64 references, GroupNorm against PyTorch, the C activation kernels.
         .testTarget(name: "LearningLayerTests", dependencies: ["Learning", "CLearningKernels"], exclude: ["Scripts"]),
         .testTarget(name: "LearningConvTests", dependencies: ["Learning", "CounterRNG"]),
+        .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Learning", "Storage", "Linalg", "CounterRNG", "Parallel"],
+                    exclude: ["llr_reference.py"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel"]),
     ],
     swiftLanguageModes: [.v6]

@@ -16,5 +16,10 @@ void zheevd_(const char *jobz, const char *uplo, const int *n, double *a, const 
              double *work, const int *lwork, double *rwork, const int *lrwork, int *iwork,
              const int *liwork, int *info);
 void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
+/* Householder QR (column-major): dgeqrf_ factors, dorgqr_ forms Q from the reflectors. */
+void dgeqrf_(const int *m, const int *n, double *a, const int *lda, double *tau, double *work,
+             const int *lwork, int *info);
+void dorgqr_(const int *m, const int *n, const int *k, double *a, const int *lda, const double *tau,
+             double *work, const int *lwork, int *info);
 
 #endif

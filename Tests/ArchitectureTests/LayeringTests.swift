@@ -16,6 +16,8 @@ final class LayeringTests: XCTestCase {
         "Spectra": 3, "SpectraReference": 4,
         // Learning: layers, losses, parameter store, optimisers (no MPI; BLAS, CounterRNG, C kernels).
         "Learning": 3,
+        // TrainingData: sample sources (synthetic tasks, HDF5 rows) for the trainer, above Learning.
+        "TrainingData": 4,
         "Turbulence": 5, "Covariance": 5,
         // Training: the data-parallel trainer (Learning's models over Parallel's communicators).
         "Training": 5,
