@@ -7,7 +7,7 @@
 //       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage), data access (Datasets)
 //         -> science modules (Spectra, SpectraReference, Learning: no MPI; Turbulence, Covariance: sharded)
 //           -> JobKit (typed parameters, validation, runner, run records, run loop, checkpoints)
-//             -> one module per job kind (JobSelftest, JobNS2D, JobRMT), never importing each other
+//             -> one module per job kind (JobSelftest, JobNS2D, JobRMT, JobTrain), never importing each other
 //               -> JobCatalog (lists the kinds)
 //                 -> the `cascade` executable.
 import PackageDescription
@@ -96,7 +96,11 @@ let package = Package(
             "JobKit", "Parallel", "Linalg", "CounterRNG", "Storage", "Datasets", "Spectra", "SpectraReference", "Covariance",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "JobCatalog", dependencies: ["JobKit", "JobSelftest", "JobNS2D", "JobRMT"]),
+        .target(name: "JobTrain", dependencies: [
+            "JobKit", "Parallel", "Storage", "Learning", "CounterRNG",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "JobCatalog", dependencies: ["JobKit", "JobSelftest", "JobNS2D", "JobRMT", "JobTrain"]),
         .executableTarget(name: "cascade", dependencies: [
             "JobCatalog", "JobKit", "Parallel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -123,7 +127,7 @@ let package = Package(
         .testTarget(name: "CounterRNGTests", dependencies: ["CounterRNG"]),
         .testTarget(name: "DistributedFFTTests", dependencies: ["DistributedFFT", "Parallel"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Parallel"]),
-        .testTarget(name: "JobKitTests", dependencies: ["JobKit", "JobCatalog", "JobNS2D", "JobRMT", "JobSelftest", "Parallel", "Storage"]),
+        .testTarget(name: "JobKitTests", dependencies: ["JobKit", "JobCatalog", "JobNS2D", "JobRMT", "JobSelftest", "JobTrain", "Parallel", "Storage"]),
         .testTarget(name: "ArchitectureTests", dependencies: []),
         .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
         .testTarget(name: "LearningOptimTests", dependencies: ["Learning", "CounterRNG"]),
