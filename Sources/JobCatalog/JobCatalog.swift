@@ -14,6 +14,7 @@ public enum JobCatalog {
             CovarianceJob.self,
             RMTSweepJob.self,
             TrainJob.self,
+            WideSweepJob.self,
         ]
     }
 
