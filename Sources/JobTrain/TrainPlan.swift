@@ -47,7 +47,13 @@ public struct TrainPlan: Sendable {
         let data = syntheticData(p)
         guard let model = parsed.spec else { return (nil, problems) }
         let plan = TrainPlan(parameters: p, model: model, data: data)
-        if let data { problems += plan.check(data: data, ranks: ranks) }
+        if let data {
+            problems += plan.check(data: data, ranks: ranks)
+        } else if model.input != nil, case .failure(let e) = model.shapes() {
+            // Data read from a file: its shape is known once it is open, but a model that does
+            // not chain from its own model.input is wrong whatever the file holds.
+            problems.append(e.problem)
+        }
         for missing in model.unavailableLayers {
             problems.append(ModelSpec.notAvailable(missing.key, missing.type).problem)
         }

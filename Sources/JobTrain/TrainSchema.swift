@@ -87,6 +87,8 @@ public struct TrainParameters: ParameterSet {
         public var targets = ""
         @Parameter("data.classes", .range(0 ... 1 << 20), doc: "hdf5 with data.labels: the number of classes (≥ 2).")
         public var classes = 0
+        @Parameter("data.test_file", doc: "hdf5: take the held-out samples (data.test_samples of them; 0: all) from this file's datasets of the same names instead of the last samples of data.file.")
+        public var testFile = ""
         public init() {}
     }
 
