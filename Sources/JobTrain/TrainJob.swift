@@ -130,6 +130,18 @@ public struct TrainJob: JobKind {
             let accuracy = a.isNaN ? "" : String(format: ", accuracy %.4f", a)
             log.info("eval at step \(saved.state.step): loss \(String(format: "%.6g", l))\(accuracy)")
         }
+        /// Closes the current /metrics record with the figures of its last step.
+        func recordMetrics(_ f: StepFigures) {
+            // Scalars only: a copy of the state would share, and so copy, the history's arrays.
+            let (step, sum, correct) = (saved.state.step, saved.state.pendingLoss, saved.state.pendingCorrect)
+            let (samples, steps, seconds) = (saved.state.pendingSamples, saved.state.pendingSteps, saved.state.pendingSeconds)
+            saved.state.history.record(step: step, loss: sum / Double(steps),
+                                       accuracy: loss.isClassification ? correct / Double(samples) : .nan,
+                                       gradNorm: f.gradNorm, learningRate: f.learningRate,
+                                       samplesPerSecond: seconds > 0 ? Double(samples) / seconds : .nan)
+            (saved.state.pendingLoss, saved.state.pendingCorrect, saved.state.pendingSamples) = (0, 0, 0)
+            (saved.state.pendingSteps, saved.state.pendingSeconds) = (0, 0)
+        }
         if !context.resume && p.train.evalInterval > 0 { try evaluate() }
 
         // MARK: Training loop
@@ -143,28 +155,23 @@ public struct TrainJob: JobKind {
             if checkpointDue { try checkpoint() }
             let f = try trainer.step(saved.state.step, optimizer: &saved.optimizer)
             guard f.finite else { throw RunError(divergenceMessage(step: saved.state.step + 1, figures: f, context: context)) }
-            var s = saved.state
-            s.step += 1
+            // In place on the checkpoint's state: a copy would make every append copy the history.
             let now = MPIEnvironment.wtime()
-            s.pendingLoss += f.loss
-            s.pendingCorrect += f.correct
-            s.pendingSamples += p.train.batch
-            s.pendingSteps += 1
-            s.pendingSeconds += now - last
-            last = now
-            if s.step % p.train.logInterval == 0 || s.step == totalSteps {
-                s.history.record(step: s.step, loss: s.pendingLoss / Double(s.pendingSteps),
-                                 accuracy: loss.isClassification ? s.pendingCorrect / Double(s.pendingSamples) : .nan,
-                                 gradNorm: f.gradNorm, learningRate: f.learningRate,
-                                 samplesPerSecond: s.pendingSeconds > 0 ? Double(s.pendingSamples) / s.pendingSeconds : .nan)
-                (s.pendingLoss, s.pendingCorrect, s.pendingSamples, s.pendingSteps, s.pendingSeconds) = (0, 0, 0, 0, 0)
-            }
-            saved.state = s
-            if p.train.evalInterval > 0 && s.step % p.train.evalInterval == 0 && s.step < totalSteps { try evaluate() }
-            if p.train.checkpointInterval > 0 && s.step % p.train.checkpointInterval == 0 && s.step < totalSteps {
+            saved.state.step += 1
+            saved.state.pendingLoss += f.loss
+            saved.state.pendingCorrect += f.correct
+            saved.state.pendingSamples += p.train.batch
+            saved.state.pendingSteps += 1
+            saved.state.pendingSeconds += now - last
+            let step = saved.state.step
+            if step % p.train.logInterval == 0 || step == totalSteps { recordMetrics(f) }
+            if p.train.evalInterval > 0 && step % p.train.evalInterval == 0 && step < totalSteps { try evaluate() }
+            if p.train.checkpointInterval > 0 && step % p.train.checkpointInterval == 0 && step < totalSteps {
                 try checkpoint(scheduled: true)
             }
-            progress.update(s.step)
+            progress.update(step)
+            // Evaluations and checkpoints are not training time: samples/s counts from here.
+            last = MPIEnvironment.wtime()
         }
 
         // MARK: Finish

@@ -5,12 +5,14 @@ import Storage
 /// Series and arrays written by rank 0 into files every rank opens (collective calls, data on
 /// rank 0 only), the way the other kinds write their results.
 enum ResultWriter {
-    /// A 1-D series that may be empty (an extendible dataset: a fixed one cannot have length 0).
+    /// A 1-D series that may be empty. Empty: an extendible dataset of length 0 (a fixed one
+    /// cannot have length 0); otherwise fixed and contiguous (an extendible 1-D dataset is
+    /// chunked per element, which costs HDF5 memory and time per element).
     static func series<T: H5Scalar>(_ file: H5File, _ path: String, _ values: [T], description: String? = nil) throws {
-        let isRoot = file.communicator.isRoot
-        try file.createDataset(path, of: T.self, shape: [values.count], maxShape: [nil])
-        if !values.isEmpty {
-            try file.write(path, isRoot ? values : [], offset: [0], count: [isRoot ? values.count : 0])
+        if values.isEmpty {
+            try file.createDataset(path, of: T.self, shape: [0], maxShape: [nil])
+        } else {
+            try array(file, path, values, shape: [values.count])
         }
         if let description { try file.setAttribute("description", .string(description), on: path) }
     }
