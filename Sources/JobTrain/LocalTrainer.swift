@@ -39,11 +39,12 @@ final class LocalTrainer {
     let seed: UInt64
     let clipNorm: Float
     let stepsPerEpoch: Int
-    private let localBatch: Int
-    private var indices: [Int]
-    private var inputs: [Float]
-    private var targets: [Float]
-    private var labels: [Int32]
+    let localBatch: Int
+    // Batch buffers (internal: the Bayes comparison reuses them).
+    var indices: [Int]
+    var inputs: [Float]
+    var targets: [Float]
+    var labels: [Int32]
     private var order: [Int] = []
     private var orderEpoch = -1
     private var reduced = [Double](repeating: 0, count: 2)
@@ -79,7 +80,7 @@ final class LocalTrainer {
     }
 
     /// Loads `rows` samples `indices[0 ..< rows]` of `source` into the batch buffers.
-    private func load(_ source: any SampleSource, rows: Int) throws {
+    func load(_ source: any SampleSource, rows: Int) throws {
         let labelled = hasLabels
         try indices.withUnsafeBufferPointer { idx in
             try inputs.withUnsafeMutableBufferPointer { x in

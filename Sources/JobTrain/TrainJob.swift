@@ -111,9 +111,10 @@ public struct TrainJob: JobKind {
 
         let loop = StepLoop(context: context, checkpointWalltime: p.train.checkpointWalltime)
         let spec = plan.model
+        var bayes: BayesComparison? = nil
         func writeResults() throws {
             try TrainingFile.write(path: context.outputPath(p.file), history: saved.state.history,
-                                   model: ModelRecord(model: model, spec: spec), bayes: nil,
+                                   model: ModelRecord(model: model, spec: spec), bayes: bayes,
                                    attributes: resultAttributes(loss: loss, data: data, steps: totalSteps, ranks: comm.size, done: saved.state.step),
                                    communicator: comm)
         }
@@ -175,7 +176,14 @@ public struct TrainJob: JobKind {
         }
 
         // MARK: Finish
-        if stoppedBy == nil { try evaluate() }
+        if stoppedBy == nil {
+            try evaluate()
+            if let reference = sources.test as? any BayesOptimalReference, loss.isClassification {
+                let b = try trainer.compareWithBayes(reference)
+                bayes = b
+                log.info("Bayes-optimal comparison on \(b.samples) held-out samples: network accuracy \(String(format: "%.4f", b.networkAccuracy)), Bayes \(String(format: "%.4f", b.bayesAccuracy)) (closed form \(String(format: "%.4f", b.bayesAccuracyClosedForm))), agreement \(String(format: "%.4f", b.agreement)), logit correlation \(String(format: "%.4f", b.logitCorrelation))")
+            }
+        }
         try checkpoint()
         let outputs = [p.file, CheckpointFile.fileName]
         if let stoppedBy {
@@ -189,6 +197,7 @@ public struct TrainJob: JobKind {
         var summary = "train on \(comm.size) rank(s): \(steps) steps (\(steps > 0 ? String(format: "%.3g ms/step", 1000 * seconds / Double(steps)) : "none")), final training loss \(String(format: "%.6g", h.loss.last ?? .nan))"
         if let l = h.evalLoss.last { summary += ", held-out loss \(String(format: "%.6g", l))" }
         if let a = h.evalAccuracy.last, !a.isNaN { summary += String(format: ", accuracy %.4f", a) }
+        if let b = bayes { summary += String(format: " (Bayes-optimal %.4f, agreement %.4f)", b.bayesAccuracy, b.agreement) }
         return JobOutcome(succeeded: true, summary: summary, outputs: outputs, warnings: warnings)
     }
 
