@@ -17,9 +17,9 @@ struct StepFigures {
 }
 
 /// PLACEHOLDER for the Training module's data-parallel trainer (bucketed non-blocking allreduce
-/// overlapping backward, model checksum), kept deliberately plain so `train` runs now:
+/// overlapping backward), kept deliberately plain so `train` runs now:
 ///
-/// - parameters broadcast from rank 0 at the start;
+/// - parameters broadcast from rank 0 at the start, and a checksum agreed by all ranks;
 /// - global batch `b` of epoch `e` is `order[b·B ..< (b+1)·B]` of the permutation keyed by
 ///   (train.seed, e) (``EpochShuffle``), each rank taking its contiguous share
 ///   (``BatchSharding``), so the batches do not depend on the rank count;
@@ -74,9 +74,34 @@ final class LocalTrainer {
 
     private var hasLabels: Bool { if case .classes = train.targetKind { return true } else { return false } }
 
-    /// Makes every rank hold rank 0's parameters. Collective.
+    /// Makes every rank hold rank 0's parameters, then checks that they do. Collective.
     func broadcastParameters() throws {
         if communicator.size > 1 { try communicator.broadcast(&model.store.values) }
+        try checkSameModel()
+    }
+
+    /// FNV-1a (64-bit) of the parameters' bit patterns.
+    var parameterChecksum: UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for v in model.store.values {
+            h ^= UInt64(v.bitPattern)
+            h = h &* 0x0000_0100_0000_01b3
+        }
+        return h
+    }
+
+    /// Throws unless every rank holds bit-identical parameters (the checksum's minimum and
+    /// maximum over ranks agree). Collective.
+    func checkSameModel() throws {
+        guard communicator.size > 1 else { return }
+        // One max-reduction of (h, ~h) gives the largest and the smallest checksum on every rank,
+        // so all ranks reach the same verdict.
+        let mine = Int(bitPattern: UInt(parameterChecksum))
+        var extremes = [mine, ~mine]
+        try communicator.allreduce(inPlace: &extremes, .max)
+        guard extremes[0] == ~extremes[1] else {
+            throw RunError("the ranks hold different parameters after the broadcast (checksums differ); this is a bug in Cascade or a faulty node: rerun, and report it if it persists")
+        }
     }
 
     /// Loads `rows` samples `indices[0 ..< rows]` of `source` into the batch buffers.

@@ -101,6 +101,7 @@ public struct TrainJob: JobKind {
         // MARK: Fresh start or checkpoint
         if context.resume {
             try CheckpointFile.read([saved], context: context)
+            try trainer.checkSameModel()
             log.info("resuming from checkpoint at step \(saved.state.step) of \(totalSteps)")
             guard saved.state.step < totalSteps else {
                 throw RunError("--resume: the checkpoint is at step \(saved.state.step), already at or past the \(totalSteps) steps of this run; start a new run to train longer")
