@@ -166,7 +166,7 @@ public struct TrainPlan: Sendable {
             problems.append(ConfigProblem(path: "schedule.min_lr", message: "\(s.minLR) is above optimizer.lr = \(o.lr)",
                                           fix: "use schedule.min_lr ≤ optimizer.lr"))
         }
-        if s.kind != .constant && s.warmupSteps == 0 && s.kind == .warmup {
+        if s.kind == .warmup && s.warmupSteps == 0 {
             problems.append(ConfigProblem(path: "schedule.warmup_steps", message: "is 0 for schedule.kind = \"warmup\"",
                                           fix: "set schedule.warmup_steps > 0, or schedule.kind = \"constant\""))
         }
