@@ -112,7 +112,7 @@ public struct TrainJob: JobKind {
 
         let loop = StepLoop(context: context, checkpointWalltime: p.train.checkpointWalltime)
         let spec = plan.model
-        var bayes: BayesComparison? = nil
+        var bayes: BayesSummary? = nil
         func writeResults() throws {
             try TrainingFile.write(path: context.outputPath(p.file), history: saved.state.history,
                                    model: ModelRecord(model: model, spec: spec), bayes: bayes,

@@ -40,7 +40,7 @@ enum ResultWriter {
 /// Cascade version.
 public enum TrainingFile {
     /// Writes the file at `path`. Collective; rank 0's values are written.
-    public static func write(path: String, history: TrainingHistory, model: ModelRecord, bayes: BayesComparison?,
+    public static func write(path: String, history: TrainingHistory, model: ModelRecord, bayes: BayesSummary?,
                              attributes: [String: AttributeValue], communicator: Communicator) throws {
         let file = try H5File.create(path, communicator: communicator)
         try file.setAttribute("cascade_version", .string(CascadeVersion.current))

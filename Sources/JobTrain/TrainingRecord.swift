@@ -39,7 +39,7 @@ public struct TrainingHistory: Equatable, Sendable {
 
 /// The network against the Bayes-optimal classifier on the held-out samples of a Gaussian
 /// mixture (`/bayes`).
-public struct BayesComparison: Equatable, Sendable {
+public struct BayesSummary: Equatable, Sendable {
     /// The network's accuracy.
     public var networkAccuracy: Double
     /// Accuracy of the quadratic discriminant log N(x; μ₊, Σ₊) − log N(x; μ₋, Σ₋) + log prior ratio.

@@ -18,7 +18,7 @@ extension LocalTrainer {
     /// The network against the Bayes-optimal classifier on the held-out samples of `reference`
     /// (binary labels; the network's logit is its one output, or z₁ − z₀ for two outputs). Each
     /// rank takes a contiguous share; sums are reduced in double. Collective.
-    func compareWithBayes(_ reference: any BayesOptimalReference) throws -> BayesComparison {
+    func compareWithBayes(_ reference: any BayesOptimalReference) throws -> BayesSummary {
         let comm = communicator
         let share = BatchSharding.shareRange(rank: comm.rank, ranks: comm.size, count: reference.count)
         // n, network correct, Bayes correct, agreements, Σz, Σl, Σz², Σl², Σzl
@@ -49,7 +49,7 @@ extension LocalTrainer {
         let n = sums[0]
         let covariance = sums[8] / n - sums[4] / n * sums[5] / n
         let varianceZ = sums[6] / n - sums[4] * sums[4] / (n * n), varianceL = sums[7] / n - sums[5] * sums[5] / (n * n)
-        return BayesComparison(networkAccuracy: sums[1] / n, bayesAccuracy: sums[2] / n,
+        return BayesSummary(networkAccuracy: sums[1] / n, bayesAccuracy: sums[2] / n,
                                bayesAccuracyClosedForm: reference.closedFormAccuracy ?? .nan, agreement: sums[3] / n,
                                logitCorrelation: covariance / (varianceZ * varianceL).squareRoot(), samples: Int(n))
     }
