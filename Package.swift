@@ -8,7 +8,7 @@
 //         -> science modules (Spectra, SpectraReference, Learning: no MPI; Turbulence, Covariance,
 //            Training: sharded / data-parallel; TrainingData: sample sources for training)
 //           -> JobKit (typed parameters, validation, runner, run records, run loop, checkpoints)
-//             -> one module per job kind (JobSelftest, JobNS2D, JobRMT), never importing each other
+//             -> one module per job kind (JobSelftest, JobNS2D, JobRMT, JobTrain), never importing each other
 //               -> JobCatalog (lists the kinds)
 //                 -> the `cascade` executable.
 import PackageDescription
@@ -110,7 +110,11 @@ let package = Package(
             "JobKit", "Parallel", "Linalg", "CounterRNG", "Storage", "Datasets", "Spectra", "SpectraReference", "Covariance",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "JobCatalog", dependencies: ["JobKit", "JobSelftest", "JobNS2D", "JobRMT"]),
+        .target(name: "JobTrain", dependencies: [
+            "JobKit", "Parallel", "Storage", "Learning", "CounterRNG",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "JobCatalog", dependencies: ["JobKit", "JobSelftest", "JobNS2D", "JobRMT", "JobTrain"]),
         .executableTarget(name: "cascade", dependencies: [
             "JobCatalog", "JobKit", "Parallel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -144,7 +148,7 @@ let package = Package(
         .testTarget(name: "CounterRNGTests", dependencies: ["CounterRNG"]),
         .testTarget(name: "DistributedFFTTests", dependencies: ["DistributedFFT", "Parallel"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Parallel"]),
-        .testTarget(name: "JobKitTests", dependencies: ["JobKit", "JobCatalog", "JobNS2D", "JobRMT", "JobSelftest", "Parallel", "Storage"]),
+        .testTarget(name: "JobKitTests", dependencies: ["JobKit", "JobCatalog", "JobNS2D", "JobRMT", "JobSelftest", "JobTrain", "Parallel", "Storage"]),
         .testTarget(name: "ArchitectureTests", dependencies: []),
         .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
         .testTarget(name: "LearningOptimTests", dependencies: ["Learning", "CounterRNG"]),
@@ -158,6 +162,7 @@ let package = Package(
         .testTarget(name: "LearningConvTests", dependencies: ["Learning", "CounterRNG"]),
         .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Learning", "Storage", "Linalg", "CounterRNG", "Parallel"],
                     exclude: ["llr_reference.py"]),
+        .testTarget(name: "JobTrainTests", dependencies: ["JobTrain", "JobKit", "JobCatalog", "Learning", "Parallel", "Storage"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,7 @@ import JobKit
 import JobNS2D
 import JobRMT
 import JobSelftest
+import JobTrain
 
 /// Every job kind Cascade knows. Adding a kind is one module and one line here.
 public enum JobCatalog {
@@ -12,6 +13,8 @@ public enum JobCatalog {
             NS2DJob.self,
             CovarianceJob.self,
             RMTSweepJob.self,
+            TrainJob.self,
+            WideSweepJob.self,
         ]
     }
 

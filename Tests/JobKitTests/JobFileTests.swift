@@ -120,9 +120,13 @@ final class JobFileTests: XCTestCase {
                 _ = try JobLoader.load(text: text, path: path, overrides: [], ranks: 4, kinds: JobCatalog.kinds)
             } catch let error as JobFileError {
                 // A job whose input is another job's output (rmt-turbulence reads the snapshots of
-                // ns2d-inverse-cascade under runs/) may miss that file before it runs; nothing else.
-                let onlyMissingRunOutputs = error.problems.allSatisfy { $0.message.hasPrefix("no such file \"runs/") }
-                XCTAssertTrue(onlyMissingRunOutputs, "\(f): \(error)")
+                // ns2d-inverse-cascade under runs/) may miss that file before it runs; and the
+                // training examples may use layers or data sources this build does not have yet
+                // (said as "not available in this build"); nothing else.
+                let acceptable = error.problems.allSatisfy {
+                    $0.message.hasPrefix("no such file \"runs/") || $0.message.contains("is not available in this build")
+                }
+                XCTAssertTrue(acceptable, "\(f): \(error)")
             }
         }
     }

@@ -54,7 +54,8 @@ final class ValidationTests: XCTestCase {
             ]
             """
         XCTAssertNil(JobLoader.structureProblem(in: text))
-        for file in ["selftest", "ns2d-decay", "ns2d-inverse-cascade", "rmt-synthetic", "rmt-sweep", "rmt-turbulence"] {
+        for file in ["selftest", "ns2d-decay", "ns2d-inverse-cascade", "rmt-synthetic", "rmt-sweep", "rmt-turbulence",
+                     "train-mlp", "gmm-bayes", "wide-sweep", "train-conv"] {
             let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
                 .deletingLastPathComponent().appendingPathComponent("jobs/\(file).toml")
             guard let s = try? String(contentsOf: url, encoding: .utf8) else { continue }

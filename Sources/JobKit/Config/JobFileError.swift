@@ -67,3 +67,9 @@ func nearest(_ word: String, among candidates: [String]) -> String? {
     guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
     return best.1 <= max(2, word.count / 3) ? best.0 : nil
 }
+
+/// The candidate nearest to `word`, if it is near enough to be a plausible typo: the "did you
+/// mean" of the validator, for kinds that check structured values themselves (a model's layers).
+public func nearestSpelling(of word: String, among candidates: [String]) -> String? {
+    nearest(word, among: candidates)
+}

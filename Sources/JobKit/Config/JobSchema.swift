@@ -20,6 +20,11 @@ public enum FieldType: Sendable {
     /// A plain file name (no `/`, not a name Cascade reserves) ending in one of `extensions`,
     /// written into the output directory.
     case fileName(extensions: [String])
+    /// An array of `count` tables (TOML `[[section.key]]` blocks, or `key = [{…}, {…}]`) whose
+    /// entries have a structure of their own (a model's layers): only the shape "array of
+    /// tables" is checked here; the kind checks the entries in `problems(in:ranks:)`, naming
+    /// them as `section.key[i].entry`.
+    case tableArray(count: ClosedRange<Int>)
 
     /// The expected value in words, for error messages and `cascade describe`.
     public var expectation: String {
@@ -44,7 +49,7 @@ public enum FieldType: Sendable {
             return "an array of \(len) integers\(el)"
         case .intList(let count, let element):
             let len = count.lowerBound == count.upperBound ? "\(count.lowerBound)" : "\(count.lowerBound) to \(count.upperBound)"
-            return "an array of \(len) integers in \(element.lowerBound)...\(element.upperBound), or a range \"first:last[:step]\""
+            return "an array of \(len) integers in \(element.lowerBound)...\(element.upperBound), or a range \"first:last[:step]\" (\"first:last:*factor\" multiplies)"
         case .doubleArray(let count):
             let len = count.lowerBound == count.upperBound ? "\(count.lowerBound)" : "\(count.lowerBound) to \(count.upperBound)"
             return "an array of \(len) numbers"
@@ -54,6 +59,9 @@ public enum FieldType: Sendable {
             return "an array of \(len) strings"
         case .fileName(let extensions):
             return "a file name (no directory) ending in " + extensions.map { "`\($0)`" }.joined(separator: " or ")
+        case .tableArray(let count):
+            let len = count.upperBound == Int.max ? "\(count.lowerBound) or more" : count.lowerBound == count.upperBound ? "\(count.lowerBound)" : "\(count.lowerBound) to \(count.upperBound)"
+            return "an array of \(len) tables ([[key]] blocks or [{…}, …])"
         }
     }
 }
@@ -202,6 +210,7 @@ public struct JobSchema: Sendable {
         case (.intList(let count, let element), .array):
             return check(value, against: .intArray(count: count, element: element))
         case (.intList(let count, let element), .string(let text)):
+            if let geometric = geometricRange(text, count: count, element: element) { return geometric }
             let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard parts.count == 2 || parts.count == 3, let first = parts[0], let last = parts[1],
                   let step = parts.count == 3 ? parts[2] : 1 else {
@@ -224,6 +233,14 @@ public struct JobSchema: Sendable {
                 }
             }
             return .success(.array(out))
+        case (.tableArray(let count), .array(let items)):
+            guard count.contains(items.count) else { return .failure(CheckFailure("has \(items.count) tables")) }
+            for (i, item) in items.enumerated() {
+                guard case .table = item else {
+                    return .failure(CheckFailure("element \(i) is \(item.typeName) \(item.tomlLiteral.prefix(40)), not a table"))
+                }
+            }
+            return .success(value)
         case (.fileName(let extensions), .string(let name)):
             if name.isEmpty || name.contains("/") || name.hasPrefix(".") {
                 return .failure(CheckFailure("\"\(name)\" is not a plain file name"))
@@ -248,6 +265,29 @@ public struct JobSchema: Sendable {
             return .failure(CheckFailure(found()))
         }
     }
+}
+
+/// `"first:last:*factor"`: first, first·factor, … up to last (widths 64, 128, … 4096 from
+/// `"64:4096:*2"`); nil when `text` is not of that form (the arithmetic forms are tried next).
+private func geometricRange(_ text: String, count: ClosedRange<Int>, element: ClosedRange<Int>) -> Result<ConfigValue, CheckFailure>? {
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+    guard parts.count == 3, parts[2].hasPrefix("*") else { return nil }
+    guard let first = Int(parts[0]), let last = Int(parts[1]), let factor = Int(parts[2].dropFirst()) else {
+        return .failure("\"\(text.prefix(40))\" is not a range \"first:last:*factor\" of integers")
+    }
+    guard factor >= 2, first >= 1, first <= last, element.contains(first), element.contains(last) else {
+        return .failure("range \(text) needs factor ≥ 2, 1 ≤ first ≤ last, both in \(element.lowerBound)...\(element.upperBound)")
+    }
+    var values: [ConfigValue] = []
+    var v = first
+    while v <= last {
+        values.append(.int(v))
+        let (next, overflow) = v.multipliedReportingOverflow(by: factor)
+        if overflow { break }
+        v = next
+    }
+    guard count.contains(values.count) else { return .failure("range \(text) has \(values.count) elements") }
+    return .success(.array(values))
 }
 
 struct CheckFailure: Error, Sendable {

@@ -91,6 +91,32 @@ extension Array: ParameterValue where Element: ParameterValue {
     public var configValue: ConfigValue { .array(map(\.configValue)) }
 }
 
+/// The value of an array-of-tables key (``FieldType/tableArray(count:)``): each table as parsed,
+/// for kinds whose entries have their own structure (a model's layers) and are checked by the kind.
+public struct ConfigTables: ParameterValue, Equatable {
+    /// The tables, in file order.
+    public var tables: [[String: ConfigValue]]
+    /// Tables as given.
+    public init(_ tables: [[String: ConfigValue]] = []) { self.tables = tables }
+    public static var unconstrained: FieldType { .tableArray(count: 0 ... Int.max) }
+    public static var placeholder: ConfigTables { ConfigTables() }
+    public init?(configValue: ConfigValue) {
+        guard case .array(let items) = configValue else { return nil }
+        var out: [[String: ConfigValue]] = []
+        for item in items {
+            guard case .table(let t) = item else { return nil }
+            out.append(t)
+        }
+        tables = out
+    }
+    public var configValue: ConfigValue { .array(tables.map { .table($0) }) }
+}
+
+extension Constraint where Value == ConfigTables {
+    /// An array of `count` tables.
+    public static func count(_ count: ClosedRange<Int>) -> Constraint { Constraint(.tableArray(count: count)) }
+}
+
 /// A string-valued enumeration whose cases are the allowed values of a key.
 public protocol ParameterChoice: ParameterValue, CaseIterable, RawRepresentable where RawValue == String {}
 

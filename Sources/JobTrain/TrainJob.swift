@@ -1,0 +1,246 @@
+import Foundation
+import JobKit
+import Learning
+import Logging
+import Parallel
+import Storage
+
+/// The `train` job: data-parallel training of a model described in the job file on a synthetic
+/// task or HDF5 data, with metrics, evaluations, checkpoints and the final parameters in
+/// `training.h5` (docs/training.md).
+public struct TrainJob: JobKind {
+    public static let name = "train"
+    public static let summary = "Train a network (dense, convolutional, composite) data-parallel over the ranks; metrics, evaluations and parameters in HDF5."
+    public static var supportsResume: Bool { true }
+
+    public static func outputNames(_ p: TrainParameters) -> [String] { [p.file, CheckpointFile.fileName] }
+
+    public static func problems(in p: TrainParameters, ranks: Int) -> [ConfigProblem] {
+        let (plan, problems) = TrainPlan.make(p, ranks: ranks)
+        guard let plan, problems.isEmpty, let data = plan.data else { return problems }
+        // The shapes were checked from the spec; a batch-1 build also runs the layers' own checks,
+        // while it is cheap (parameters are drawn, so only for models up to 16M parameters).
+        if case .success(let shapes) = plan.model.shapes(input: data.inputShape), shapes.parameters <= 1 << 24 {
+            do {
+                _ = try plan.model.build(input: data.inputShape, batch: 1, seed: 0)
+            } catch let e as KeyedProblem {
+                return [e.problem]
+            } catch {
+                return [ConfigProblem(path: "model.layers", message: "\(error)", fix: "check the layers")]
+            }
+        }
+        return []
+    }
+
+    public static func warnings(in p: TrainParameters) -> [String] {
+        var out: [String] = []
+        if p.data.kind != .hdf5 && p.data.synthetic.testSamples == 0 && p.train.evalInterval > 0 {
+            out.append("data.test_samples = 0: no evaluation is made (train.eval_interval = \(p.train.evalInterval) has no effect)")
+        }
+        return out
+    }
+
+    public static func memoryEstimate(_ p: TrainParameters, ranks: Int) -> MemoryEstimate {
+        var m = MemoryEstimate()
+        guard let spec = ModelSpec.parse(input: p.model.input, layers: p.model.layers).spec,
+              let input = spec.input ?? TrainPlan.syntheticData(p)?.inputShape,
+              case .success(let shapes) = spec.shapes(input: input) else { return m }
+        let optimizerBuffers: Double
+        switch p.optimizer.kind {
+        case .adam, .adamw: optimizerBuffers = 2
+        case .sgd: optimizerBuffers = p.optimizer.momentum > 0 ? 1 : 0
+        }
+        let local = Double(max(p.train.batch / max(ranks, 1), 1))
+        m.add("parameters, gradients and optimiser state (\(shapes.parameters) parameters)",
+              elements: Double(shapes.parameters) * (2 + optimizerBuffers), bytesPerElement: 4,
+              keys: ["model.layers", "optimizer.kind"])
+        // Forward outputs and backward input gradients of every layer, for the local batch.
+        m.add("activations of \(Int(local)) samples per rank", elements: 2 * Double(shapes.activationsPerSample) * local + Double(input.elements) * local,
+              bytesPerElement: 4, keys: ["train.batch", "model.layers"])
+        return m
+    }
+
+    let p: TrainParameters
+
+    public init(parameters: TrainParameters) throws { p = parameters }
+
+    public func run(in context: RunContext) throws -> JobOutcome {
+        let comm = context.communicator
+        let log = context.logger
+        let warnings = TrainJob.warnings(in: p)
+        if comm.isRoot { for w in warnings { log.warning("\(w)") } }
+
+        // MARK: Plan, data, model (every check before any step)
+        let (planned, problems) = TrainPlan.make(p, ranks: comm.size)
+        guard let plan = planned else { throw RunError(problems.map(\.description).joined(separator: "; ")) }
+        let sources = try TrainDataSources.open(p)
+        let data = DataDescription(train: sources.train, test: sources.test)
+        let dataProblems = plan.check(data: data, ranks: comm.size)
+        if !dataProblems.isEmpty { throw RunError(dataProblems.map(\.description).joined(separator: "; ")) }
+        let loss = try plan.loss(for: data)
+        let totalSteps = plan.totalSteps(data: data)
+        if p.schedule.kind == .cosine && totalSteps <= p.schedule.warmupSteps {
+            throw RunError("schedule.warmup_steps = \(p.schedule.warmupSteps) leaves nothing of the \(totalSteps) steps for the cosine decay; use fewer warm-up steps")
+        }
+        let localBatch = p.train.batch / comm.size
+        let model: Sequential
+        do {
+            model = try plan.model.build(input: data.inputShape, batch: localBatch, seed: UInt64(p.train.seed))
+        } catch let e as KeyedProblem {
+            throw RunError(e.description)
+        }
+        guard model.outputShape == .vector(loss.outputWidth) else {
+            throw RunError("\(plan.model.layerKey(plan.model.layers.count - 1)): the model's output \(model.outputShape) does not fit \(loss); end the model with a dense layer of units = \(loss.outputWidth)")
+        }
+        log.info("model: \(model.store.count) parameters, \(plan.model.description)")
+        log.info("data: \(p.data.kind.rawValue), \(data.trainCount) training and \(data.testCount) held-out samples of shape \(data.inputShape); loss: \(loss); \(totalSteps) steps of global batch \(p.train.batch) (\(localBatch) per rank)")
+        let trainer = LocalTrainer(model: model, loss: LossEvaluator(loss, batch: localBatch), train: sources.train, test: sources.test,
+                                   communicator: comm, globalBatch: p.train.batch, seed: UInt64(p.train.seed), clipNorm: p.train.clipNorm)
+        let saved = TrainCheckpoint(model: model, optimizer: TrainJob.makeOptimizer(p, parameterCount: model.store.count, totalSteps: totalSteps))
+
+        // MARK: Fresh start or checkpoint
+        if context.resume {
+            try CheckpointFile.read([saved], context: context)
+            try trainer.checkSameModel()
+            log.info("resuming from checkpoint at step \(saved.state.step) of \(totalSteps)")
+            guard saved.state.step < totalSteps else {
+                throw RunError("--resume: the checkpoint is at step \(saved.state.step), already at or past the \(totalSteps) steps of this run; start a new run to train longer")
+            }
+        } else {
+            try trainer.broadcastParameters()
+        }
+
+        let loop = StepLoop(context: context, checkpointWalltime: p.train.checkpointWalltime)
+        let spec = plan.model
+        var bayes: BayesSummary? = nil
+        func writeResults() throws {
+            try TrainingFile.write(path: context.outputPath(p.file), history: saved.state.history,
+                                   model: ModelRecord(model: model, spec: spec), bayes: bayes,
+                                   attributes: resultAttributes(loss: loss, data: data, steps: totalSteps, ranks: comm.size, done: saved.state.step),
+                                   communicator: comm)
+        }
+        func checkpoint(scheduled: Bool = false) throws {
+            if scheduled { saved.state.checkpoints += 1 }
+            try CheckpointFile.write([saved], context: context)
+            try writeResults()
+            loop.checkpointWritten()
+        }
+        func evaluate() throws {
+            guard let (l, a) = try trainer.evaluate() else { return }
+            guard saved.state.history.evalStep.last != saved.state.step else { return }
+            saved.state.history.recordEval(step: saved.state.step, loss: l, accuracy: a)
+            let accuracy = a.isNaN ? "" : String(format: ", accuracy %.4f", a)
+            log.info("eval at step \(saved.state.step): loss \(String(format: "%.6g", l))\(accuracy)")
+        }
+        /// Closes the current /metrics record with the figures of its last step.
+        func recordMetrics(_ f: StepFigures) {
+            // Scalars only: a copy of the state would share, and so copy, the history's arrays.
+            let (step, sum, correct) = (saved.state.step, saved.state.pendingLoss, saved.state.pendingCorrect)
+            let (samples, steps, seconds) = (saved.state.pendingSamples, saved.state.pendingSteps, saved.state.pendingSeconds)
+            saved.state.history.record(step: step, loss: sum / Double(steps),
+                                       accuracy: loss.isClassification ? correct / Double(samples) : .nan,
+                                       gradNorm: f.gradNorm, learningRate: f.learningRate,
+                                       samplesPerSecond: seconds > 0 ? Double(samples) / seconds : .nan)
+            (saved.state.pendingLoss, saved.state.pendingCorrect, saved.state.pendingSamples) = (0, 0, 0)
+            (saved.state.pendingSteps, saved.state.pendingSeconds) = (0, 0)
+        }
+        if !context.resume && p.train.evalInterval > 0 { try evaluate() }
+
+        // MARK: Training loop
+        let progress = context.progress("training steps", total: Double(totalSteps), unit: .count("steps"))
+        let started = MPIEnvironment.wtime(), startStep = saved.state.step
+        var stoppedBy: StepLoop.Stop? = nil
+        var last = MPIEnvironment.wtime()
+        while saved.state.step < totalSteps {
+            let (stop, checkpointDue) = try loop.poll()
+            if let stop { stoppedBy = stop; break }
+            if checkpointDue { try checkpoint() }
+            let f = try trainer.step(saved.state.step, optimizer: &saved.optimizer)
+            guard f.finite else { throw RunError(divergenceMessage(step: saved.state.step + 1, figures: f, context: context)) }
+            // In place on the checkpoint's state: a copy would make every append copy the history.
+            let now = MPIEnvironment.wtime()
+            saved.state.step += 1
+            saved.state.pendingLoss += f.loss
+            saved.state.pendingCorrect += f.correct
+            saved.state.pendingSamples += p.train.batch
+            saved.state.pendingSteps += 1
+            saved.state.pendingSeconds += now - last
+            let step = saved.state.step
+            if step % p.train.logInterval == 0 || step == totalSteps { recordMetrics(f) }
+            if p.train.evalInterval > 0 && step % p.train.evalInterval == 0 && step < totalSteps { try evaluate() }
+            if p.train.checkpointInterval > 0 && step % p.train.checkpointInterval == 0 && step < totalSteps {
+                try checkpoint(scheduled: true)
+            }
+            progress.update(step)
+            // Evaluations and checkpoints are not training time: samples/s counts from here.
+            last = MPIEnvironment.wtime()
+        }
+
+        // MARK: Finish
+        if stoppedBy == nil {
+            try evaluate()
+            if let reference = sources.test as? any BayesOptimalReference, loss.isClassification {
+                let b = try trainer.compareWithBayes(reference)
+                bayes = b
+                log.info("Bayes-optimal comparison on \(b.samples) held-out samples: network accuracy \(String(format: "%.4f", b.networkAccuracy)), Bayes \(String(format: "%.4f", b.bayesAccuracy)) (closed form \(String(format: "%.4f", b.bayesAccuracyClosedForm))), agreement \(String(format: "%.4f", b.agreement)), logit correlation \(String(format: "%.4f", b.logitCorrelation))")
+            }
+        }
+        try checkpoint()
+        let outputs = [p.file, CheckpointFile.fileName]
+        if let stoppedBy {
+            let text = "train interrupted by \(stoppedBy.reason) at step \(saved.state.step) of \(totalSteps); checkpoint written. Continue with: cascade run \(context.outputPath("job.toml")) --out \(context.outputDirectory.path) --resume"
+            log.warning("\(text)")
+            return JobOutcome(succeeded: true, summary: text, outputs: outputs, interrupted: true, warnings: warnings)
+        }
+        let seconds = MPIEnvironment.wtime() - started
+        let steps = saved.state.step - startStep
+        let h = saved.state.history
+        var summary = "train on \(comm.size) rank(s): \(steps) steps (\(steps > 0 ? String(format: "%.3g ms/step", 1000 * seconds / Double(steps)) : "none")), final training loss \(String(format: "%.6g", h.loss.last ?? .nan))"
+        if let l = h.evalLoss.last { summary += ", held-out loss \(String(format: "%.6g", l))" }
+        if let a = h.evalAccuracy.last, !a.isNaN { summary += String(format: ", accuracy %.4f", a) }
+        if let b = bayes { summary += String(format: " (Bayes-optimal %.4f, agreement %.4f)", b.bayesAccuracy, b.agreement) }
+        return JobOutcome(succeeded: true, summary: summary, outputs: outputs, warnings: warnings)
+    }
+
+    private func resultAttributes(loss: TrainingLoss, data: DataDescription, steps: Int, ranks: Int, done: Int) -> [String: AttributeValue] {
+        [
+            "kind": .string(TrainJob.name),
+            "data_kind": .string(p.data.kind.rawValue),
+            "loss": .string(loss.description),
+            "optimizer": .string(p.optimizer.kind.rawValue),
+            "global_batch": .int(p.train.batch),
+            "ranks": .int(ranks),
+            "steps_planned": .int(steps),
+            "steps_done": .int(done),
+            "train_samples": .int(data.trainCount),
+            "test_samples": .int(data.testCount),
+            "input_shape": .ints(data.inputShape.dims),
+        ]
+    }
+
+    private func divergenceMessage(step: Int, figures f: StepFigures, context: RunContext) -> String {
+        let what = f.loss.isFinite ? "the gradient norm is \(f.gradNorm)" : "the training loss is \(f.loss)"
+        let saved = FileManager.default.fileExists(atPath: context.outputPath(CheckpointFile.fileName))
+        let kept = saved ? "the last good checkpoint (checkpoint.h5) is kept" : "no checkpoint was written yet"
+        return "training diverged at step \(step): \(what) (learning rate \(f.learningRate)); the parameters were not updated and \(kept). Lower optimizer.lr, set train.clip_norm, or use schedule.kind = \"warmup\""
+    }
+
+    /// The optimiser and schedule of `optimizer.*` and `schedule.*`.
+    static func makeOptimizer(_ p: TrainParameters, parameterCount n: Int, totalSteps: Int) -> any Optimizer {
+        let o = p.optimizer, s = p.schedule, lr = Float(o.lr)
+        let schedule: LearningRateSchedule
+        switch s.kind {
+        case .constant: schedule = .constant(lr)
+        case .warmup: schedule = .linearWarmup(lr, steps: s.warmupSteps)
+        case .cosine: schedule = .cosine(lr, total: totalSteps, warmup: s.warmupSteps, minimum: Float(s.minLR))
+        }
+        switch o.kind {
+        case .sgd:
+            return SGD(parameterCount: n, schedule: schedule, momentum: Float(o.momentum), nesterov: o.nesterov, weightDecay: Float(o.weightDecay))
+        case .adam:
+            return Adam(parameterCount: n, schedule: schedule, beta1: Float(o.beta1), beta2: Float(o.beta2), epsilon: Float(o.eps), weightDecay: Float(o.weightDecay))
+        case .adamw:
+            return AdamW(parameterCount: n, schedule: schedule, beta1: Float(o.beta1), beta2: Float(o.beta2), epsilon: Float(o.eps), weightDecay: Float(o.weightDecay))
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import JobKit
+
+/// Where a `train` job's samples come from (`data.kind`).
+public enum DataKind: String, ParameterChoice {
+    /// Regression on the outputs of a random teacher network (`data.teacher_*`).
+    case teacherStudent = "teacher-student"
+    /// Two overlapping Gaussian classes with power-law covariances; the Bayes-optimal classifier is
+    /// known in closed form and reported next to the network's.
+    case gaussianMixture = "gaussian-mixture"
+    /// Inputs and labels (or targets) read from datasets of an HDF5 file.
+    case hdf5
+}
+
+/// The loss (`loss.kind`); `auto` picks it from the data.
+public enum LossKind: String, ParameterChoice {
+    /// MSE for real-valued targets, binary cross-entropy on one logit for 2 classes,
+    /// softmax cross-entropy for more.
+    case auto
+    case mse
+    case crossEntropy = "cross-entropy"
+    case bceLogits = "bce-logits"
+}
+
+/// The optimiser (`optimizer.kind`).
+public enum OptimizerKind: String, ParameterChoice {
+    case sgd, adam, adamw
+}
+
+/// The learning-rate schedule (`schedule.kind`).
+public enum ScheduleKind: String, ParameterChoice {
+    /// `optimizer.lr` at every step.
+    case constant
+    /// Linear ramp over `schedule.warmup_steps`, then constant.
+    case warmup
+    /// Linear warm-up, then a half cosine down to `schedule.min_lr` at the last step.
+    case cosine
+}
+
+/// Eigenvectors of the two class covariances of the Gaussian mixture (`data.eigenvectors`).
+public enum MixtureEigenvectors: String, ParameterChoice {
+    /// Both classes share the eigenbasis (the classes differ by their means and spectra).
+    case shared
+    /// Each class has its own random rotation.
+    case different
+}
+
+/// The `data.*` keys of a teacher–student regression task, shared by `train` and `wide-sweep`.
+public struct TeacherStudentKeys: ParameterSet {
+    @Parameter("data.samples", .range(1 ... 1 << 34), doc: "Training samples of a synthetic task (teacher-student, gaussian-mixture); drawn from counter-based random streams keyed by the sample index, so the same on any rank count.")
+    public var samples = 4096
+    @Parameter("data.test_samples", .range(0 ... 1 << 34), doc: "Held-out samples for evaluation (synthetic tasks: drawn from their own stream; hdf5: the last samples of the file); 0: no evaluation.")
+    public var testSamples = 1024
+    @Parameter("data.seed", .atLeast(0), doc: "Seed of the synthetic data (teacher network, class covariances, samples), independent of train.seed.")
+    public var seed = 1
+    @Parameter("data.dimension", .range(1 ... 1 << 20), doc: "Input dimension d of a synthetic task.")
+    public var dimension = 32
+    @Parameter("data.teacher_width", .range(1 ... 1 << 16), doc: "teacher-student: hidden units per layer of the teacher network.")
+    public var teacherWidth = 64
+    @Parameter("data.teacher_depth", .range(0 ... 16), doc: "teacher-student: hidden layers of the teacher (tanh, NTK-scaled); 0: a linear teacher.")
+    public var teacherDepth = 1
+    @Parameter("data.teacher_outputs", .range(1 ... 1 << 12), doc: "teacher-student: outputs of the teacher (the regression target width).")
+    public var teacherOutputs = 1
+    @Parameter("data.noise", .range(0 ... 1e3), doc: "teacher-student: standard deviation of Gaussian noise added to the teacher's outputs.")
+    public var noise = 0.0
+    public init() {}
+}
+
+/// The keys of a `train` job, by section (every key in docs/reference.md, the format in docs/training.md).
+public struct TrainParameters: ParameterSet {
+    public struct Data: ParameterSet {
+        @Parameter("data.kind", doc: "Where the samples come from: teacher-student (regression on a random teacher network), gaussian-mixture (two Gaussian classes, Bayes-optimal classifier reported) or hdf5 (datasets of a file).")
+        public var kind = DataKind.teacherStudent
+        public var synthetic = TeacherStudentKeys()
+        @Parameter("data.alpha", .range(0 ... 10), doc: "gaussian-mixture: exponent α of the class covariances' eigenvalues λ_k ∝ k^−α (k = 1…d, normalised to trace d).")
+        public var alpha = 1.0
+        @Parameter("data.eigenvectors", doc: "gaussian-mixture: shared (both classes in one eigenbasis) or different (each class its own random rotation).")
+        public var eigenvectors = MixtureEigenvectors.shared
+        @Parameter("data.separation", .range(0 ... 1e3), doc: "gaussian-mixture: distance ‖μ₊ − μ₋‖ between the class means.")
+        public var separation = 2.0
+        @Parameter("data.file", doc: "hdf5: the HDF5 file holding the samples.")
+        public var file = ""
+        @Parameter("data.inputs", doc: "hdf5: dataset of the inputs, samples × features or samples × H × W [× C] (any numeric type; read as float32).")
+        public var inputs = "inputs"
+        @Parameter("data.labels", doc: "hdf5: dataset of integer class labels (one per sample, in 0…data.classes − 1); give this or data.targets.")
+        public var labels = ""
+        @Parameter("data.targets", doc: "hdf5: dataset of real-valued targets, samples [× width]; give this or data.labels.")
+        public var targets = ""
+        @Parameter("data.classes", .range(0 ... 1 << 20), doc: "hdf5 with data.labels: the number of classes (≥ 2).")
+        public var classes = 0
+        @Parameter("data.test_file", doc: "hdf5: take the held-out samples (data.test_samples of them; 0: all) from this file's datasets of the same names instead of the last samples of data.file.")
+        public var testFile = ""
+        public init() {}
+    }
+
+    public struct Model: ParameterSet {
+        @Parameter("model.input", .count(0 ... 3, element: 1 ... 1 << 20),
+                   doc: "Per-sample input shape: [features] or NHWC [height, width, channels]; [] takes it from the data.")
+        public var input: [Int] = []
+        @Required("model.layers", .count(1 ... 1000),
+                  doc: "The layers, in order: [[model.layers]] tables with `type` (dense, relu, tanh, gelu, silu, conv2d, avgpool, upsample, groupnorm, residual, concat) and that type's keys (docs/training.md).")
+        public var layers: ConfigTables
+        public init() {}
+    }
+
+    public struct Optim: ParameterSet {
+        @Parameter("optimizer.kind", doc: "sgd (with optional momentum), adam or adamw (decoupled weight decay).")
+        public var kind = OptimizerKind.adam
+        @Parameter("optimizer.lr", .above(0, atMost: 1e3), doc: "Peak learning rate.")
+        public var lr = 1e-3
+        @Parameter("optimizer.momentum", .range(0 ... 0.999999), doc: "sgd: momentum (0: plain SGD).")
+        public var momentum = 0.0
+        @Parameter("optimizer.nesterov", doc: "sgd: Nesterov momentum (needs optimizer.momentum > 0).")
+        public var nesterov = false
+        @Parameter("optimizer.beta1", .range(0 ... 0.999999), doc: "adam, adamw: decay of the first moment.")
+        public var beta1 = 0.9
+        @Parameter("optimizer.beta2", .range(0 ... 0.999999), doc: "adam, adamw: decay of the second moment.")
+        public var beta2 = 0.999
+        @Parameter("optimizer.eps", .above(0, atMost: 1), doc: "adam, adamw: ε added to the root of the second moment.")
+        public var eps = 1e-8
+        @Parameter("optimizer.weight_decay", .range(0 ... 10), doc: "L2 penalty added to the gradient (sgd, adam) or decoupled decay w ← w(1 − lr·wd) (adamw).")
+        public var weightDecay = 0.0
+        public init() {}
+    }
+
+    public struct Schedule: ParameterSet {
+        @Parameter("schedule.kind", doc: "constant, warmup (linear ramp over schedule.warmup_steps, then constant) or cosine (warm-up, then a half cosine to schedule.min_lr at the last step).")
+        public var kind = ScheduleKind.constant
+        @Parameter("schedule.warmup_steps", .range(0 ... 1 << 40), doc: "warmup, cosine: steps of the linear ramp (the first step uses lr/warmup_steps).")
+        public var warmupSteps = 0
+        @Parameter("schedule.min_lr", .range(0 ... 1e3), doc: "cosine: learning rate at and after the last step (at most optimizer.lr).")
+        public var minLR = 0.0
+        public init() {}
+    }
+
+    public struct Train: ParameterSet {
+        @Parameter("train.steps", .range(0 ... 1 << 40), doc: "Optimiser steps (one global batch each); 0: use train.epochs.")
+        public var steps = 1000
+        @Parameter("train.epochs", .range(0 ... 1 << 30), doc: "Passes over the training samples when train.steps = 0 (an epoch is ⌊samples / batch⌋ steps; the incomplete last batch is dropped).")
+        public var epochs = 0
+        @Parameter("train.batch", .range(1 ... 1 << 24), doc: "GLOBAL batch: samples per step over all ranks (each rank takes batch / ranks; it must divide by the rank count). The loss is the mean over the global batch, so the gradient does not depend on the rank count.")
+        public var batch = 256
+        @Parameter("train.seed", .atLeast(0), doc: "Seed of the model's initialisation and of the per-epoch shuffle (keyed by seed and epoch, the same on every rank).")
+        public var seed = 1
+        @Parameter("train.log_interval", .range(1 ... 1 << 30), resumable: true, doc: "Steps between records of /metrics (loss, accuracy, gradient norm, learning rate, samples/s).")
+        public var logInterval = 10
+        @Parameter("train.eval_interval", .range(0 ... 1 << 40), resumable: true, doc: "Steps between evaluations on the held-out samples (/eval); 0: only at the end.")
+        public var evalInterval = 100
+        @Parameter("train.checkpoint_interval", .range(0 ... 1 << 40), resumable: true, doc: "Steps between checkpoints (0: only at the end, on SIGTERM/SIGUSR1 and at run.walltime_limit).")
+        public var checkpointInterval = 0
+        @Parameter("train.checkpoint_walltime", .range(0 ... 1e9), resumable: true, doc: "Wall-clock seconds between checkpoints (0: off).")
+        public var checkpointWalltime = 0.0
+        @Parameter("train.clip_norm", .range(0 ... 1e9), doc: "Clip the global gradient norm (after the allreduce) to this; 0: no clipping.")
+        public var clipNorm = 0.0
+        @Parameter("train.bucket_mb", .range(0.01 ... 4096), resumable: true, doc: "Size in MB of the gradient buckets averaged by non-blocking allreduce while backward runs.")
+        public var bucketMB = 25.0
+        public init() {}
+    }
+
+    public var data = Data()
+    public var model = Model()
+    @Parameter("loss.kind", doc: "mse, cross-entropy (softmax on C logits, integer labels), bce-logits (one logit per target in [0, 1], or 2 classes on one logit); auto: mse for real targets, bce-logits for 2 classes, cross-entropy for more.")
+    public var loss = LossKind.auto
+    public var optimizer = Optim()
+    public var schedule = Schedule()
+    public var train = Train()
+    @Parameter("output.file", .fileName(extensions: [".h5", ".hdf5"]), doc: "HDF5 file of metrics, evaluations, final parameters (and Bayes-optimal comparison) in the output directory.")
+    public var file = "training.h5"
+
+    public init() {}
+}
