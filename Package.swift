@@ -152,13 +152,15 @@ let package = Package(
         .testTarget(name: "ArchitectureTests", dependencies: []),
         .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
         .testTarget(name: "LearningOptimTests", dependencies: ["Learning", "CounterRNG"]),
-        .testTarget(name: "LearningTests", dependencies: ["Learning"]),
+        // Float64 reference forward passes, finite differences and closeness checks shared by the Learning tests.
+        .target(name: "LearningTestSupport", dependencies: ["Learning"], path: "Tests/LearningTestSupport"),
+        .testTarget(name: "LearningTests", dependencies: ["Learning", "LearningTestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Learning", "Parallel", "CounterRNG"]),
         // Forward-mode derivatives and the wide-network (lazy-training) diagnostics.
-        .testTarget(name: "LearningTangentTests", dependencies: ["Learning", "Linalg"]),
+        .testTarget(name: "LearningTangentTests", dependencies: ["Learning", "Linalg", "LearningTestSupport"]),
         // Image, normalisation and composite layers: backward and forward-mode derivatives against
         // finite differences of float64 references, GroupNorm against PyTorch, the C activation kernels.
-        .testTarget(name: "LearningLayerTests", dependencies: ["Learning", "CLearningKernels"], exclude: ["Scripts"]),
+        .testTarget(name: "LearningLayerTests", dependencies: ["Learning", "CLearningKernels", "LearningTestSupport"], exclude: ["Scripts"]),
         .testTarget(name: "LearningConvTests", dependencies: ["Learning", "CounterRNG"]),
         .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Learning", "Storage", "Linalg", "CounterRNG", "Parallel"],
                     exclude: ["llr_reference.py"]),

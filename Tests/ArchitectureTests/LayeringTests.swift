@@ -18,6 +18,8 @@ final class LayeringTests: XCTestCase {
         "Learning": 3,
         // TrainingData: sample sources (synthetic tasks, HDF5 rows) for the trainer, above Learning.
         "TrainingData": 4,
+        // LearningTestSupport: float64 references for the Learning tests (used by test targets only).
+        "LearningTestSupport": 4,
         "Turbulence": 5, "Covariance": 5,
         // Training: the data-parallel trainer (Learning's models over Parallel's communicators).
         "Training": 5,

@@ -2,6 +2,7 @@ import CLearningKernels
 import Foundation
 import XCTest
 @testable import Learning
+import LearningTestSupport
 
 /// The C kernels of SiLU and GELU (own vectorisable exp) against the scalar float64 formulas and
 /// against the float32 libm formulas the Swift layers used before.

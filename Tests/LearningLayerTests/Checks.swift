@@ -1,5 +1,6 @@
 import XCTest
 @testable import Learning
+import LearningTestSupport
 
 /// Tolerances of the float32 layers against the float64 reference, relative to the largest
 /// reference component. Measured on every case of this target (they print their errors):

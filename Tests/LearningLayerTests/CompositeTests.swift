@@ -1,5 +1,6 @@
 import XCTest
 @testable import Learning
+import LearningTestSupport
 
 /// Residual, Concatenate and Chain: outputs, backward against finite differences (with Dense and
 /// activations inside), parameter naming and accumulation in the model's one store, shape errors

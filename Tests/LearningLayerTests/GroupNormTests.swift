@@ -1,5 +1,6 @@
 import XCTest
 @testable import Learning
+import LearningTestSupport
 
 /// GroupNorm: a direct float64 formula, PyTorch's torch.nn.GroupNorm, backward and forward-mode
 /// derivatives against finite differences, parameters and shape errors.

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Learning
+import LearningTestSupport
 
 /// AvgPool2d and NearestUpsample2d: exact small cases, backward and forward-mode derivatives
 /// against finite differences of the float64 reference, shape errors.

@@ -1,6 +1,7 @@
 import Linalg
 import XCTest
 @testable import Learning
+import LearningTestSupport
 
 /// The linearisation diagnostics on small models where the answers are known: exact weight
 /// change, zero gap for a model linear in its parameters, gap → 0 linearly as Δθ → 0 and equal to

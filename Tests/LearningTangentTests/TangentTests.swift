@@ -1,5 +1,6 @@
 import XCTest
 @testable import Learning
+import LearningTestSupport
 
 /// Every layer's forward-mode derivatives (first and second order, along a parameter direction and
 /// an input path) against central differences of an independent float64 forward (Reference.swift),

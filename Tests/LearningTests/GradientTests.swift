@@ -1,5 +1,6 @@
 import XCTest
 @testable import Learning
+import LearningTestSupport
 
 /// Every backward pass and every loss gradient against float64 central differences of an
 /// independent float64 forward (Reference.swift).

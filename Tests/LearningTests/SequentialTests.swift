@@ -1,5 +1,6 @@
 import XCTest
 @testable import Learning
+import LearningTestSupport
 
 final class SequentialTests: XCTestCase {
     func testShapeMismatchNamesLayerAndBothShapes() {

@@ -1,9 +1,9 @@
 import Foundation
 import XCTest
-@testable import Learning
+import Learning
 
 /// Deterministic test data in [−scale, scale] (an LCG: the tests need variety, not quality).
-func testValues(_ n: Int, seed: UInt64, scale: Double = 1) -> [Float] {
+public func testValues(_ n: Int, seed: UInt64, scale: Double = 1) -> [Float] {
     var s = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1
     return (0 ..< n).map { _ in
         s = s &* 6364136223846793005 &+ 1442695040888963407
@@ -14,7 +14,8 @@ func testValues(_ n: Int, seed: UInt64, scale: Double = 1) -> [Float] {
 /// A float64 re-implementation of built layers, written from the definitions (not from the
 /// layers' code), so finite differences of it are an independent, noise-free reference for the
 /// float32 backward passes and forward-mode derivatives. Tensors are rows × per-sample shape.
-indirect enum RefLayer {
+/// Shared by the Learning test targets (LearningTests, LearningLayerTests, LearningTangentTests).
+public indirect enum RefLayer {
     case dense(outputs: Int, inputs: Int, weight: Int, bias: Int, weightScale: Double, biasScale: Double)
     case relu, tanh, gelu, silu
     case groupNorm(groups: Int, epsilon: Double, weight: Int, bias: Int)
@@ -23,7 +24,7 @@ indirect enum RefLayer {
     case residual([RefLayer])
     case concatenate([[RefLayer]])
 
-    static func from(_ layer: any Layer) -> RefLayer {
+    public static func from(_ layer: any Layer) -> RefLayer {
         switch layer {
         case let d as Dense:
             var ws = 1.0, bs = 1.0
@@ -48,13 +49,13 @@ indirect enum RefLayer {
 
 /// Applies `layers` in order to x (rows × shape) with parameters p; returns the output and its
 /// per-sample shape.
-func refForward(_ layers: [RefLayer], _ p: [Double], _ x: [Double], shape: [Int], rows: Int) -> ([Double], [Int]) {
+public func refForward(_ layers: [RefLayer], _ p: [Double], _ x: [Double], shape: [Int], rows: Int) -> ([Double], [Int]) {
     var (h, s) = (x, shape)
     for layer in layers { (h, s) = refForward(layer, p, h, shape: s, rows: rows) }
     return (h, s)
 }
 
-func refForward(_ layer: RefLayer, _ p: [Double], _ h: [Double], shape s: [Int], rows: Int) -> ([Double], [Int]) {
+public func refForward(_ layer: RefLayer, _ p: [Double], _ h: [Double], shape s: [Int], rows: Int) -> ([Double], [Int]) {
     switch layer {
     case let .dense(n, k, w, b, ws, bs):
         var y = [Double](repeating: 0, count: rows * n)
@@ -106,7 +107,7 @@ func refForward(_ layer: RefLayer, _ p: [Double], _ h: [Double], shape s: [Int],
 
 /// GroupNorm from its definition (torch.nn.GroupNorm): per sample and group of C/G channels, the
 /// mean and the biased variance over every position and channel of the group, eps inside the root.
-func refGroupNorm(_ x: [Double], shape: [Int], rows: Int, groups: Int, epsilon: Double,
+public func refGroupNorm(_ x: [Double], shape: [Int], rows: Int, groups: Int, epsilon: Double,
                   gamma: [Double], beta: [Double]) -> [Double] {
     let c = shape.last!, positions = shape.reduce(1, *) / c, perGroup = c / groups
     var y = x
@@ -123,7 +124,7 @@ func refGroupNorm(_ x: [Double], shape: [Int], rows: Int, groups: Int, epsilon: 
 }
 
 /// Central differences of `f` at `v` in float64 (h = 1e-5·max(1, |v_i|)): truncation ~h², rounding ~1e-16/h.
-func centralDifferences(_ v: [Double], _ f: ([Double]) -> Double) -> [Double] {
+public func centralDifferences(_ v: [Double], _ f: ([Double]) -> Double) -> [Double] {
     var w = v
     return (0 ..< v.count).map { i in
         let h = 1e-5 * max(1, abs(v[i]))
@@ -138,7 +139,7 @@ func centralDifferences(_ v: [Double], _ f: ([Double]) -> Double) -> [Double] {
 
 /// Largest |value − reference| relative to the largest |reference|; fails above `tolerance`.
 @discardableResult
-func assertClose(_ value: [Float], _ reference: [Double], tolerance: Double, _ what: String,
+public func assertClose(_ value: [Float], _ reference: [Double], tolerance: Double, _ what: String,
                  file: StaticString = #filePath, line: UInt = #line) -> Double {
     XCTAssertEqual(value.count, reference.count, "\(what): sizes", file: file, line: line)
     let scale = max(reference.map(abs).max() ?? 0, 1e-30)
@@ -146,4 +147,39 @@ func assertClose(_ value: [Float], _ reference: [Double], tolerance: Double, _ w
     XCTAssertGreaterThan(scale, 1e-8, "\(what): reference is all zero, the check would be empty", file: file, line: line)
     XCTAssertLessThanOrEqual(worst / scale, tolerance, "\(what): max error \(worst), max |ref| \(scale)", file: file, line: line)
     return worst / scale
+}
+
+/// `refForward` of a dense model: x is rows × width, the output rows × output width.
+public func refForward(_ layers: [RefLayer], _ p: [Double], _ x: [Double], rows: Int) -> [Double] {
+    refForward(layers, p, x, shape: [x.count / max(rows, 1)], rows: rows).0
+}
+
+/// `assertClose` under the name the gradient checks use.
+@discardableResult
+public func assertGradient(_ analytic: [Float], _ reference: [Double], tolerance: Double, _ what: String,
+                           file: StaticString = #filePath, line: UInt = #line) -> Double {
+    assertClose(analytic, reference, tolerance: tolerance, what, file: file, line: line)
+}
+
+/// Float64 first and second derivatives in ε of y(ε) = f(p + ε·v, x + ε·ẋ + ½ε²·ẍ) by central
+/// differences of `refForward`: (y(h) − y(−h))/2h and (y(h) − 2y(0) + y(−h))/h². With h = 1e-3
+/// their truncation errors are ~h²·|y'''|/6 and ~h²·|y''''|/12 (≈ 1e-7 relative here), round-off
+/// ~1e-13 and ~1e-10.
+public func refTaylor(_ layers: [RefLayer], p: [Double], v: [Double], x: [Double], dx: [Double], ddx: [Double],
+               rows: Int, h: Double = 1e-3) -> (first: [Double], second: [Double]) {
+    func at(_ e: Double) -> [Double] {
+        let pe = zip(p, v).map { $0 + e * $1 }
+        let xe = (0 ..< x.count).map { x[$0] + e * dx[$0] + 0.5 * e * e * ddx[$0] }
+        return refForward(layers, pe, xe, rows: rows)
+    }
+    let plus = at(h), minus = at(-h), zero = at(0)
+    let first = zip(plus, minus).map { ($0 - $1) / (2 * h) }
+    let second = (0 ..< zero.count).map { (plus[$0] - 2 * zero[$0] + minus[$0]) / (h * h) }
+    return (first, second)
+}
+
+/// max |a − b| / max |b|: the error relative to the reference's scale.
+public func relativeError(_ a: [Float], _ b: [Double]) -> Double {
+    let scale = max(b.map(abs).max() ?? 0, 1e-30)
+    return zip(a, b).map { abs(Double($0) - $1) }.max().map { $0 / scale } ?? 0
 }
