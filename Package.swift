@@ -111,7 +111,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "JobTrain", dependencies: [
-            "JobKit", "Parallel", "Storage", "Learning", "CounterRNG",
+            "JobKit", "Parallel", "Storage", "Learning", "Training", "CounterRNG",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "JobCatalog", dependencies: ["JobKit", "JobSelftest", "JobNS2D", "JobRMT", "JobTrain"]),
