@@ -14,7 +14,7 @@ public protocol BayesOptimalReference: SampleSource {
     var closedFormAccuracy: Double? { get }
 }
 
-extension LocalTrainer {
+extension HeldOutBatch {
     /// The network against the Bayes-optimal classifier on the held-out samples of `reference`
     /// (binary labels; the network's logit is its one output, or z₁ − z₀ for two outputs). Each
     /// rank takes a contiguous share; sums are reduced in double. Collective.

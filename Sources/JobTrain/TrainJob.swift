@@ -4,6 +4,7 @@ import Learning
 import Logging
 import Parallel
 import Storage
+import Training
 
 /// The `train` job: data-parallel training of a model described in the job file on a synthetic
 /// task or HDF5 data, with metrics, evaluations, checkpoints and the final parameters in
@@ -50,7 +51,7 @@ public struct TrainJob: JobKind {
         case .adam, .adamw: optimizerBuffers = 2
         case .sgd: optimizerBuffers = p.optimizer.momentum > 0 ? 1 : 0
         }
-        let local = Double(max(p.train.batch / max(ranks, 1), 1))
+        let local = Double(DataParallelTrainer.localCapacity(globalBatch: max(p.train.batch, 1), ranks: max(ranks, 1)))
         m.add("parameters, gradients and optimiser state (\(shapes.parameters) parameters)",
               elements: Double(shapes.parameters) * (2 + optimizerBuffers), bytesPerElement: 4,
               keys: ["model.layers", "optimizer.kind"])
@@ -82,7 +83,8 @@ public struct TrainJob: JobKind {
         if p.schedule.kind == .cosine && totalSteps <= p.schedule.warmupSteps {
             throw RunError("schedule.warmup_steps = \(p.schedule.warmupSteps) leaves nothing of the \(totalSteps) steps for the cosine decay; use fewer warm-up steps")
         }
-        let localBatch = p.train.batch / comm.size
+        let configuration = try TrainJob.trainingConfiguration(p)
+        let localBatch = DataParallelTrainer.localCapacity(globalBatch: p.train.batch, ranks: comm.size)
         let model: Sequential
         do {
             model = try plan.model.build(input: data.inputShape, batch: localBatch, seed: UInt64(p.train.seed))
@@ -94,20 +96,26 @@ public struct TrainJob: JobKind {
         }
         log.info("model: \(model.store.count) parameters, \(plan.model.description)")
         log.info("data: \(p.data.kind.rawValue), \(data.trainCount) training and \(data.testCount) held-out samples of shape \(data.inputShape); loss: \(loss); \(totalSteps) steps of global batch \(p.train.batch) (\(localBatch) per rank)")
-        let trainer = LocalTrainer(model: model, loss: LossEvaluator(loss, batch: localBatch), train: sources.train, test: sources.test,
-                                   communicator: comm, globalBatch: p.train.batch, seed: UInt64(p.train.seed), clipNorm: p.train.clipNorm)
-        let saved = TrainCheckpoint(model: model, optimizer: TrainJob.makeOptimizer(p, parameterCount: model.store.count, totalSteps: totalSteps))
+        // The trainer broadcasts rank 0's initial parameters and verifies that every rank holds them.
+        let trainer: DataParallelTrainer
+        do {
+            trainer = try DataParallelTrainer(model: model, loss: loss.makeLoss(rows: localBatch),
+                                              optimizer: TrainJob.makeOptimizer(p, parameterCount: model.store.count, totalSteps: totalSteps),
+                                              schedule: TrainJob.makeSchedule(p, totalSteps: totalSteps),
+                                              training: sources.train, evaluation: sources.test,
+                                              configuration: configuration, communicator: comm)
+        } catch let e as TrainingError {
+            throw RunError("\(e)")
+        }
+        let saved = TrainCheckpoint(trainer: trainer)
 
         // MARK: Fresh start or checkpoint
         if context.resume {
             try CheckpointFile.read([saved], context: context)
-            try trainer.checkSameModel()
             log.info("resuming from checkpoint at step \(saved.state.step) of \(totalSteps)")
             guard saved.state.step < totalSteps else {
                 throw RunError("--resume: the checkpoint is at step \(saved.state.step), already at or past the \(totalSteps) steps of this run; start a new run to train longer")
             }
-        } else {
-            try trainer.broadcastParameters()
         }
 
         let loop = StepLoop(context: context, checkpointWalltime: p.train.checkpointWalltime)
@@ -126,23 +134,28 @@ public struct TrainJob: JobKind {
             loop.checkpointWritten()
         }
         func evaluate() throws {
-            guard let (l, a) = try trainer.evaluate() else { return }
+            guard let e = try trainer.evaluate() else { return }
             guard saved.state.history.evalStep.last != saved.state.step else { return }
-            saved.state.history.recordEval(step: saved.state.step, loss: l, accuracy: a)
+            let a = e.accuracy ?? .nan
+            saved.state.history.recordEval(step: saved.state.step, loss: e.loss, accuracy: a)
             let accuracy = a.isNaN ? "" : String(format: ", accuracy %.4f", a)
+            let l = e.loss
             log.info("eval at step \(saved.state.step): loss \(String(format: "%.6g", l))\(accuracy)")
         }
         /// Closes the current /metrics record with the figures of its last step.
-        func recordMetrics(_ f: StepFigures) {
+        func recordMetrics(_ f: StepMetrics) {
             // Scalars only: a copy of the state would share, and so copy, the history's arrays.
             let (step, sum, correct) = (saved.state.step, saved.state.pendingLoss, saved.state.pendingCorrect)
             let (samples, steps, seconds) = (saved.state.pendingSamples, saved.state.pendingSteps, saved.state.pendingSeconds)
+            let (communication, hidden) = (saved.state.pendingCommunication, saved.state.pendingHidden)
             saved.state.history.record(step: step, loss: sum / Double(steps),
                                        accuracy: loss.isClassification ? correct / Double(samples) : .nan,
-                                       gradNorm: f.gradNorm, learningRate: f.learningRate,
-                                       samplesPerSecond: seconds > 0 ? Double(samples) / seconds : .nan)
+                                       gradNorm: f.gradientNorm, learningRate: f.learningRate,
+                                       samplesPerSecond: seconds > 0 ? Double(samples) / seconds : .nan,
+                                       allreduceHiddenFraction: communication > 0 ? hidden / communication : 1)
             (saved.state.pendingLoss, saved.state.pendingCorrect, saved.state.pendingSamples) = (0, 0, 0)
             (saved.state.pendingSteps, saved.state.pendingSeconds) = (0, 0)
+            (saved.state.pendingCommunication, saved.state.pendingHidden) = (0, 0)
         }
         if !context.resume && p.train.evalInterval > 0 { try evaluate() }
 
@@ -150,21 +163,28 @@ public struct TrainJob: JobKind {
         let progress = context.progress("training steps", total: Double(totalSteps), unit: .count("steps"))
         let started = MPIEnvironment.wtime(), startStep = saved.state.step
         var stoppedBy: StepLoop.Stop? = nil
-        var last = MPIEnvironment.wtime()
         while saved.state.step < totalSteps {
             let (stop, checkpointDue) = try loop.poll()
             if let stop { stoppedBy = stop; break }
             if checkpointDue { try checkpoint() }
-            let f = try trainer.step(saved.state.step, optimizer: &saved.optimizer)
-            guard f.finite else { throw RunError(divergenceMessage(step: saved.state.step + 1, figures: f, context: context)) }
+            let f: StepMetrics
+            do {
+                f = try trainer.trainStep()
+            } catch TrainingError.nonFinite(_, let l, let norm) {
+                // Every rank throws in the same step; checkpoint.h5 still holds the last good state.
+                throw RunError(divergenceMessage(step: saved.state.step + 1, loss: l, gradientNorm: norm,
+                                                 learningRate: Double(trainer.learningRate), context: context))
+            }
             // In place on the checkpoint's state: a copy would make every append copy the history.
-            let now = MPIEnvironment.wtime()
             saved.state.step += 1
             saved.state.pendingLoss += f.loss
-            saved.state.pendingCorrect += f.correct
-            saved.state.pendingSamples += p.train.batch
+            saved.state.pendingCorrect += ((f.accuracy ?? 0) * Double(f.samples)).rounded()
+            saved.state.pendingSamples += f.samples
             saved.state.pendingSteps += 1
-            saved.state.pendingSeconds += now - last
+            // The trainer's step time (slowest rank): evaluations and checkpoints are not training time.
+            saved.state.pendingSeconds += f.seconds
+            saved.state.pendingCommunication += f.communicationSeconds
+            saved.state.pendingHidden += f.hiddenCommunicationSeconds
             let step = saved.state.step
             if step % p.train.logInterval == 0 || step == totalSteps { recordMetrics(f) }
             if p.train.evalInterval > 0 && step % p.train.evalInterval == 0 && step < totalSteps { try evaluate() }
@@ -172,15 +192,13 @@ public struct TrainJob: JobKind {
                 try checkpoint(scheduled: true)
             }
             progress.update(step)
-            // Evaluations and checkpoints are not training time: samples/s counts from here.
-            last = MPIEnvironment.wtime()
         }
 
         // MARK: Finish
         if stoppedBy == nil {
             try evaluate()
             if let reference = sources.test as? any BayesOptimalReference, loss.isClassification {
-                let b = try trainer.compareWithBayes(reference)
+                let b = try HeldOutBatch(model: model, communicator: comm).compareWithBayes(reference)
                 bayes = b
                 log.info("Bayes-optimal comparison on \(b.samples) held-out samples: network accuracy \(String(format: "%.4f", b.networkAccuracy)), Bayes \(String(format: "%.4f", b.bayesAccuracy)) (closed form \(String(format: "%.4f", b.bayesAccuracyClosedForm))), agreement \(String(format: "%.4f", b.agreement)), logit correlation \(String(format: "%.4f", b.logitCorrelation))")
             }
@@ -196,6 +214,7 @@ public struct TrainJob: JobKind {
         let steps = saved.state.step - startStep
         let h = saved.state.history
         var summary = "train on \(comm.size) rank(s): \(steps) steps (\(steps > 0 ? String(format: "%.3g ms/step", 1000 * seconds / Double(steps)) : "none")), final training loss \(String(format: "%.6g", h.loss.last ?? .nan))"
+        if comm.size > 1 { summary += String(format: ", %.0f%% of the allreduce time hidden behind backward", 100 * trainer.overlap.hiddenFraction) }
         if let l = h.evalLoss.last { summary += ", held-out loss \(String(format: "%.6g", l))" }
         if let a = h.evalAccuracy.last, !a.isNaN { summary += String(format: ", accuracy %.4f", a) }
         if let b = bayes { summary += String(format: " (Bayes-optimal %.4f, agreement %.4f)", b.bayesAccuracy, b.agreement) }
@@ -218,22 +237,39 @@ public struct TrainJob: JobKind {
         ]
     }
 
-    private func divergenceMessage(step: Int, figures f: StepFigures, context: RunContext) -> String {
-        let what = f.loss.isFinite ? "the gradient norm is \(f.gradNorm)" : "the training loss is \(f.loss)"
+    private func divergenceMessage(step: Int, loss: Double, gradientNorm: Double, learningRate: Double, context: RunContext) -> String {
+        let what = loss.isFinite ? "the gradient norm is \(gradientNorm)" : "the training loss is \(loss)"
         let saved = FileManager.default.fileExists(atPath: context.outputPath(CheckpointFile.fileName))
         let kept = saved ? "the last good checkpoint (checkpoint.h5) is kept" : "no checkpoint was written yet"
-        return "training diverged at step \(step): \(what) (learning rate \(f.learningRate)); the parameters were not updated and \(kept). Lower optimizer.lr, set train.clip_norm, or use schedule.kind = \"warmup\""
+        return "training diverged at step \(step): \(what) (learning rate \(learningRate)); nothing was written after it and \(kept). Lower optimizer.lr, set train.clip_norm, or use schedule.kind = \"warmup\""
     }
 
-    /// The optimiser and schedule of `optimizer.*` and `schedule.*`.
-    static func makeOptimizer(_ p: TrainParameters, parameterCount n: Int, totalSteps: Int) -> any Optimizer {
-        let o = p.optimizer, s = p.schedule, lr = Float(o.lr)
-        let schedule: LearningRateSchedule
-        switch s.kind {
-        case .constant: schedule = .constant(lr)
-        case .warmup: schedule = .linearWarmup(lr, steps: s.warmupSteps)
-        case .cosine: schedule = .cosine(lr, total: totalSteps, warmup: s.warmupSteps, minimum: Float(s.minLR))
+    /// The trainer's settings from `train.*`: the global batch, the shuffle seed, `train.bucket_mb`
+    /// in bytes (MiB, as PyTorch DDP's bucket_cap_mb) and `train.clip_norm` (0: none).
+    /// - Throws: a `RunError` naming `train.bucket_mb` if the bytes do not fit an Int.
+    static func trainingConfiguration(_ p: TrainParameters) throws -> TrainingConfiguration {
+        let bytes = p.train.bucketMB * 1_048_576
+        guard bytes.isFinite, bytes >= 1, bytes < 0x1p62 else {
+            throw RunError("train.bucket_mb = \(p.train.bucketMB) is not a usable bucket size in bytes; use a value between 0.01 and 4096")
         }
+        return TrainingConfiguration(globalBatch: p.train.batch, seed: UInt64(p.train.seed), bucketBytes: Int(bytes.rounded()),
+                                     clipNorm: p.train.clipNorm > 0 ? Float(p.train.clipNorm) : nil, dropLast: true)
+    }
+
+    /// The learning-rate schedule of `optimizer.lr` and `schedule.*`.
+    static func makeSchedule(_ p: TrainParameters, totalSteps: Int) -> LearningRateSchedule {
+        let s = p.schedule, lr = Float(p.optimizer.lr)
+        switch s.kind {
+        case .constant: return .constant(lr)
+        case .warmup: return .linearWarmup(lr, steps: s.warmupSteps)
+        case .cosine: return .cosine(lr, total: totalSteps, warmup: s.warmupSteps, minimum: Float(s.minLR))
+        }
+    }
+
+    /// The optimiser of `optimizer.*` with the schedule of `schedule.*`.
+    static func makeOptimizer(_ p: TrainParameters, parameterCount n: Int, totalSteps: Int) -> any Optimizer {
+        let o = p.optimizer
+        let schedule = makeSchedule(p, totalSteps: totalSteps)
         switch o.kind {
         case .sgd:
             return SGD(parameterCount: n, schedule: schedule, momentum: Float(o.momentum), nesterov: o.nesterov, weightDecay: Float(o.weightDecay))

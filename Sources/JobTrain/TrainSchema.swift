@@ -151,7 +151,7 @@ public struct TrainParameters: ParameterSet {
         public var checkpointWalltime = 0.0
         @Parameter("train.clip_norm", .range(0 ... 1e9), doc: "Clip the global gradient norm (after the allreduce) to this; 0: no clipping.")
         public var clipNorm = 0.0
-        @Parameter("train.bucket_mb", .range(0.01 ... 4096), resumable: true, doc: "Size in MB of the gradient buckets averaged by non-blocking allreduce while backward runs.")
+        @Parameter("train.bucket_mb", .range(0.01 ... 4096), resumable: true, doc: "Cap in MiB (2^20 bytes, as PyTorch DDP's bucket_cap_mb) of the gradient buckets summed over the ranks while backward still runs (consecutive tensors in reverse layer order; a tensor is never split).")
         public var bucketMB = 25.0
         public init() {}
     }

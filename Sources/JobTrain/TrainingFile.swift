@@ -28,7 +28,7 @@ enum ResultWriter {
 /// `training.h5` of a `train` run (layout in docs/training.md), written atomically (a temporary
 /// renamed into place on close) at every checkpoint and at the end:
 ///
-/// - `/metrics/{step, loss, accuracy, grad_norm, learning_rate, samples_per_second}`: one entry
+/// - `/metrics/{step, loss, accuracy, grad_norm, learning_rate, samples_per_second, allreduce_hidden_fraction}`: one entry
 ///   per `train.log_interval` steps, `step` the axis;
 /// - `/eval/{step, loss, accuracy}`: one entry per evaluation on the held-out samples;
 /// - `/model/<name>` per parameter tensor (name = its ParameterView name, attributes `layer`,
@@ -53,6 +53,7 @@ public enum TrainingFile {
         try ResultWriter.series(file, "/metrics/grad_norm", history.gradNorm, description: "global gradient norm before clipping, at the record's step")
         try ResultWriter.series(file, "/metrics/learning_rate", history.learningRate, description: "learning rate of the record's step")
         try ResultWriter.series(file, "/metrics/samples_per_second", history.samplesPerSecond, description: "training samples per second over all ranks since the previous record")
+        try ResultWriter.series(file, "/metrics/allreduce_hidden_fraction", history.allreduceHiddenFraction, description: "fraction of the gradient-allreduce time (rank 0) hidden behind backward since the previous record; 1 on one rank")
         try file.createGroup("/eval")
         try ResultWriter.series(file, "/eval/step", history.evalStep, description: "optimiser steps done at each evaluation (the axis of /eval)")
         try ResultWriter.series(file, "/eval/loss", history.evalLoss, description: "mean loss over the held-out samples")

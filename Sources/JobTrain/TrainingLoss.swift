@@ -57,68 +57,15 @@ public enum TrainingLoss: Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The Learning loss of a run with its buffers, behind one interface for the loop: evaluate a
-/// rank's share of a global batch and count correct decisions.
-final class LossEvaluator {
-    let loss: TrainingLoss
-    private let mse: MSE?
-    private let crossEntropy: SoftmaxCrossEntropy?
-    private let bce: BinaryCrossEntropyWithLogits?
-    /// 0/1 labels as float targets for bce-logits on 2 classes.
-    private let labelTargets: UnsafeMutablePointer<Float>
-
-    init(_ loss: TrainingLoss, batch: Int) {
-        self.loss = loss
-        switch loss {
-        case .mse(let w): (mse, crossEntropy, bce) = (MSE(features: w, batch: batch), nil, nil)
-        case .crossEntropy(let c): (mse, crossEntropy, bce) = (nil, SoftmaxCrossEntropy(classes: c, batch: batch), nil)
-        case .bceLogits(let w, _): (mse, crossEntropy, bce) = (nil, nil, BinaryCrossEntropyWithLogits(features: w, batch: batch))
+extension TrainingLoss {
+    /// The Learning loss for `rows` rows per rank, as `DataParallelTrainer` takes it: MSE,
+    /// softmax cross-entropy on Int32 labels, or binary cross-entropy with logits (the trainer
+    /// turns 0/1 labels into float targets for one logit).
+    func makeLoss(rows: Int) -> any Loss {
+        switch self {
+        case .mse(let w): return MSE(features: w, batch: rows)
+        case .crossEntropy(let c): return SoftmaxCrossEntropy(classes: c, batch: rows)
+        case .bceLogits(let w, _): return BinaryCrossEntropyWithLogits(features: w, batch: rows)
         }
-        labelTargets = .allocate(capacity: max(batch, 1))
-        labelTargets.initialize(repeating: 0, count: max(batch, 1))
-    }
-
-    deinit { labelTargets.deallocate() }
-
-    /// dL/d(predictions) of the last `evaluate`.
-    var gradient: UnsafeBufferPointer<Float> {
-        mse?.gradient ?? crossEntropy?.gradient ?? bce!.gradient
-    }
-
-    /// This share's Σ ℓ / globalBatch; writes `gradient`.
-    func evaluate(_ predictions: UnsafeBufferPointer<Float>, targets: UnsafePointer<Float>?, labels: UnsafePointer<Int32>?,
-                  rows: Int, globalBatch: Int) -> Float {
-        switch loss {
-        case .mse(let w):
-            return mse!.evaluate(predictions, UnsafeBufferPointer(start: targets, count: rows * w), rows: rows, globalBatch: globalBatch)
-        case .crossEntropy:
-            return crossEntropy!.evaluate(predictions, UnsafeBufferPointer(start: labels, count: rows), rows: rows, globalBatch: globalBatch)
-        case .bceLogits(let w, let fromLabels):
-            if fromLabels {
-                for r in 0 ..< rows { labelTargets[r] = labels![r] != 0 ? 1 : 0 }
-                return bce!.evaluate(predictions, UnsafeBufferPointer(start: labelTargets, count: rows), rows: rows, globalBatch: globalBatch)
-            }
-            return bce!.evaluate(predictions, UnsafeBufferPointer(start: targets, count: rows * w), rows: rows, globalBatch: globalBatch)
-        }
-    }
-
-    /// Correct decisions among `rows` predictions (argmax for cross-entropy, logit > 0 for 2
-    /// classes on one logit); 0 for regression.
-    func correct(_ predictions: UnsafeBufferPointer<Float>, labels: UnsafePointer<Int32>?, rows: Int) -> Int {
-        guard let labels else { return 0 }
-        var n = 0
-        switch loss {
-        case .crossEntropy(let c):
-            for r in 0 ..< rows {
-                var best = 0
-                for j in 1 ..< c where predictions[r * c + j] > predictions[r * c + best] { best = j }
-                if best == Int(labels[r]) { n += 1 }
-            }
-        case .bceLogits(_, true):
-            for r in 0 ..< rows where (predictions[r] > 0) == (labels[r] != 0) { n += 1 }
-        default:
-            break
-        }
-        return n
     }
 }

@@ -16,6 +16,10 @@ public struct TrainingHistory: Equatable, Sendable {
     public var learningRate: [Double] = []
     /// Training samples per wall-clock second over the record's steps (all ranks together).
     public var samplesPerSecond: [Double] = []
+    /// Fraction of the record's gradient-allreduce time (rank 0's time with a bucket reduction in
+    /// flight) that ran while backward was still computing: hidden behind computation. 1 on one
+    /// rank (nothing communicated) and when nothing had to wait.
+    public var allreduceHiddenFraction: [Double] = []
 
     /// Step count at each evaluation.
     public var evalStep: [Int] = []
@@ -27,8 +31,10 @@ public struct TrainingHistory: Equatable, Sendable {
     public init() {}
 
     /// Appends one `/metrics` record.
-    public mutating func record(step s: Int, loss l: Double, accuracy a: Double, gradNorm g: Double, learningRate r: Double, samplesPerSecond v: Double) {
+    public mutating func record(step s: Int, loss l: Double, accuracy a: Double, gradNorm g: Double, learningRate r: Double, samplesPerSecond v: Double,
+                                allreduceHiddenFraction hidden: Double = 1) {
         step.append(s); loss.append(l); accuracy.append(a); gradNorm.append(g); learningRate.append(r); samplesPerSecond.append(v)
+        allreduceHiddenFraction.append(hidden)
     }
 
     /// Appends one `/eval` record.

@@ -1,5 +1,6 @@
 import Foundation
 import JobKit
+import Learning
 import Parallel
 import Storage
 
@@ -46,38 +47,9 @@ public struct WideRunResult: Equatable, Sendable {
     }
 }
 
-/// A least-squares line through (log width, log value) over every finite, positive value of all
-/// seeds: the slope and its standard error (sqrt of the residual variance over Σ(x − x̄)²).
-public struct LogLogSlope: Equatable, Sendable {
-    public var slope: Double
-    public var standardError: Double
-    /// Points used.
-    public var points: Int
-
-    /// NaN slope with fewer than 2 distinct widths; NaN error with fewer than 3 points.
-    public init(widths: [Int], values: [Double]) {
-        var xs: [Double] = [], ys: [Double] = []
-        for (w, v) in zip(widths, values) where v.isFinite && v > 0 && w > 0 {
-            xs.append(log(Double(w)))
-            ys.append(log(v))
-        }
-        points = xs.count
-        let n = Double(xs.count)
-        let mx = xs.reduce(0, +) / max(n, 1), my = ys.reduce(0, +) / max(n, 1)
-        var sxx = 0.0, sxy = 0.0
-        for (x, y) in zip(xs, ys) { sxx += (x - mx) * (x - mx); sxy += (x - mx) * (y - my) }
-        guard xs.count >= 2, sxx > 0 else { slope = .nan; standardError = .nan; return }
-        slope = sxy / sxx
-        let intercept = my - slope * mx
-        var ssr = 0.0
-        for (x, y) in zip(xs, ys) { let r = y - intercept - slope * x; ssr += r * r }
-        standardError = xs.count >= 3 ? (ssr / (n - 2) / sxx).squareRoot() : .nan
-    }
-}
-
 /// `wide_sweep.h5` (layout in docs/training.md): `/widths` [W], `/seeds` [S], and widths × seeds
 /// arrays `/relative_weight_change`, `/linearization_gap`, `/ntk_change`, `/second_order_ratio`,
-/// each with `slope` and `slope_stderr` attributes (``LogLogSlope``), plus `/final_loss` and
+/// each with `slope` and `slope_stderr` attributes (``slope(widths:values:)``, a `PowerLawFit`), plus `/final_loss` and
 /// `/parameters` [W]. Written atomically; takes plain values so any diagnostics can feed it.
 public enum WideSweepFile {
     /// The four quantities against width, with their dataset names.
@@ -87,6 +59,15 @@ public enum WideSweepFile {
         ("ntk_change", \.ntkChange, "‖Θ_T − Θ_0‖_F / ‖Θ_0‖_F of the empirical NTK on the probe set"),
         ("second_order_ratio", \.secondOrderRatio, "‖½ Δθᵀ H Δθ‖ / ‖J Δθ‖ on the probe set"),
     ]
+
+    /// The log–log slope of `values` against `widths` (one point per (width, seed)) and its
+    /// standard error by `PowerLawFit`, over the finite positive values only (a diverged run is
+    /// NaN); NaN slope and error when fewer than 3 such points or a single width remain.
+    public static func slope(widths: [Int], values: [Double]) -> (slope: Double, standardError: Double, points: Int) {
+        let kept = zip(widths, values).filter { $0.0 > 0 && $0.1 > 0 && $0.1.isFinite }
+        guard let fit = try? PowerLawFit(x: kept.map { Double($0.0) }, y: kept.map(\.1)) else { return (.nan, .nan, kept.count) }
+        return (fit.slope, fit.slopeStandardError, fit.points)
+    }
 
     /// Writes the results of every (width, seed) of `widths` × `seeds` (a missing run is NaN).
     /// Collective; rank 0's values are written.
@@ -107,7 +88,7 @@ public enum WideSweepFile {
             let values = grid(q.value)
             let path = "/" + q.name
             try ResultWriter.array(file, path, values, shape: [widths.count, seeds.count])
-            let fit = LogLogSlope(widths: axisWidths, values: values)
+            let fit = slope(widths: axisWidths, values: values)
             try file.setAttribute("slope", .double(fit.slope), on: path)
             try file.setAttribute("slope_stderr", .double(fit.standardError), on: path)
             try file.setAttribute("slope_points", .int(fit.points), on: path)

@@ -4,6 +4,7 @@ import Learning
 import Logging
 import Parallel
 import Storage
+import Training
 
 /// The `wide-sweep` job: one teacher–student task trained at every width of `sweep.widths` and
 /// seed of `sweep.seeds`, measuring per run how lazily it trained (relative weight change,
@@ -42,7 +43,6 @@ public struct WideSweepJob: JobKind {
     public static func warnings(in p: WideSweepParameters) -> [String] {
         var out: [String] = []
         if Set(p.sweep.widths).count < 2 { out.append("sweep.widths has one width: no slope against width can be fitted") }
-        out.append("second_order_ratio is not measured in this build (it needs the forward-mode JVP diagnostics); it is written as NaN")
         return out
     }
 
@@ -56,12 +56,12 @@ public struct WideSweepJob: JobKind {
         let widest = p.sweep.widths.max() ?? 1
         let n = Double(parameterCount(p, width: widest))
         let optimizerBuffers: Double = p.train.optimizer == .adam ? 2 : 0
-        let perRank = p.sweep.distribute == .data ? max(p.globalBatch / ranks, 1) : p.globalBatch
-        // values, gradients, optimiser state, θ_0 and Δθ, one gradient row.
+        let perRank = p.sweep.distribute == .data ? DataParallelTrainer.localCapacity(globalBatch: p.globalBatch, ranks: ranks) : p.globalBatch
+        // values, gradients, optimiser state, and the linearisation's θ_0, θ_t and Δθ.
         m.add("parameters, gradients, optimiser state and copies of the widest network (\(Int(n)) parameters)",
               elements: n * (5 + optimizerBuffers), bytesPerElement: 4, keys: ["sweep.widths", "sweep.depth"])
-        m.add("per-probe gradients for the NTK", elements: min(Double(p.probeSamples) * n, Double(ReverseModeDiagnostics.gradientBudget) + n),
-              bytesPerElement: 4, keys: ["probe.samples", "sweep.widths"])
+        let jacobian = min(EmpiricalNTK.defaultMemoryBudget, EmpiricalNTK.jacobianBytes(parameters: Int(n), probes: p.probeSamples, outputs: 1))
+        m.add("Jacobian rows of the empirical NTK", elements: Double(jacobian) / 4, bytesPerElement: 4, keys: ["probe.samples", "sweep.widths"])
         m.add("activations of \(perRank) samples", elements: Double(perRank) * Double(2 * p.sweep.depth * widest + p.data.dimension + 2),
               bytesPerElement: 4, keys: ["train.batch", "data.samples", "sweep.widths"])
         return m
@@ -142,54 +142,52 @@ public struct WideSweepJob: JobKind {
         let axis = s.widths.flatMap { w in s.seeds.map { _ in w } }
         var byRun: [[Int]: WideRunResult] = [:]
         for r in gathered { byRun[[r.width, r.seed]] = r }
-        let slopes = WideSweepFile.quantities.prefix(3).map { q -> String in
+        let slopes = WideSweepFile.quantities.map { q -> String in
             let values = s.widths.flatMap { w in s.seeds.map { byRun[[w, $0]].map(q.value) ?? .nan } }
-            let fit = LogLogSlope(widths: axis, values: values)
+            let fit = WideSweepFile.slope(widths: axis, values: values)
             return "\(q.name) slope \(String(format: "%.3f ± %.3f", fit.slope, fit.standardError))"
         }
         let summary = "wide-sweep of \(gathered.count) runs on \(comm.size) rank(s): " + slopes.joined(separator: ", ")
         return JobOutcome(succeeded: allProblems.isEmpty, summary: summary, outputs: [p.file], warnings: warnings)
     }
 
-    /// Trains one (width, seed) run and measures it; a diverged run gives NaN figures and a
-    /// problem text (the other runs go on: in `runs` mode ranks cannot agree on stopping).
+    /// Trains one (width, seed) run on `communicator` (all ranks with distribute = "data", this rank
+    /// alone with "runs") through `DataParallelTrainer` and measures it with
+    /// `WideNetworkStudy.measure`: θ₀ and Θ₀ after the trainer's broadcast, then the exact JVP
+    /// linearisation (gap and second-order ratio) and Θ_T after training. A diverged run gives NaN
+    /// figures and a problem text (the other runs go on: in `runs` mode ranks cannot agree on stopping).
     private func trainOne(width: Int, seed: Int, train: PlaceholderTeacherStudent, probes: [Float],
                           communicator: Communicator) throws -> (WideRunResult, String?) {
         let spec = ModelSpec(input: .vector(p.data.dimension), layers: layers(width: width), key: "sweep")
         let batch = p.globalBatch
-        let model = try spec.build(batch: max(batch / communicator.size, 1), seed: UInt64(seed))
+        let rows = DataParallelTrainer.localCapacity(globalBatch: batch, ranks: communicator.size)
+        let model = try spec.build(batch: rows, seed: UInt64(seed))
         let n = model.store.count
-        var optimizer: any Optimizer = p.train.optimizer == .sgd
-            ? SGD(parameterCount: n, schedule: .constant(Float(p.train.lr)))
-            : Adam(parameterCount: n, schedule: .constant(Float(p.train.lr)))
-        let trainer = LocalTrainer(model: model, loss: LossEvaluator(.mse(width: 1), batch: model.batch), train: train, test: nil,
-                                   communicator: communicator, globalBatch: batch, seed: UInt64(seed), clipNorm: 0)
-        let theta0 = model.store.values
-        let ntk0 = ReverseModeDiagnostics.ntk(model, probes: probes, count: p.probeSamples)
-        var last = StepFigures(loss: .nan, correct: 0, gradNorm: .nan, learningRate: 0, finite: true)
-        for step in 0 ..< p.train.steps {
-            last = try trainer.step(step, optimizer: &optimizer)
-            guard last.finite else {
-                let nan = WideRunResult(width: width, seed: seed, relativeWeightChange: .nan, linearizationGap: .nan, ntkChange: .nan,
-                                        secondOrderRatio: .nan, finalLoss: .nan, parameters: n)
-                return (nan, "width \(width), seed \(seed): training diverged at step \(step + 1) (loss \(last.loss)); lower train.lr")
+        let optimizer: any Optimizer = p.train.optimizer == .sgd ? SGD(parameterCount: n, schedule: .constant(Float(p.train.lr))) : Adam(parameterCount: n)
+        let trainer: DataParallelTrainer
+        do {
+            trainer = try DataParallelTrainer(model: model, loss: MSE(features: 1, batch: rows), optimizer: optimizer,
+                                              schedule: .constant(Float(p.train.lr)), training: train,
+                                              configuration: TrainingConfiguration(globalBatch: batch, seed: UInt64(seed)),
+                                              communicator: communicator)
+        } catch let e as TrainingError {
+            throw RunError("wide-sweep, width \(width): \(e)")
+        }
+        do {
+            let d = try WideNetworkStudy.measure(model: model, probes: probes, probeCount: p.probeSamples) { _ in
+                var first = Double.nan, last = Double.nan
+                for _ in 0 ..< p.train.steps {
+                    last = try trainer.trainStep().loss
+                    if first.isNaN { first = last }
+                }
+                return (first, last)
             }
+            return (WideRunResult(width: width, seed: seed, relativeWeightChange: d.relativeWeightChange, linearizationGap: d.linearizationGap,
+                                  ntkChange: d.ntkChange, secondOrderRatio: d.secondOrderRatio, finalLoss: d.finalLoss, parameters: n), nil)
+        } catch TrainingError.nonFinite(let step, let loss, _) {
+            let nan = WideRunResult(width: width, seed: seed, relativeWeightChange: .nan, linearizationGap: .nan, ntkChange: .nan,
+                                    secondOrderRatio: .nan, finalLoss: .nan, parameters: n)
+            return (nan, "width \(width), seed \(seed): training diverged at step \(step + 1) (loss \(loss)); lower train.lr")
         }
-        let thetaT = model.store.values
-        let outputsT = ReverseModeDiagnostics.outputs(model, probes: probes, count: p.probeSamples)
-        let ntkT = ReverseModeDiagnostics.ntk(model, probes: probes, count: p.probeSamples)
-        var delta = thetaT
-        var change = 0.0, norm0 = 0.0
-        for i in 0 ..< n {
-            delta[i] = thetaT[i] - theta0[i]
-            change += Double(delta[i]) * Double(delta[i])
-            norm0 += Double(theta0[i]) * Double(theta0[i])
-        }
-        model.store.values = theta0
-        let gap = ReverseModeDiagnostics.linearizationGap(model, probes: probes, count: p.probeSamples, delta: delta, outputsT: outputsT)
-        let result = WideRunResult(width: width, seed: seed, relativeWeightChange: (change / norm0).squareRoot(), linearizationGap: gap,
-                                   ntkChange: ReverseModeDiagnostics.relativeChange(ntkT, from: ntk0), secondOrderRatio: .nan,
-                                   finalLoss: last.loss, parameters: n)
-        return (result, nil)
     }
 }

@@ -27,6 +27,15 @@ final class SyntheticSamples: SampleSource {
         self.seed = seed
     }
 
+    /// Samples of any per-sample shape (an NHWC image, say); the class shift falls on every
+    /// element whose flat index is the label modulo the class count.
+    init(count: Int, shape: TensorShape, kind: TargetKind, seed: UInt64) {
+        self.count = count
+        inputShape = shape
+        targetKind = kind
+        self.seed = seed
+    }
+
     func load(indices: UnsafeBufferPointer<Int>, inputs: UnsafeMutablePointer<Float>,
               targets: UnsafeMutablePointer<Float>?, labels: UnsafeMutablePointer<Int32>?) throws {
         let f = inputShape.elements
@@ -106,7 +115,53 @@ func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
     return (num / max(den, 1e-300)).squareRoot()
 }
 
+/// A small periodic CNN on 8×8×2 images: conv 3×3 periodic (4 channels) → ReLU → conv 3×3
+/// stride 2 periodic (6 channels) → ReLU → 2×2 average pool → dense to `classes` logits.
+func checkConvModel(rows: Int, classes: Int = 3) throws -> Sequential {
+    try Sequential(input: .image(height: 8, width: 8, channels: 2), batch: rows, seed: 9, [
+        Conv2d(outputs: 4, kernel: 3, padding: .periodic), ReLU(),
+        Conv2d(outputs: 6, kernel: 3, stride: 2, padding: .periodic), ReLU(),
+        AvgPool2d(factor: 2), Dense(outputs: classes),
+    ])
+}
+
+/// A trainer of `checkConvModel` with Adam on synthetic 3-class images.
+func checkConvTrainer(_ comm: Communicator, globalBatch: Int) throws -> DataParallelTrainer {
+    let rows = DataParallelTrainer.localCapacity(globalBatch: globalBatch, ranks: comm.size)
+    let model = try checkConvModel(rows: rows)
+    let data = SyntheticSamples(count: 90, shape: .image(height: 8, width: 8, channels: 2), kind: .classes(3), seed: 79)
+    return try DataParallelTrainer(
+        model: model, loss: SoftmaxCrossEntropy(classes: 3, batch: rows),
+        optimizer: Adam(parameterCount: model.store.count), schedule: .constant(1e-2),
+        training: data,
+        configuration: TrainingConfiguration(globalBatch: globalBatch, seed: 13, bucketBytes: 512, dropLast: false),
+        communicator: comm)
+}
+
 let trainingChecks: [MPICheck] = [
+    MPICheck("training.cnn-rank-count-independent-adam") { comm, t in
+        // The same check as the MLP's below with convolutions (oneDNN, periodic padding, stride 2),
+        // average pooling and a dense head: 20 Adam steps of global batch 12 (divides 1–4 ranks) and
+        // 14 (remainders; 90 samples, so epochs end in partial batches), P ranks against one rank
+        // training the whole batch alone. Tolerance 1e-5 relative in the parameters.
+        for batch in [12, 14] {
+            let multi = try checkConvTrainer(comm, globalBatch: batch)
+            let solo = try checkConvTrainer(try comm.split(color: comm.rank), globalBatch: batch)
+            t.expect(multi.bucketPlan.buckets.count > 1, "the CNN's gradients span several buckets")
+            var first: StepMetrics?, lastMulti: StepMetrics?, lastSolo: StepMetrics?
+            for _ in 0 ..< 20 {
+                lastMulti = try multi.trainStep()
+                lastSolo = try solo.trainStep()
+                if first == nil { first = lastMulti }
+            }
+            let d = relativeDifference(multi.model.store.values, solo.model.store.values)
+            t.expect(d < 1e-5, "CNN batch \(batch): parameters differ from one rank by \(d)")
+            t.expectClose(lastMulti!.loss, lastSolo!.loss, rel: 1e-5, "CNN batch \(batch): last loss")
+            t.expect(lastMulti!.loss < first!.loss, "CNN batch \(batch): training reduced the loss from \(first!.loss) to \(lastMulti!.loss)")
+            try multi.verifyReplicas()
+            if batch == 12 { t.record("cnn-parameters", multi.model.store.values.map(Double.init), tolerance: 1e-5) }
+        }
+    },
     MPICheck("training.rank-count-independent-adam") { comm, t in
         // 20 Adam steps, global batch 24 (150 samples: the last batch of an epoch has 6, so epochs and a
         // partial batch are crossed); 26 leaves remainders to the first ranks; 37 ends each epoch with a

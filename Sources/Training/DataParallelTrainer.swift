@@ -55,11 +55,11 @@ public final class DataParallelTrainer {
     private var orderEpoch = -1
     private var failed = false
 
-    // Stable base addresses of the store's two buffers (the store never reallocates them after the
-    // model is built; `checkStoreAddresses` guards it). The MPI thread works on gradient ranges
-    // through them while the worker thread runs backward.
-    private let values: UnsafeMutablePointer<Float>
-    private let gradients: UnsafeMutablePointer<Float>
+    // Base addresses of the store's two buffers, taken again (and the buffers made unique) at the
+    // start of every step by `acquireStoreBuffers`. The MPI thread works on gradient ranges and the
+    // optimiser on parameter ranges through them while the worker thread runs backward.
+    private var values: UnsafeMutablePointer<Float>
+    private var gradients: UnsafeMutablePointer<Float>
     private let parameterCount: Int
 
     private let requests: [AllreduceRequest]
@@ -173,7 +173,7 @@ public final class DataParallelTrainer {
     @discardableResult
     public func trainStep() throws -> StepMetrics {
         guard !failed else { throw TrainingError.unusableAfterFailure }
-        checkStoreAddresses()
+        acquireStoreBuffers()
         let t0 = Self.now()
         let epochOfBatch = epoch
         if orderEpoch != epoch {
@@ -352,11 +352,16 @@ public final class DataParallelTrainer {
         failed = false
     }
 
-    private func checkStoreAddresses() {
-        let v = model.store.values.withUnsafeBufferPointer { $0.baseAddress }
-        let g = model.store.gradients.withUnsafeBufferPointer { $0.baseAddress }
-        precondition(v == UnsafePointer(values) && g == UnsafePointer(gradients) && model.store.count == parameterCount,
-                     "DataParallelTrainer: the parameter store's buffers were replaced; update them in place")
+    /// Makes the store's buffers uniquely referenced and takes their addresses. Writing through
+    /// raw pointers bypasses copy-on-write, so a live copy of `store.values` held elsewhere (θ₀ of
+    /// `Linearization`, the parameters of an exported `TrainerState`) would otherwise change with
+    /// every update; with such a copy the store gets its own buffer here (one copy, the only
+    /// allocation it can cost), and without one this is two pointer reads.
+    private func acquireStoreBuffers() {
+        precondition(model.store.count == parameterCount,
+                     "DataParallelTrainer: the parameter store has \(model.store.count) parameters, the trainer was made for \(parameterCount)")
+        values = model.store.values.withUnsafeMutableBufferPointer { $0.baseAddress! }
+        gradients = model.store.gradients.withUnsafeMutableBufferPointer { $0.baseAddress! }
     }
 
     static func now() -> Double {

@@ -29,12 +29,11 @@ final class TwoGaussians: BayesOptimalReference {
 }
 
 final class BayesComparisonTests: XCTestCase {
-    func trainer(weight: Float, source: TwoGaussians) throws -> LocalTrainer {
+    func trainer(weight: Float, source: TwoGaussians) throws -> HeldOutBatch {
         let (spec, _) = ModelSpec.parse(input: [1], layers: ConfigTables([["type": .string("dense"), "units": .int(1)]]))
         let model = try spec!.build(batch: 64, seed: 0)
         model.store.values = [weight, 0]
-        return LocalTrainer(model: model, loss: LossEvaluator(.bceLogits(width: 1, fromLabels: true), batch: 64), train: source,
-                            test: source, communicator: .world, globalBatch: 64, seed: 0, clipNorm: 0)
+        return HeldOutBatch(model: model, communicator: .world)
     }
 
     func testTheOptimalLogitAgreesEverywhere() throws {

@@ -19,7 +19,7 @@ final class OutputFileTests: XCTestCase {
 
     func testTrainingFileLayout() throws {
         var h = TrainingHistory()
-        h.record(step: 10, loss: 0.5, accuracy: 0.75, gradNorm: 2, learningRate: 1e-3, samplesPerSecond: 1000)
+        h.record(step: 10, loss: 0.5, accuracy: 0.75, gradNorm: 2, learningRate: 1e-3, samplesPerSecond: 1000, allreduceHiddenFraction: 0.5)
         h.record(step: 20, loss: 0.25, accuracy: 0.875, gradNorm: 1, learningRate: 1e-3, samplesPerSecond: 1100)
         h.recordEval(step: 20, loss: 0.3, accuracy: 0.8)
         let (spec, _) = ModelSpec.parse(input: [3], layers: ConfigTablesFixture.dense(2))
@@ -35,6 +35,7 @@ final class OutputFileTests: XCTestCase {
         XCTAssertEqual(try f.read("/metrics/step", as: Int.self), [10, 20])
         XCTAssertEqual(try f.read("/metrics/loss", as: Double.self), [0.5, 0.25])
         XCTAssertEqual(try f.read("/metrics/samples_per_second", as: Double.self), [1000, 1100])
+        XCTAssertEqual(try f.read("/metrics/allreduce_hidden_fraction", as: Double.self), [0.5, 1])
         XCTAssertEqual(try f.read("/eval/accuracy", as: Double.self), [0.8])
         XCTAssertEqual(try f.read("/model/0.weight", as: Float.self), Array(model.store.values[model.store.views[0].range]))
         XCTAssertEqual(try f.shape(of: "/model/0.weight"), [2, 3])
@@ -59,21 +60,21 @@ final class OutputFileTests: XCTestCase {
         XCTAssertFalse(try f.exists("/bayes"))
     }
 
-    func testLogLogSlopeRecoversAPowerLawAndItsError() {
+    func testSlopeRecoversAPowerLawAndItsError() {
         let widths = [64, 128, 256, 512, 1024].flatMap { [$0, $0] }
         let exact = widths.map { 3 * pow(Double($0), -0.5) }
-        let fit = LogLogSlope(widths: widths, values: exact)
+        let fit = WideSweepFile.slope(widths: widths, values: exact)
         XCTAssertEqual(fit.slope, -0.5, accuracy: 1e-12)
         XCTAssertEqual(fit.standardError, 0, accuracy: 1e-12)
         // Scatter ±10% alternating by seed: the slope stays, the error is the OLS formula's.
         let noisy = exact.enumerated().map { $0.element * ($0.offset % 2 == 0 ? 1.1 : 0.9) }
-        let n = LogLogSlope(widths: widths, values: noisy + [Double.nan])
+        let n = WideSweepFile.slope(widths: widths, values: noisy + [Double.nan])
         XCTAssertEqual(n.points, 10)
         XCTAssertEqual(n.slope, -0.5, accuracy: 1e-12)
         let r = (log(1.1) - log(0.9)) / 2
         let sxx = [64.0, 128, 256, 512, 1024].map { l in pow(log(l) - log(256), 2) }.reduce(0, +) * 2
         XCTAssertEqual(n.standardError, (10 * r * r / 8 / sxx).squareRoot(), accuracy: 1e-12)
-        XCTAssertTrue(LogLogSlope(widths: [64, 64], values: [1, 2]).slope.isNaN)
+        XCTAssertTrue(WideSweepFile.slope(widths: [64, 64], values: [1, 2]).slope.isNaN)
     }
 
     func testWideSweepFileLayoutAndSlopes() throws {

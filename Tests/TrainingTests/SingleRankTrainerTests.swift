@@ -39,6 +39,19 @@ final class SingleRankTrainerTests: XCTestCase {
                                        communicator: world)
     }
 
+    func testCopiesOfTheParametersDoNotMoveWithTraining() throws {
+        // The trainer writes through raw pointers; a copy kept across steps (θ₀ of a diagnostic, an
+        // exported state) must keep its values instead of sharing the store's buffer.
+        let t = try trainer(batch: 8)
+        let theta0 = t.model.store.values
+        let frozen = theta0.map { $0 }  // a separate buffer, for the comparison
+        let state = try t.exportState()
+        for _ in 0 ..< 3 { try t.trainStep() }
+        XCTAssertEqual(theta0, frozen)
+        XCTAssertEqual(state.parameters, frozen)
+        XCTAssertNotEqual(t.model.store.values, frozen, "training moved the parameters")
+    }
+
     func testOneRankIsExactlyThePlainTrainingLoop() throws {
         let t = try trainer(batch: 8, dropLast: false)
         let m = try model(batch: 8), loss = MSE(features: 1, batch: 8), data = Waves(count: 50)
