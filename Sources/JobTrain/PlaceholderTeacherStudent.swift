@@ -2,8 +2,10 @@ import CounterRNG
 import Foundation
 import Learning
 
-/// PLACEHOLDER for the TrainingData module's teacher–student source, so that `train` runs end to
-/// end in this build; replaced in ``TrainDataSources/open(_:)``.
+/// PLACEHOLDER still used by the `wide-sweep` kind only (WideSweepJob.swift): the `train` kind
+/// draws its teacher–student data from TrainingData's `TeacherStudentTask` (see
+/// ``TrainDataSources/open(_:)``, whose teacher has the same distribution: tanh, N(0, 1) weights
+/// scaled by 1/sqrt(fan-in), no bias). Delete this file once wide-sweep uses that task too.
 ///
 /// Inputs x ~ N(0, I_d); targets y = teacher(x) + noise·ε, the teacher a tanh network with `depth`
 /// hidden layers of `width` units in NTK scaling (y = W·h/sqrt(fan_in)), weights N(0, 1) from
