@@ -112,6 +112,7 @@ let package = Package(
         ]),
         .target(name: "JobTrain", dependencies: [
             "JobKit", "Parallel", "Storage", "Learning", "Training", "CounterRNG",
+            "TrainingData",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "JobCatalog", dependencies: ["JobKit", "JobSelftest", "JobNS2D", "JobRMT", "JobTrain"]),
@@ -164,7 +165,7 @@ let package = Package(
         .testTarget(name: "LearningConvTests", dependencies: ["Learning", "CounterRNG"]),
         .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Learning", "Storage", "Linalg", "CounterRNG", "Parallel"],
                     exclude: ["llr_reference.py"]),
-        .testTarget(name: "JobTrainTests", dependencies: ["JobTrain", "JobKit", "JobCatalog", "Learning", "Training", "Parallel", "Storage"]),
+        .testTarget(name: "JobTrainTests", dependencies: ["JobTrain", "JobKit", "JobCatalog", "Learning", "Training", "Parallel", "Storage", "TrainingData"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel"]),
     ],
     swiftLanguageModes: [.v6]

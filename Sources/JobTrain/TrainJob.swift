@@ -1,6 +1,7 @@
 import Foundation
 import JobKit
 import Learning
+import TrainingData
 import Logging
 import Parallel
 import Storage
@@ -58,6 +59,13 @@ public struct TrainJob: JobKind {
         // Forward outputs and backward input gradients of every layer, for the local batch.
         m.add("activations of \(Int(local)) samples per rank", elements: 2 * Double(shapes.activationsPerSample) * local + Double(input.elements) * local,
               bytesPerElement: 4, keys: ["train.batch", "model.layers"])
+        if p.data.kind == .gaussianMixture {
+            let d = min(p.data.synthetic.dimension, GaussianMixture.maxDimension)
+            let bytes = GaussianMixture.memoryBytes(dimension: d, eigenvectors: p.data.eigenvectors == .shared ? .shared : .different)
+                + 2 * 3 * Int(local) * d * 8  // draw buffers of the training and held-out tasks
+            m.add("Gaussian-mixture eigenbases and draw buffers (d = \(d))", elements: Double(bytes) / 8, bytesPerElement: 8,
+                  keys: ["data.dimension", "data.eigenvectors"])
+        }
         return m
     }
 
@@ -74,7 +82,12 @@ public struct TrainJob: JobKind {
         // MARK: Plan, data, model (every check before any step)
         let (planned, problems) = TrainPlan.make(p, ranks: comm.size)
         guard let plan = planned else { throw RunError(problems.map(\.description).joined(separator: "; ")) }
-        let sources = try TrainDataSources.open(p)
+        let sources: TrainSources
+        do {
+            sources = try TrainDataSources.open(p)
+        } catch let e as KeyedProblem {
+            throw RunError(e.description)
+        }
         let data = DataDescription(train: sources.train, test: sources.test)
         let dataProblems = plan.check(data: data, ranks: comm.size)
         if !dataProblems.isEmpty { throw RunError(dataProblems.map(\.description).joined(separator: "; ")) }
@@ -197,10 +210,11 @@ public struct TrainJob: JobKind {
         // MARK: Finish
         if stoppedBy == nil {
             try evaluate()
-            if let reference = sources.test as? any BayesOptimalReference, loss.isClassification {
-                let b = try HeldOutBatch(model: model, communicator: comm).compareWithBayes(reference)
+            if let task = sources.mixtureTest, loss.isClassification {
+                let b = try BayesEvaluation.compare(model: model, task: task, communicator: comm)
                 bayes = b
-                log.info("Bayes-optimal comparison on \(b.samples) held-out samples: network accuracy \(String(format: "%.4f", b.networkAccuracy)), Bayes \(String(format: "%.4f", b.bayesAccuracy)) (closed form \(String(format: "%.4f", b.bayesAccuracyClosedForm))), agreement \(String(format: "%.4f", b.agreement)), logit correlation \(String(format: "%.4f", b.logitCorrelation))")
+                let closed = b.bayesAccuracyClosedForm.isNaN ? "no closed form: the class covariances differ" : String(format: "closed form %.4f", b.bayesAccuracyClosedForm)
+                log.info("Bayes-optimal comparison on \(b.samples) held-out samples: network accuracy \(String(format: "%.4f", b.networkAccuracy)), Bayes \(String(format: "%.4f ± %.4f", b.bayesAccuracy, b.bayesAccuracyStandardError)) (\(closed)), agreement \(String(format: "%.4f", b.agreement)), logit correlation \(String(format: "%.4f", b.logitCorrelation))")
             }
         }
         try checkpoint()

@@ -54,9 +54,6 @@ public struct TrainPlan: Sendable {
             // not chain from its own model.input is wrong whatever the file holds.
             problems.append(e.problem)
         }
-        for missing in model.unavailableLayers {
-            problems.append(ModelSpec.notAvailable(missing.key, missing.type).problem)
-        }
         return (problems.isEmpty ? plan : nil, problems)
     }
 
@@ -200,12 +197,9 @@ public struct TrainPlan: Sendable {
                 problems.append(ConfigProblem(path: "data.test_samples", message: "is 0; the Bayes-optimal comparison is made on the held-out samples",
                                               fix: "set data.test_samples ≥ 1000 (the accuracies' standard error is about 0.5/sqrt(test_samples))"))
             }
+            problems += TrainDataSources.mixtureKeyProblems(d)
         case .teacherStudent:
             break
-        }
-        if let reason = TrainDataSources.unavailable(d.kind) {
-            problems.append(ConfigProblem(path: "data.kind", message: reason,
-                                          fix: "use data.kind = \"teacher-student\", or a build with the TrainingData sources"))
         }
         return problems
     }

@@ -38,10 +38,29 @@ public enum ScheduleKind: String, ParameterChoice {
 
 /// Eigenvectors of the two class covariances of the Gaussian mixture (`data.eigenvectors`).
 public enum MixtureEigenvectors: String, ParameterChoice {
-    /// Both classes share the eigenbasis (the classes differ by their means and spectra).
+    /// Both classes share one random eigenbasis: with one exponent the covariances are equal, the
+    /// Bayes-optimal boundary is a hyperplane and its accuracy has the closed form Φ(Δ/2).
     case shared
-    /// Each class has its own random rotation.
+    /// Each class has its own random rotation: the Bayes-optimal boundary is quadratic.
     case different
+}
+
+/// What `data.separation` measures (`data.separation_measure`).
+public enum MixtureSeparationMeasure: String, ParameterChoice {
+    /// The Euclidean length |μ| of the mean difference μ = m₁ − m₀.
+    case euclidean
+    /// The Mahalanobis distance Δ = (μᵀ Σ₀⁻¹ μ)^{1/2} under class 0's covariance (the Δ of Φ(Δ/2)).
+    case mahalanobis
+}
+
+/// The direction of the mean difference of the Gaussian mixture (`data.mean_direction`).
+public enum MixtureMeanDirection: String, ParameterChoice {
+    /// A uniformly random unit vector keyed by `data.seed`.
+    case random
+    /// Eigenvector `data.mean_index` (1 … d, 1 = the largest eigenvalue) of class 0's covariance.
+    case eigenvector
+    /// Coordinate axis `data.mean_index` (0 … d − 1).
+    case axis
 }
 
 /// The `data.*` keys of a teacher–student regression task, shared by `train` and `wide-sweep`.
@@ -56,7 +75,7 @@ public struct TeacherStudentKeys: ParameterSet {
     public var dimension = 32
     @Parameter("data.teacher_width", .range(1 ... 1 << 16), doc: "teacher-student: hidden units per layer of the teacher network.")
     public var teacherWidth = 64
-    @Parameter("data.teacher_depth", .range(0 ... 16), doc: "teacher-student: hidden layers of the teacher (tanh, NTK-scaled); 0: a linear teacher.")
+    @Parameter("data.teacher_depth", .range(0 ... 16), doc: "teacher-student: hidden layers of the teacher, each dense + tanh with N(0, 1) weights scaled by 1/sqrt(fan-in) (NTK) and no bias; 0: a linear teacher.")
     public var teacherDepth = 1
     @Parameter("data.teacher_outputs", .range(1 ... 1 << 12), doc: "teacher-student: outputs of the teacher (the regression target width).")
     public var teacherOutputs = 1
@@ -71,12 +90,20 @@ public struct TrainParameters: ParameterSet {
         @Parameter("data.kind", doc: "Where the samples come from: teacher-student (regression on a random teacher network), gaussian-mixture (two Gaussian classes, Bayes-optimal classifier reported) or hdf5 (datasets of a file).")
         public var kind = DataKind.teacherStudent
         public var synthetic = TeacherStudentKeys()
-        @Parameter("data.alpha", .range(0 ... 10), doc: "gaussian-mixture: exponent α of the class covariances' eigenvalues λ_k ∝ k^−α (k = 1…d, normalised to trace d).")
+        @Parameter("data.alpha", .range(0 ... 20), doc: "gaussian-mixture: exponent α of both class covariances' eigenvalues λ_k = d·k^−α / Σ_j j^−α (k = 1…d, largest first), so each class has trace d (mean variance 1 per coordinate); 0: isotropic.")
         public var alpha = 1.0
-        @Parameter("data.eigenvectors", doc: "gaussian-mixture: shared (both classes in one eigenbasis) or different (each class its own random rotation).")
+        @Parameter("data.eigenvectors", doc: "gaussian-mixture: shared (both classes in one random eigenbasis: equal covariances, a linear Bayes-optimal boundary and the closed form Φ(Δ/2)) or different (each class its own random rotation: a quadratic boundary, no closed form).")
         public var eigenvectors = MixtureEigenvectors.shared
-        @Parameter("data.separation", .range(0 ... 1e3), doc: "gaussian-mixture: distance ‖μ₊ − μ₋‖ between the class means.")
+        @Parameter("data.separation", .range(0 ... 1e3), doc: "gaussian-mixture: size of the mean difference μ = m₁ − m₀ (the means are ∓μ/2), in the units of data.separation_measure.")
         public var separation = 2.0
+        @Parameter("data.separation_measure", doc: "gaussian-mixture: what data.separation measures: euclidean (|μ|) or mahalanobis (Δ = (μᵀΣ₀⁻¹μ)^{1/2} under class 0's covariance; with shared eigenvectors the Bayes accuracy is then Φ(Δ/2) for equal priors).")
+        public var separationMeasure = MixtureSeparationMeasure.euclidean
+        @Parameter("data.mean_direction", doc: "gaussian-mixture: direction of μ: random (a random unit vector keyed by data.seed), eigenvector (eigenvector data.mean_index of class 0's covariance, 1 = the largest eigenvalue) or axis (coordinate axis data.mean_index, 0-based).")
+        public var meanDirection = MixtureMeanDirection.random
+        @Parameter("data.mean_index", .range(0 ... 1 << 20), doc: "gaussian-mixture with data.mean_direction = eigenvector (1…d) or axis (0…d − 1): which eigenvector or axis.")
+        public var meanIndex = 1
+        @Parameter("data.prior1", .range(1e-6 ... 1 - 1e-6), doc: "gaussian-mixture: prior probability p₁ of class 1 (labels are 1 with probability p₁); the Bayes rule adds log(p₁/p₀) to the log-likelihood ratio.")
+        public var prior1 = 0.5
         @Parameter("data.file", doc: "hdf5: the HDF5 file holding the samples.")
         public var file = ""
         @Parameter("data.inputs", doc: "hdf5: dataset of the inputs, samples × features or samples × H × W [× C] (any numeric type; read as float32).")

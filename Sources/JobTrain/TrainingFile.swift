@@ -34,7 +34,7 @@ enum ResultWriter {
 /// - `/model/<name>` per parameter tensor (name = its ParameterView name, attributes `layer`,
 ///   `key`, `shape`), the model description as `/model`'s `description` attribute;
 /// - for Gaussian-mixture data `/bayes/{network_accuracy, bayes_accuracy,
-///   bayes_accuracy_closed_form, agreement, logit_correlation}` (one value each).
+///   bayes_accuracy_stderr, bayes_accuracy_closed_form, agreement, logit_correlation}` (one value each).
 ///
 /// Root attributes: everything in `attributes` (kind, data kind, loss, ranks, steps …) and the
 /// Cascade version.
@@ -75,7 +75,8 @@ public enum TrainingFile {
             let values: [(String, Double, String)] = [
                 ("network_accuracy", b.networkAccuracy, "the network's accuracy on the held-out samples"),
                 ("bayes_accuracy", b.bayesAccuracy, "accuracy of the Bayes-optimal (quadratic discriminant) classifier on the same samples"),
-                ("bayes_accuracy_closed_form", b.bayesAccuracyClosedForm, "Φ(Δ/2), Δ the Mahalanobis distance (equal covariances; NaN otherwise)"),
+                ("bayes_accuracy_stderr", b.bayesAccuracyStandardError, "standard error (a(1 − a)/n)^(1/2) of bayes_accuracy, a Monte-Carlo estimate on these samples"),
+                ("bayes_accuracy_closed_form", b.bayesAccuracyClosedForm, "p₁Φ(Δ/2 + L/Δ) + p₀Φ(Δ/2 − L/Δ), L = log(p₁/p₀) (Φ(Δ/2) for equal priors), Δ the Mahalanobis distance of the means; equal covariances only, NaN otherwise"),
                 ("agreement", b.agreement, "fraction of samples on which the network and the Bayes classifier decide alike"),
                 ("logit_correlation", b.logitCorrelation, "Pearson correlation of the network's logit with the optimal log-likelihood ratio"),
             ]

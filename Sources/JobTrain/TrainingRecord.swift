@@ -50,6 +50,8 @@ public struct BayesSummary: Equatable, Sendable {
     public var networkAccuracy: Double
     /// Accuracy of the quadratic discriminant log N(x; μ₊, Σ₊) − log N(x; μ₋, Σ₋) + log prior ratio.
     public var bayesAccuracy: Double
+    /// Standard error (a(1 − a)/n)^{1/2} of the Monte-Carlo `bayesAccuracy` on these samples.
+    public var bayesAccuracyStandardError: Double
     /// Φ(Δ/2) with Δ the Mahalanobis distance, for equal class covariances; NaN otherwise.
     public var bayesAccuracyClosedForm: Double
     /// Fraction of held-out samples on which the network and the Bayes classifier decide alike.
@@ -59,10 +61,11 @@ public struct BayesSummary: Equatable, Sendable {
     /// Held-out samples the figures are over (their standard error is about sqrt(a(1 − a)/n)).
     public var samples: Int
 
-    public init(networkAccuracy: Double, bayesAccuracy: Double, bayesAccuracyClosedForm: Double, agreement: Double,
-                logitCorrelation: Double, samples: Int) {
+    public init(networkAccuracy: Double, bayesAccuracy: Double, bayesAccuracyStandardError: Double, bayesAccuracyClosedForm: Double,
+                agreement: Double, logitCorrelation: Double, samples: Int) {
         self.networkAccuracy = networkAccuracy
         self.bayesAccuracy = bayesAccuracy
+        self.bayesAccuracyStandardError = bayesAccuracyStandardError
         self.bayesAccuracyClosedForm = bayesAccuracyClosedForm
         self.agreement = agreement
         self.logitCorrelation = logitCorrelation

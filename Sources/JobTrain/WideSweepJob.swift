@@ -1,6 +1,7 @@
 import Foundation
 import JobKit
 import Learning
+import TrainingData
 import Logging
 import Parallel
 import Storage
@@ -100,10 +101,16 @@ public struct WideSweepJob: JobKind {
         let mine = WideSweepJob.assignment(widths: s.widths, seeds: s.seeds, distribute: s.distribute, rank: comm.rank, ranks: comm.size)
         let runComm = s.distribute == .runs ? try comm.split(color: comm.rank) : comm
         let d = p.data
-        let teacher = PlaceholderTeacherStudent.Teacher(dimension: d.dimension, width: d.teacherWidth, depth: d.teacherDepth,
-                                                        outputs: 1, seed: UInt64(d.seed))
-        let train = PlaceholderTeacherStudent(teacher: teacher, count: d.samples, noise: d.noise, split: 0)
-        let probeSource = PlaceholderTeacherStudent(teacher: teacher, count: p.probeSamples, noise: 0, split: 2)
+        // The same teacher–student task as `train`'s (TrainingData), one output; the probes are held-out samples.
+        let train: TeacherStudentTask, probeSource: TeacherStudentTask
+        do {
+            train = try TeacherStudentTask(inputDimension: d.dimension, width: d.teacherWidth, depth: d.teacherDepth, outputs: 1,
+                                           activation: .tanh, initialization: .ntk(beta: 0), labelNoise: d.noise,
+                                           teacherSeed: UInt64(d.seed), dataSeed: UInt64(d.seed), count: d.samples)
+            probeSource = try train.heldOut(count: p.probeSamples)
+        } catch let e as TrainingDataError {
+            throw RunError("wide-sweep data: \(e)")
+        }
         var probes = [Float](repeating: 0, count: p.probeSamples * d.dimension)
         let probeIndices = Array(0 ..< p.probeSamples)
         try probeIndices.withUnsafeBufferPointer { i in
@@ -156,7 +163,7 @@ public struct WideSweepJob: JobKind {
     /// `WideNetworkStudy.measure`: θ₀ and Θ₀ after the trainer's broadcast, then the exact JVP
     /// linearisation (gap and second-order ratio) and Θ_T after training. A diverged run gives NaN
     /// figures and a problem text (the other runs go on: in `runs` mode ranks cannot agree on stopping).
-    private func trainOne(width: Int, seed: Int, train: PlaceholderTeacherStudent, probes: [Float],
+    private func trainOne(width: Int, seed: Int, train: TeacherStudentTask, probes: [Float],
                           communicator: Communicator) throws -> (WideRunResult, String?) {
         let spec = ModelSpec(input: .vector(p.data.dimension), layers: layers(width: width), key: "sweep")
         let batch = p.globalBatch

@@ -40,9 +40,23 @@ final class ModelSpecTests: XCTestCase {
         // The description lists every key and parses back to the same spec.
         let again = ModelSpec.parse(input: [16, 16, 3], layers: try tables(ConfigValue.array(s.layers.map(\.configValue)).tomlLiteral))
         XCTAssertEqual(again.spec, s)
-        XCTAssertEqual(s.unavailableLayers.map(\.key), ["model.layers[0]", "model.layers[1]", "model.layers[3]", "model.layers[4]",
-                                                        "model.layers[5]", "model.layers[6]", "model.layers[6].layers[0]",
-                                                        "model.layers[7]", "model.layers[7].branches[0][0]"])
+        // Every layer type is built by Learning, with the parameter count the spec predicts and
+        // composites' inner layers named by their position.
+        let model = try s.build(batch: 2, seed: 3)
+        XCTAssertEqual(model.outputShape, .vector(10))
+        XCTAssertEqual(model.store.count, params)
+        XCTAssertTrue(model.layers[0] is Conv2d && model.layers[1] is GroupNorm && model.layers[4] is AvgPool2d)
+        XCTAssertTrue(model.layers[5] is NearestUpsample2d && model.layers[6] is Residual && model.layers[7] is Concatenate)
+        XCTAssertEqual((model.layers[3] as? Conv2d)?.padding, .periodic)
+        XCTAssertEqual((model.layers[3] as? Conv2d)?.stride, 2)
+        XCTAssertEqual((model.layers[3] as? Conv2d)?.initialization, .ntk(beta: 0.5))
+        XCTAssertTrue(model.store.views.contains { $0.name == "6.0.weight" }, "\(model.store.views.map(\.name))")
+        XCTAssertTrue(s.hasConvolutions)
+        // A forward pass of the whole model runs and gives finite outputs.
+        var x = [Float](repeating: 0, count: 2 * 16 * 16 * 3)
+        for i in x.indices { x[i] = Float((i * 7919) % 23) / 23 - 0.5 }
+        let y = Array(model.forward(x, rows: 2))
+        XCTAssertTrue(y.allSatisfy { $0.isFinite })
     }
 
     func testShapeProblemsNameTheLayerAndBothShapes() throws {
@@ -83,15 +97,16 @@ final class ModelSpecTests: XCTestCase {
         XCTAssertEqual(record.tensors[2].shape, [3, 16])
     }
 
-    func testUnavailableLayersAndShapeErrorsBecomeKeyedProblems() throws {
+    func testShapeErrorsBecomeKeyedProblems() throws {
         let s = try spec("[{ type = \"dense\", units = 4 }, { type = \"upsample\" }]", input: [4])
-        XCTAssertThrowsError(try s.build(batch: 1, seed: 0)) { e in
-            XCTAssertEqual((e as? KeyedProblem)?.problem.path, "model.layers[1]")
-            XCTAssertTrue("\(e)".contains("not available in this build"))
-        }
         let e = ShapeError(layerIndex: 1, layer: "Dense(8→2)", expected: [4, 8], actual: [4, 6])
         let p = s.problem(from: e)
         XCTAssertEqual(p.path, "model.layers[1]")
         XCTAssertTrue(p.message.contains("[4, 8]") && p.message.contains("[4, 6]"))
+        XCTAssertFalse(s.hasConvolutions)
+        // Learning refuses the upsampling of a vector at build, named by the layer's key.
+        XCTAssertThrowsError(try s.build(batch: 1, seed: 0)) { e in
+            XCTAssertEqual((e as? KeyedProblem)?.problem.path, "model.layers[1]", "\(e)")
+        }
     }
 }

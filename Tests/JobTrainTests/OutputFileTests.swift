@@ -25,7 +25,7 @@ final class OutputFileTests: XCTestCase {
         let (spec, _) = ModelSpec.parse(input: [3], layers: ConfigTablesFixture.dense(2))
         let model = try XCTUnwrap(spec).build(batch: 1, seed: 3)
         let record = ModelRecord(model: model, spec: spec!)
-        let bayes = BayesSummary(networkAccuracy: 0.9, bayesAccuracy: 0.91, bayesAccuracyClosedForm: 0.912, agreement: 0.97,
+        let bayes = BayesSummary(networkAccuracy: 0.9, bayesAccuracy: 0.91, bayesAccuracyStandardError: 0.003, bayesAccuracyClosedForm: 0.912, agreement: 0.97,
                                     logitCorrelation: 0.95, samples: 1000)
         let path = directory + "/training.h5"
         try TrainingFile.write(path: path, history: h, model: record, bayes: bayes, attributes: ["kind": .string("train")],
@@ -45,6 +45,7 @@ final class OutputFileTests: XCTestCase {
         XCTAssertEqual(try f.attribute("description", of: "/model")?.stringValue, spec!.description)
         XCTAssertEqual(try f.read("/bayes/agreement", as: Double.self), [0.97])
         XCTAssertEqual(try f.read("/bayes/bayes_accuracy_closed_form", as: Double.self), [0.912])
+        XCTAssertEqual(try f.read("/bayes/bayes_accuracy_stderr", as: Double.self), [0.003])
         XCTAssertEqual(try f.attribute("kind"), .string("train"))
     }
 

@@ -120,15 +120,4 @@ public indirect enum LayerSpec: Equatable, Sendable {
         }
         return .table(t)
     }
-
-    /// Whether this build of Cascade has the Learning layers for this spec (and, for composites,
-    /// for everything inside it).
-    public var isAvailable: Bool {
-        switch self {
-        case .dense, .activation: return true
-        // Conv2d, pooling, upsampling, GroupNorm, Residual and Concatenate come with the Learning
-        // layers being built alongside; ModelBuilder.makeLayer is the one place to wire them.
-        case .conv2d, .averagePool, .upsample, .groupNorm, .residual, .concat: return false
-        }
-    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import JobKit
 import Learning
 
@@ -5,15 +6,16 @@ extension ModelSpec {
     /// Builds the Learning model for batches of up to `batch` samples of `input` (default: the
     /// spec's), parameters drawn from `seed`.
     ///
-    /// Throws a ``KeyedProblem`` naming the layer's key: for a layer type this build cannot make
-    /// ("not available in this build"), or for a `ShapeError` of the Learning layers (both shapes).
+    /// Throws a ``KeyedProblem`` naming the layer's key for a `ShapeError` of the Learning layers
+    /// (both shapes). A model with convolutions limits oneDNN to one thread per rank unless the
+    /// user chose (OMP_NUM_THREADS set): see ``limitConvolutionThreads()``.
     public func build(input given: TensorShape? = nil, batch: Int, seed: UInt64, inputGradient: Bool = false) throws -> Sequential {
         guard let input = given ?? input else {
             throw KeyedProblem(ConfigProblem(path: "\(key).input", message: "no input shape: neither the model nor the data gives one",
                                              fix: "set \(key).input = [features] or [height, width, channels]"))
         }
-        if let missing = unavailableLayers.first { throw ModelSpec.notAvailable(missing.key, missing.type) }
-        let made = try layers.enumerated().map { try ModelSpec.makeLayer($0.element, key: layerKey($0.offset)) }
+        if hasConvolutions { ModelSpec.limitConvolutionThreads() }
+        let made = layers.map(ModelSpec.makeLayer)
         do {
             return try Sequential(input: input, batch: batch, seed: seed, inputGradient: inputGradient, made)
         } catch let e as ShapeError {
@@ -28,14 +30,31 @@ extension ModelSpec {
                              fix: "make the layers chain: change this layer or the one before it (`cascade validate` checks without training)")
     }
 
-    static func notAvailable(_ key: String, _ type: String) -> KeyedProblem {
-        KeyedProblem(ConfigProblem(path: key, message: "layer type \"\(type)\" is not available in this build of Cascade",
-                                   fix: "use dense and activation layers (relu, tanh, gelu, silu), or a build that has the \(type) layer"))
+    /// Whether any layer, at any depth, is a convolution (oneDNN, on OpenMP threads).
+    public var hasConvolutions: Bool {
+        func any(_ list: [LayerSpec]) -> Bool {
+            list.contains { l in
+                switch l {
+                case .conv2d: return true
+                case .residual(let body): return any(body)
+                case .concat(let branches): return branches.contains(where: any)
+                default: return false
+                }
+            }
+        }
+        return any(layers)
     }
 
-    /// The one place where a layer spec becomes a Learning layer: wiring a new layer type is one
-    /// case here (and `LayerSpec.isAvailable`).
-    static func makeLayer(_ spec: LayerSpec, key: String) throws -> any Layer {
+    /// One oneDNN thread per rank (Cascade runs a rank per core) unless OMP_NUM_THREADS is set:
+    /// libgomp reads the variable only when it loads, so the kind sets the count itself.
+    static func limitConvolutionThreads() {
+        if ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] == nil { Conv2d.setThreadCount(1) }
+    }
+
+    /// The one place where a layer spec becomes a Learning layer. Every value the Learning
+    /// initialisers check (kernel 1 or 3, stride 1 or 2, factors and groups ≥ 1, eps ≥ 0) was
+    /// refused before, naming its key, by ``parse(input:layers:key:)``; shapes by ``shapes(input:)``.
+    static func makeLayer(_ spec: LayerSpec) -> any Layer {
         switch spec {
         case let .dense(units, initialization, beta):
             return Dense(outputs: units, initialization: initialization.learning(beta: beta))
@@ -43,8 +62,24 @@ extension ModelSpec {
         case .activation(.tanh): return Tanh()
         case .activation(.gelu): return GELU()
         case .activation(.silu): return SiLU()
-        case .conv2d, .averagePool, .upsample, .groupNorm, .residual, .concat:
-            throw notAvailable(key, spec.typeName)
+        case .conv2d(let c):
+            return Conv2d(outputs: c.channels, kernel: c.kernel, stride: c.stride, padding: c.padding.learning,
+                          initialization: c.initialization.learning(beta: c.beta))
+        case .averagePool(let factor): return AvgPool2d(factor: factor)
+        case .upsample(let factor): return NearestUpsample2d(factor: factor)
+        case let .groupNorm(groups, epsilon): return GroupNorm(groups: groups, epsilon: Float(epsilon))
+        case .residual(let body): return Residual(body.map(makeLayer))
+        case .concat(let branches): return Concatenate(branches.map { $0.map(makeLayer) })
+        }
+    }
+}
+
+extension ConvPadding {
+    /// The Learning padding.
+    var learning: Conv2d.Padding {
+        switch self {
+        case .zero: return .zero
+        case .periodic: return .periodic
         }
     }
 }

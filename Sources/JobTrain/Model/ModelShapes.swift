@@ -2,8 +2,8 @@ import JobKit
 import Learning
 
 /// What a model spec implies for one input shape, worked out from the spec alone (no buffers,
-/// no parameters drawn): cheap enough for `cascade validate` on any model size and for layer
-/// types this build cannot make yet.
+/// no parameters drawn): cheap enough for `cascade validate` on any model size, and the check
+/// that runs before any layer is built (so Learning's initialiser preconditions never fire).
 public struct ModelShapes: Equatable, Sendable {
     /// Per-sample output shape.
     public var output: TensorShape

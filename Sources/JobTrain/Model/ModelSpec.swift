@@ -153,26 +153,4 @@ public struct ModelSpec: Equatable, Sendable {
         if let input { text = "input = \(input.dims), layers = " + text }
         return text
     }
-
-    /// The keys of the layers (at any depth) that this build cannot make yet, with their types.
-    public var unavailableLayers: [(key: String, type: String)] {
-        var out: [(String, String)] = []
-        func walk(_ list: [LayerSpec], _ path: String) {
-            for (i, l) in list.enumerated() {
-                let k = "\(path)[\(i)]"
-                switch l {
-                case .residual(let body):
-                    if !l.isAvailable { out.append((k, l.typeName)) }
-                    walk(body, k + ".layers")
-                case .concat(let branches):
-                    if !l.isAvailable { out.append((k, l.typeName)) }
-                    for (b, branch) in branches.enumerated() { walk(branch, "\(k).branches[\(b)]") }
-                default:
-                    if !l.isAvailable { out.append((k, l.typeName)) }
-                }
-            }
-        }
-        walk(layers, "\(key).layers")
-        return out
-    }
 }

@@ -171,3 +171,15 @@ func dnnlReorderDescriptor(from: dnnl_memory_desc_t, to: dnnl_memory_desc_t, sca
     dnnlCheck(dnnl_reorder_primitive_desc_create(&pd, &f, engine, &t, engine, attr), "dnnl_reorder_primitive_desc_create")
     return DNNLPrimitiveDescriptor(taking: pd!)
 }
+
+extension Conv2d {
+    /// Sets the number of OpenMP threads oneDNN's convolutions use in this process.
+    ///
+    /// libgomp reads OMP_NUM_THREADS once, when it loads, so a job kind cannot choose by setting
+    /// the variable at run time; kinds that run one rank per core call `setThreadCount(1)` when the
+    /// user has not set OMP_NUM_THREADS (otherwise every rank would start one thread per core).
+    public static func setThreadCount(_ threads: Int) {
+        precondition(threads >= 1, "Conv2d.setThreadCount needs at least one thread, got \(threads)")
+        cdnnl_set_threads(Int32(clamping: threads))
+    }
+}
