@@ -53,12 +53,15 @@ echo "== unit tests (swift test)"
 # The architecture test reads the package graph; `swift package` cannot run inside `swift test`.
 swift package dump-package > "$work/package.json" && export CASCADE_PACKAGE_JSON="$work/package.json"
 swift test --skip-build 2>&1 | tee "$work/unit.log" | grep -E "error:|failed|Executed .* tests" | tail -40
-summary=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$work/unit.log" | tail -1)
+# The last summary is the whole run: "Executed N tests, with [K tests skipped and] F failures".
+summary=$(grep -E "Executed [0-9]+ tests?, with ([0-9]+ tests? skipped and )?[0-9]+ failures?" "$work/unit.log" | tail -1)
 if [ -n "$summary" ]; then
-    n=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\1/')
-    f=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?, with ([0-9]+) failures?.*/\2/')
-    echo "unit tests: $((n - f)) passed, $f failed"
-    passed=$((passed + n - f)); failed=$((failed + f))
+    n=$(echo "$summary" | sed -E 's/.*Executed ([0-9]+) tests?,.*/\1/')
+    f=$(echo "$summary" | sed -E 's/.* ([0-9]+) failures?.*/\1/')
+    k=0
+    if echo "$summary" | grep -qE "tests? skipped"; then k=$(echo "$summary" | sed -E 's/.*with ([0-9]+) tests? skipped.*/\1/'); fi
+    echo "unit tests: $((n - f - k)) passed, $f failed, $k skipped"
+    passed=$((passed + n - f - k)); failed=$((failed + f))
 else
     echo "FAIL unit tests: no XCTest summary (crashed?)"; failed=$((failed + 1))
 fi
