@@ -21,7 +21,8 @@ if ! command -v slurmd >/dev/null || ! command -v munged >/dev/null || ! command
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurmd slurmctld slurm-client munge >/dev/null
 fi
 host=$(hostname -s)
-cpus=$(nproc)
+# `nproc` honours OMP_NUM_THREADS (the tests pin it to 1); the node needs its real CPU count.
+cpus=$(nproc --all)
 mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 512 ))
 mkdir -p "$dir/spool/ctld" "$dir/spool/d" "$dir/munge"
 # munge: a fresh key and its own socket, so no system munged is needed.
