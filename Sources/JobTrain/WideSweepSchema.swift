@@ -22,6 +22,7 @@ public enum SweepDistribution: String, ParameterChoice {
 public enum SweepOptimizer: String, ParameterChoice {
     /// Plain gradient descent (the lazy-training theory's gradient flow).
     case sgd
+    /// Adam (it rescales each gradient coordinate, so the lazy-training scalings no longer hold exactly).
     case adam
 }
 
