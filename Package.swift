@@ -8,6 +8,7 @@
 //         -> science modules (Spectra, SpectraReference, Learning: no MPI; Turbulence, Covariance,
 //            Training: sharded / data-parallel; TrainingData: sample sources for training)
 //           -> JobKit (typed parameters, validation, runner, run records, run loop, checkpoints)
+//             -> Report (the HTML page of a run or pipeline folder)
 //             -> one module per job kind (JobSelftest, JobNS2D, JobRMT, JobTrain), never importing each other
 //               -> JobCatalog (lists the kinds)
 //                 -> the `cascade` executable.

@@ -24,11 +24,14 @@ final class LayeringTests: XCTestCase {
         // Training: the data-parallel trainer (Learning's models over Parallel's communicators).
         "Training": 5,
         "JobKit": 6,
-        // Job kinds (names starting with "Job" other than JobKit and JobCatalog) are layer 7.
-        "JobCatalog": 8,
-        "cascade": 9,
+        // Report: the HTML report of a run or pipeline folder (run records and HDF5 outputs of
+        // every kind), used by `cascade report` and by the pipeline kind.
+        "Report": 7,
+        // Job kinds (names starting with "Job" other than JobKit and JobCatalog) are layer 8.
+        "JobCatalog": 9,
+        "cascade": 10,
     ]
-    static let jobKindLayer = 7
+    static let jobKindLayer = 8
 
     struct Target { let name: String; let type: String; let dependencies: [String] }
 
