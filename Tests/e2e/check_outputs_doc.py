@@ -134,6 +134,56 @@ def documented_layouts(doc_path):
     return layouts
 
 
+# Pages other helpers are writing at the same time as this one: links to them (and to the
+# reference's `pipeline` section) are not checked until the page or section exists.
+PENDING_PAGES = {"pipelines.md", "report.md"}
+PENDING_ANCHORS = {("reference.md", "pipeline")}
+LINKED_PAGES = ["README.md", "docs/guide.md", "docs/outputs.md", "docs/architecture.md", "docs/performance.md"]
+
+
+def github_anchor(heading):
+    """The id GitHub gives a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"`|\*|_(?=\W)", "", heading.strip().lower())
+    text = "".join(c for c in text if c.isalnum() or c in " -_")
+    return text.replace(" ", "-")
+
+
+def anchors_of(path):
+    ids, in_code = set(), False
+    for line in open(path, encoding="utf-8"):
+        if line.startswith("```"):
+            in_code = not in_code
+        elif not in_code and line.startswith("#"):
+            ids.add(github_anchor(line.lstrip("#")))
+    return ids
+
+
+def link_checks():
+    """Every relative link of the user-facing pages names a file that exists and, with `#anchor`,
+    a heading of that file."""
+    for page in LINKED_PAGES:
+        path = os.path.join(ROOT, page)
+        if not os.path.exists(path):
+            check(f"docs links: {page} exists", False)
+            continue
+        text = re.sub(r"```.*?```", "", open(path, encoding="utf-8").read(), flags=re.S)
+        broken = []
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"^[a-z]+:", target):
+                continue
+            file, _, anchor = target.partition("#")
+            resolved = os.path.normpath(os.path.join(os.path.dirname(path), file)) if file else path
+            name = os.path.basename(resolved)
+            if not os.path.exists(resolved):
+                if name not in PENDING_PAGES:
+                    broken.append(f"{target} (no such file)")
+                continue
+            if anchor and os.path.isfile(resolved) and anchor not in anchors_of(resolved):
+                if (name, anchor) not in PENDING_ANCHORS:
+                    broken.append(f"{target} (no such heading)")
+        check(f"docs links: every relative link and anchor of {page} resolves", not broken, "; ".join(broken))
+
+
 def make_runs(cascade, work, only=None):
     ok = {}
     for name, ranks, job, sets in RUNS:
@@ -166,6 +216,8 @@ def main():
               needed >= {r[0] for r in RUNS}, f"undocumented runs: {sorted({r[0] for r in RUNS} - needed)}")
         unknown = needed - {r[0] for r in RUNS}
         check("outputs doc: every h5layout block names a known run", not unknown, f"unknown: {sorted(unknown)}")
+    if not a.dump:
+        link_checks()
     ok = {r[0]: True for r in RUNS} if a.reuse else make_runs(cascade, a.work)
     if a.dump:
         for name, *_ in RUNS:
