@@ -20,6 +20,8 @@
 #   6. storage end to end (Tests/e2e/check_storage.py): full disk, long paths, files still being
 #      written, `cascade inspect` on h5py's scalar/LZF/virtual datasets; and ParaView (pvbatch
 #      under xvfb-run) opening the selftest's .xmf (Tests/e2e/check_paraview.py).
+#   7. docs/outputs.md against real outputs (Tests/e2e/check_outputs_doc.py): every example job run
+#      small, every documented HDF5 dataset present with its dtype and rank, every real one documented.
 # The last line is the total: `N passed, M failed`. Exit status 0 only if nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -110,6 +112,10 @@ count "$work/records.log" "run records end-to-end"
 echo "== storage end-to-end (full disk, long paths, files still being written, inspect of h5py files)"
 timeout 900 .build/pyvenv/bin/python Tests/e2e/check_storage.py --cascade .build/debug/cascade --work "$work/storage" 2>&1 | tee "$work/storage.log" | grep -vE "^PASS"
 count "$work/storage.log" "storage end-to-end"
+
+echo "== output layouts (docs/outputs.md against real outputs of every example job, run small)"
+timeout 600 .build/pyvenv/bin/python Tests/e2e/check_outputs_doc.py --cascade .build/debug/cascade --work "$work/outputs-doc" 2>&1 | tee "$work/outputs-doc.log" | grep -vE "^PASS"
+count "$work/outputs-doc.log" "outputs doc end-to-end"
 
 echo "== ParaView (pvbatch opens the selftest's .xmf: x-y plane, dimensions, values against h5py)"
 pv="$work/paraview"
