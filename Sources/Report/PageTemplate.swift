@@ -76,7 +76,7 @@ enum PageTemplate {
                 axes: { x: { logscale: c.logx, axisLabelFormatter: number, pixelsPerLabel: 50 },
                         y: { axisLabelFormatter: number, axisLabelWidth: 58, pixelsPerLabel: 26 } },
                 series: (function () { var s = {}; Object.keys(c.series).forEach(function (k) { s[esc(k)] = c.series[k]; }); return s; })(),
-                connectSeparatedPoints: true, labelsDiv: c.id + '-legend', legend: 'always', labelsKMB: false,
+                connectSeparatedPoints: true, xRangePad: 6, yRangePad: 6, labelsDiv: c.id + '-legend', legend: 'always', labelsKMB: false,
                 drawCallback: function (g) {
                   if (!counted && g.numRows() > 0) { counted = true; drawn += 1; update(false); }
                 }

@@ -49,7 +49,9 @@ enum NS2DSection {
         let target = exp(log(lo) + fraction * (log(hi) - log(lo)))
         guard let anchor = points.min(by: { abs(log($0.0 / target)) < abs(log($1.0 / target)) }) else { return nil }
         let c = 2 * anchor.1 / pow(anchor.0, power)
-        let ks = points.map(\.0)
+        // Drawn over the part of the range around the anchor only, where that cascade would be.
+        let half = exp(0.3 * (log(hi) - log(lo)))
+        let ks = points.map(\.0).filter { $0 >= target / half && $0 <= target * half }
         return Series(name, x: ks, y: ks.map { c * pow($0, power) }, style: .dashed)
     }
 
@@ -72,12 +74,13 @@ enum NS2DSection {
                        guide(k: ref.x, e: ref.y, power: -3, at: 0.55, name: "k^−3")].compactMap { $0 }
         }
         page.chart(Chart(title: "Energy spectrum E(k)", x: "wavenumber k", y: "E(k)", logX: true, logY: true, series: energy,
-                         note: "Dashed: k^−5/3 (inverse energy cascade) and k^−3 (direct enstrophy cascade) guides, placed beside the curve (not fitted)."))
+                         note: "Dashed: k^−5/3 (inverse energy cascade) and k^−3 (direct enstrophy cascade) guides, placed beside the curve over part of the range (not fitted)."))
         for (name, title, symbol) in [("flux_energy", "Energy flux Π_E(k)", "Π_E(k)"), ("flux_enstrophy", "Enstrophy flux Π_Z(k)", "Π_Z(k)")] {
             var s: [Series] = []
             if let avg = d.doubles("/time_average/spectra/\(name)"), averaged > 0 { s.append(Series("\(symbol), time average", x: k, y: avg)) }
             if records > 0, let last = d.row("/spectra/\(name)", records - 1) { s.append(Series("\(symbol), last record", x: k, y: last)) }
-            page.chart(Chart(title: title, x: "wavenumber k", y: "\(symbol) (positive: towards small scales)", logX: true, series: s))
+            page.chart(Chart(title: title, x: "wavenumber k", y: symbol, logX: true, series: s,
+                             note: "\(symbol): flux through wavenumber k, positive towards small scales (large k)."))
         }
         page.html("</div>")
     }

@@ -16,7 +16,7 @@ enum TrainSection {
             return s
         }
         let loss = f.text("loss") ?? "loss"
-        page.chart(Chart(title: "Loss", x: "optimizer step", y: "loss (\(loss))", logY: true, series: curves("loss")))
+        page.chart(Chart(title: "Loss", x: "optimizer step", y: "loss", logY: true, series: curves("loss"), note: "Loss: \(loss); train values are the logged batches, eval the held-out set."))
         page.chart(Chart(title: "Accuracy", x: "optimizer step", y: "accuracy (fraction correct)", series: curves("accuracy")))
         if let step, let lr = f.doubles("/metrics/learning_rate") {
             page.chart(Chart(title: "Learning rate", x: "optimizer step", y: "learning rate", logY: true, series: [Series("learning rate", x: step, y: lr)]))
@@ -27,7 +27,7 @@ enum TrainSection {
             func v(_ n: String) -> String { f.doubles("/bayes/\(n)")?.first.map { fmt($0, 5) } ?? "–" }
             page.table(["quantity", "value"], [
                 ["network accuracy", v("network_accuracy")],
-                ["Bayes classifier accuracy (on the test samples)", v("bayes_accuracy") + " ± " + v("bayes_accuracy_stderr")],
+                ["Bayes classifier accuracy (on the test samples)", v("bayes_accuracy") + " ± " + (f.doubles("/bayes/bayes_accuracy_stderr")?.first.map { fmt($0, 2) } ?? "–") + " (standard error)"],
                 ["Bayes accuracy, closed form", v("bayes_accuracy_closed_form")],
                 ["agreement (same label as Bayes)", v("agreement")],
                 ["logit correlation with Bayes", v("logit_correlation")],
@@ -70,9 +70,9 @@ enum WideSweepSection {
                     let b = logs.map { $0.1 - slope * $0.0 }.reduce(0, +) / Double(logs.count)
                     series.append(Series("fit ∝ width^\(fmt(slope, 3))", x: widths, y: widths.map { exp(b + slope * log($0)) }, style: .dashed))
                 }
-                note = "log–log slope \(fmt(slope, 4)) ± \(fmt(stderr, 3)) (standard error) over \(Int(f.number("slope_points", of: "/\(name)") ?? 0)) points."
+                note = "Dimensionless; log–log slope \(fmt(slope, 4)) ± \(fmt(stderr, 3)) (standard error) over \(Int(f.number("slope_points", of: "/\(name)") ?? 0)) points."
             }
-            page.chart(Chart(title: title, x: "width (hidden units)", y: name.replacingOccurrences(of: "_", with: " ") + " (dimensionless)",
+            page.chart(Chart(title: title, x: "width (hidden units)", y: name.replacingOccurrences(of: "_", with: " "),
                              logX: true, logY: true, series: series, note: note))
         }
         page.html("</div>")
