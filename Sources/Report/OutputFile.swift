@@ -2,8 +2,8 @@ import Foundation
 import Parallel
 import Storage
 
-/// An HDF5 output of a run, opened by this process alone (a self-communicator: `cascade report`
-/// runs on one process, also under mpirun where only rank 0 works), read forgivingly: a missing
+/// An HDF5 output of a run, opened by this process alone (`MPI_COMM_SELF`: under mpirun only
+/// rank 0 makes the report, and the other ranks take no part in opening files), read forgivingly: a missing
 /// dataset is nil, so one absent quantity leaves one chart out rather than the whole section.
 final class OutputFile {
     let url: URL
@@ -16,9 +16,8 @@ final class OutputFile {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ReportError("\(url.path): no such file (the run has not written it yet, or it was removed)")
         }
-        let world = MPIEnvironment.shared.world
         do {
-            file = try H5File.open(url.path, communicator: try world.split(color: world.rank))
+            file = try H5File.open(url.path, communicator: .selfOnly)
             objects = Dictionary(try file.contents().map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         } catch {
             throw ReportError("\(url.path) cannot be read as HDF5 (\(error)); if the run is still writing it, report again when it has finished")

@@ -186,6 +186,32 @@ def main():
         }
         for label, folder in folders.items():
             check_page(chromium, label, folder, work, expects.get(label, ()), plots_expected=label != "selftest")
+        # Large data is decimated: 60 frames of 600² become at most 40 frames of at most 256² (block
+        # means, here 200²), and 20000-record time series at most 400 points a curve.
+        if "ns2d" in folders:
+            large = os.path.join(work, "ns2d-large")
+            shutil.copytree(folders["ns2d"], large)
+            rng = np.random.default_rng(1)
+            with h5py.File(os.path.join(large, "snapshots.h5"), "w") as f:
+                f.attrs["n"] = 600
+                f["time"] = np.linspace(0, 6, 60)
+                f.create_dataset("vorticity", data=rng.standard_normal((60, 600, 600)), chunks=(1, 600, 600))
+            with h5py.File(os.path.join(large, "diagnostics.h5"), "r+") as f:
+                for name in ("time", "energy", "enstrophy"):
+                    del f[f"time_series/{name}"]
+                    f[f"time_series/{name}"] = np.linspace(1, 2, 20000)
+            code, _, stderr = run([cascade, "report", large])
+            html = open(os.path.join(large, "report.html"), encoding="utf-8").read()
+            m = re.search(r'<canvas class="field" id="[^"]+" width="(\d+)" height="(\d+)"', html)
+            frames = re.search(r'type="range" id="[^"]+" min="0" max="(\d+)"', html)
+            check("large ns2d: snapshots shown as at most 40 frames of at most 256² (600² → 200²)",
+                  code == 0 and m is not None and m.group(1) == "200" and frames is not None and int(frames.group(1)) + 1 == 40,
+                  f"exit {code} {m and m.groups()} {frames and frames.group(1)}\n{stderr}")
+            data = json.loads(re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html, re.S).group(1))
+            longest = max(len(c["data"]) for c in data["charts"])
+            check(f"large ns2d: every series decimated to at most 400 points (longest chart {longest} rows)", longest <= 400)
+            check(f"large ns2d: page stays a few MB ({len(html) / 1e6:.2f} MB)", len(html) < 6e6)
+            check_page(chromium, "ns2d-large", large, work)
         # NaN in a dataset: the page's JSON must stay valid (NaN becomes a gap).
         if "train" in folders:
             nan_run = os.path.join(work, "train-nan")

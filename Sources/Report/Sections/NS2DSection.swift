@@ -142,7 +142,11 @@ enum NS2DSection {
 
     /// At most 40 evenly spaced frames, block-averaged to at most 256² pixels.
     static func snapshots(_ s: OutputFile, on page: ReportPage) {
-        guard let shape = s.shape("/vorticity"), shape.count == 3, shape[0] > 0, shape[1] == shape[2] else { return }
+        guard let shape = s.shape("/vorticity"), shape.count == 3, shape[1] == shape[2] else { return }
+        guard shape[0] > 0 else {
+            page.paragraph("\(s.url.lastPathComponent) holds no vorticity frames yet.", className: "muted")
+            return
+        }
         let times = s.doubles("/time") ?? []
         let picked = Decimation.indices(count: shape[0], limit: 40)
         var frames: [[Double]] = []
@@ -152,7 +156,10 @@ enum NS2DSection {
             frames.append(frame)
             labels.append("\(f + 1) of \(shape[0]), t = \(f < times.count ? fmt(times[f], 4) : "?")")
         }
-        guard !frames.isEmpty else { return }
+        guard !frames.isEmpty else {
+            page.problem("\(s.url.path): /vorticity (\(shape.map(String.init).joined(separator: " × "))) could not be read; if the run is still writing it, report again later")
+            return
+        }
         page.heading("Vorticity snapshots")
         let stack = ImageStack.make(title: "vorticity ω(x, y)", frames: frames, side: shape[1], labels: labels, unit: "ω (simulation units), one scale for all frames",
                                     note: "\(frames.count) of \(shape[0]) frames; \(shape[1])² grid\(shape[1] > 256 ? " shown block-averaged" : ""); x to the right, y up; red positive, blue negative.")
