@@ -1,9 +1,9 @@
 import Foundation
 
 /// One curve of a ``Chart``: its own x values (series of one chart need not share them).
-public struct Series: Sendable {
+struct Series: Sendable {
     /// How a curve is drawn.
-    public enum Style: String, Sendable {
+    enum Style: String, Sendable {
         /// A solid line.
         case line
         /// A dashed line (references, guides and fits).
@@ -14,14 +14,14 @@ public struct Series: Sendable {
         case points
     }
 
-    public var name: String
-    public var x: [Double]
-    public var y: [Double]
+    var name: String
+    var x: [Double]
+    var y: [Double]
     /// One standard deviation per point, for charts with error bars.
-    public var sigma: [Double]?
-    public var style: Style
+    var sigma: [Double]?
+    var style: Style
 
-    public init(_ name: String, x: [Double], y: [Double], sigma: [Double]? = nil, style: Style = .line) {
+    init(_ name: String, x: [Double], y: [Double], sigma: [Double]? = nil, style: Style = .line) {
         self.name = name
         self.x = x
         self.y = y
@@ -36,17 +36,17 @@ public struct Series: Sendable {
 }
 
 /// A chart drawn by dygraphs: labelled axes (quantity and unit), optional log scales.
-public struct Chart: Sendable {
-    public var title: String
-    public var xLabel: String
-    public var yLabel: String
-    public var logX: Bool
-    public var logY: Bool
-    public var series: [Series]
+struct Chart: Sendable {
+    var title: String
+    var xLabel: String
+    var yLabel: String
+    var logX: Bool
+    var logY: Bool
+    var series: [Series]
     /// A sentence under the chart (what the guide lines are, over which range a fit was made).
-    public var note: String?
+    var note: String?
 
-    public init(title: String, x xLabel: String, y yLabel: String, logX: Bool = false, logY: Bool = false,
+    init(title: String, x xLabel: String, y yLabel: String, logX: Bool = false, logY: Bool = false,
                 series: [Series], note: String? = nil) {
         self.title = title
         self.xLabel = xLabel
@@ -121,15 +121,15 @@ public struct Chart: Sendable {
 
 /// Vorticity (or any signed field) frames for a `<canvas>` with a frame slider: each frame a
 /// base64 string of one colour-table index per pixel (rows from the top of the picture).
-public struct ImageStack: Sendable {
-    public var title: String
-    public var side: Int
-    public var frameLabels: [String]
-    public var frames: [String]
+struct ImageStack: Sendable {
+    var title: String
+    var side: Int
+    var frameLabels: [String]
+    var frames: [String]
     /// The colour scale runs from −limit to +limit.
-    public var limit: Double
-    public var unit: String
-    public var note: String?
+    var limit: Double
+    var unit: String
+    var note: String?
 
     func json(id: String) -> JSONValue {
         .object([

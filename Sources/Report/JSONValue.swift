@@ -4,13 +4,20 @@ import Foundation
 /// `JSONEncoder` because the data holds NaN and ±∞ (an unfinished run, an undefined statistic),
 /// which JSON cannot spell: they become `null`, which dygraphs draws as a gap.
 public indirect enum JSONValue: Equatable, Sendable {
+    /// `null` (also what non-finite numbers become).
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number; NaN and ±∞ are written as `null`.
     case number(Double)
+    /// A string, escaped for JSON and for an HTML `<script>` element.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object whose members keep their order.
     case object([(String, JSONValue)])
 
+    /// Equal when the encoded texts are equal (NaN equals NaN: both are `null`).
     public static func == (a: JSONValue, b: JSONValue) -> Bool { a.encoded() == b.encoded() }
 
     /// Numbers as a JSON array, non-finite values as `null`.

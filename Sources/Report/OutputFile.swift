@@ -59,6 +59,8 @@ final class OutputFile {
 
 /// A report that cannot be made; the message names the folder or file and what to do.
 public struct ReportError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong and what to do about it.
     public let description: String
+    /// An error with the given message.
     public init(_ description: String) { self.description = description }
 }

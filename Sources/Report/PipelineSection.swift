@@ -76,7 +76,7 @@ enum PipelineSection {
                 page.paragraph("state \(stage.state): no run record in \(stage.directory)/ yet.", className: "muted")
                 continue
             }
-            RunSection.render(record, in: folder, on: page, headingLevel: 3, anchor: nil, withTitle: false)
+            RunSection.render(record, in: folder, on: page)
         }
         return incomplete
     }

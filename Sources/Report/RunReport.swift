@@ -40,7 +40,7 @@ public enum RunReport {
             let record = try readRecord(in: directory)
             title = "\(record.kind) \(record.name)"
             page.html("<h1>\(escapeHTML(record.kind)) · \(escapeHTML(record.name))</h1>")
-            RunSection.render(record, in: directory, on: page, headingLevel: 2, anchor: "run")
+            RunSection.render(record, in: directory, on: page)
             incomplete = record.status == .running
         } else {
             throw ReportError("\(directory.path) has neither run.json nor pipeline.json: give the --out folder of a `cascade run` (report writes nothing else)")

@@ -3,8 +3,7 @@ import JobKit
 
 /// One run's part of a page: provenance and configuration, then the plots of its kind.
 enum RunSection {
-    static func render(_ record: RunRecord, in directory: URL, on page: ReportPage, headingLevel: Int,
-                       anchor: String?, withTitle: Bool = true) {
+    static func render(_ record: RunRecord, in directory: URL, on page: ReportPage) {
         Provenance.render(record, in: directory, on: page)
         do {
             switch record.kind {
@@ -19,7 +18,8 @@ enum RunSection {
         } catch {
             page.problem("\(error)")
         }
-        if record.kind != "selftest", ["ns2d", "covariance", "rmt-sweep", "train", "wide-sweep"].contains(record.kind) {
+        // Kinds with plots also list their files' datasets, collapsed (unknown kinds show them in full).
+        if ["ns2d", "covariance", "rmt-sweep", "train", "wide-sweep"].contains(record.kind) {
             FileListing.renderCollapsed(directory, record, on: page)
         }
     }
@@ -64,12 +64,12 @@ struct ProgressSnapshot: Decodable {
     var unit: String?
     var done: Double
     var total: Double
-    var rateePerSecond: Double?
+    var ratePerSecond: Double?
     var etaSeconds: Double?
     var updated: String?
 
     enum CodingKeys: String, CodingKey {
-        case label, unit, done, total, rateePerSecond = "rate_per_second", etaSeconds = "eta_seconds", updated
+        case label, unit, done, total, ratePerSecond = "rate_per_second", etaSeconds = "eta_seconds", updated
     }
 
     static func read(in directory: URL) -> ProgressSnapshot? {
