@@ -134,7 +134,11 @@ enum NS2DSection {
             if let p = d.doubles("/time_average/statistics/pdf/\(name)") { series.append(Series("PDF of \(label)/σ", x: bins, y: p)) }
         }
         guard !series.isEmpty else { return }
-        series.append(Series("Gaussian", x: bins, y: bins.map { exp(-$0 * $0 / 2) / (2 * Double.pi).squareRoot() }, style: .dashed))
+        // The Gaussian only down to a tenth of the smallest measured density: its far tails (10⁻¹⁴
+        // at 8σ) would otherwise set the log axis and squash the measured curves.
+        let floor = 0.1 * (series.flatMap(\.y).filter { $0 > 0 && $0.isFinite }.min() ?? 0)
+        let gaussian = bins.map { exp(-$0 * $0 / 2) / (2 * Double.pi).squareRoot() }
+        series.append(Series("Gaussian", x: bins, y: gaussian.map { $0 >= floor ? $0 : .nan }, style: .dashed))
         page.heading("Probability densities")
         page.chart(Chart(title: "PDFs of vorticity and velocity (time average)", x: "value / rms σ (dimensionless)", y: "probability density",
                          logY: true, series: series, note: "Each field scaled by its rms; the dashed curve is the unit Gaussian."))
