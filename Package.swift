@@ -99,6 +99,9 @@ let package = Package(
             .product(name: "TOMLKit", package: "TOMLKit"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Report: the HTML page of a run or pipeline folder (dygraphs inlined from Vendored/).
+        .target(name: "Report", dependencies: ["JobKit", "Storage", "Parallel"],
+                exclude: ["Vendored/update.sh", "Vendored/LICENSE"]),
         .target(name: "JobSelftest", dependencies: [
             "JobKit", "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage",
             .product(name: "Logging", package: "swift-log"),
@@ -118,7 +121,7 @@ let package = Package(
         ]),
         .target(name: "JobCatalog", dependencies: ["JobKit", "JobSelftest", "JobNS2D", "JobRMT", "JobTrain"]),
         .executableTarget(name: "cascade", dependencies: [
-            "JobCatalog", "JobKit", "Parallel",
+            "JobCatalog", "JobKit", "Parallel", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -152,6 +155,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Parallel"]),
         .testTarget(name: "JobKitTests", dependencies: ["JobKit", "JobCatalog", "JobNS2D", "JobRMT", "JobSelftest", "JobTrain", "Parallel", "Storage"]),
         .testTarget(name: "ArchitectureTests", dependencies: []),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "JobKit", "Storage", "Parallel"]),
         .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
         .testTarget(name: "LearningOptimTests", dependencies: ["Learning", "CounterRNG"]),
         // Float64 reference forward passes, finite differences and closeness checks shared by the Learning tests.

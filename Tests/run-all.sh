@@ -17,7 +17,10 @@
 #      --overwrite removing the previous run's files, --resume refusing a foreign checkpoint,
 #      output names against reserved names, honest status on SIGTERM/SIGINT, stale temporaries,
 #      run.walltime_limit with a bit-identical resume.
-#   6. storage end to end (Tests/e2e/check_storage.py): full disk, long paths, files still being
+#   6. `cascade report` (Tests/e2e/check_report.py): pages of small ns2d, covariance, rmt-sweep, train,
+#      wide-sweep, selftest runs and a pipeline folder opened offline in headless Chromium: every
+#      plot drew, no console errors, no external references; screenshots in .build/test-artefacts/.
+#   7. storage end to end (Tests/e2e/check_storage.py): full disk, long paths, files still being
 #      written, `cascade inspect` on h5py's scalar/LZF/virtual datasets; and ParaView (pvbatch
 #      under xvfb-run) opening the selftest's .xmf (Tests/e2e/check_paraview.py).
 #   7. docs/outputs.md against real outputs (Tests/e2e/check_outputs_doc.py): every example job run
@@ -109,6 +112,9 @@ count "$work/train.log" "train end-to-end"
 echo "== run records and output directories (lock, --overwrite, --resume checks, output names, signals, temporaries, wall-time limit)"
 timeout 600 .build/pyvenv/bin/python Tests/e2e/check_records.py --cascade .build/debug/cascade --work "$work/records" 2>&1 | tee "$work/records.log" | grep -vE "^PASS"
 count "$work/records.log" "run records end-to-end"
+echo "== cascade report in headless Chromium (every plot drew, no console errors, offline; screenshots in .build/test-artefacts/report-*.png)"
+timeout 600 .build/pyvenv/bin/python Tests/e2e/check_report.py --cascade .build/debug/cascade --work "$work/report" 2>&1 | tee "$work/report.log" | grep -vE "^PASS"
+count "$work/report.log" "cascade report end-to-end"
 echo "== storage end-to-end (full disk, long paths, files still being written, inspect of h5py files)"
 timeout 900 .build/pyvenv/bin/python Tests/e2e/check_storage.py --cascade .build/debug/cascade --work "$work/storage" 2>&1 | tee "$work/storage.log" | grep -vE "^PASS"
 count "$work/storage.log" "storage end-to-end"

@@ -4,7 +4,8 @@
 #   cluster/install-deps.sh            # the C libraries (MPI, FFTW-MPI, parallel HDF5, OpenBLAS, oneDNN)
 #   cluster/install-deps.sh --python   # also what the tests need: a Python venv in .build/pyvenv with
 #                                      # h5py, numpy and scipy to read and check Cascade's HDF5 files,
-#                                      # and ParaView (pvbatch) with Xvfb (xvfb-run) to open its .xmf
+#                                      # ParaView (pvbatch) with Xvfb (xvfb-run) to open its .xmf, and
+#                                      # chromium (headless) to open the pages of `cascade report`
 #
 # Swift itself is not a Debian package: install Swift 6 from swift.org (or `swiftly`) first.
 # On a cluster, load modules instead (see docs/cluster.md).
@@ -28,7 +29,8 @@ if [ "$want_python" = 1 ] && ! command -v python3 >/dev/null 2>&1; then
 fi
 if [ "$want_python" = 1 ]; then
     # Tests/e2e/check_paraview.py runs under `xvfb-run -a pvbatch`; xvfb-run needs xauth.
-    for p in python3-paraview xvfb xauth; do
+    # Tests/e2e/check_report.py opens the report pages in headless chromium.
+    for p in python3-paraview xvfb xauth chromium; do
         dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
     done
 fi

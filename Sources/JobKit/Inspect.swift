@@ -10,7 +10,8 @@ public enum FileInspector {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StorageError(file: path, "no such file")
         }
-        let file = try H5File.open(path, communicator: MPIEnvironment.shared.world.split(color: MPIEnvironment.shared.world.rank))
+        // This process alone: `cascade report` lists files on rank 0 only, where a split would hang.
+        let file = try H5File.open(path, communicator: .selfOnly)
         defer { try? file.close() }
         var lines: [String] = []
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0

@@ -47,6 +47,15 @@ public final class Communicator: @unchecked Sendable {
     /// The world communicator (initialises MPI on first use).
     public static var world: Communicator { MPIEnvironment.shared.world }
 
+    /// This process alone (`MPI_COMM_SELF`; initialises MPI on first use): for a file one rank reads
+    /// by itself while the others do not take part (`cascade report`, `cascade inspect` on rank 0),
+    /// where making a communicator with ``split(color:key:)`` would be a collective call and hang.
+    public static var selfOnly: Communicator {
+        _ = MPIEnvironment.shared
+        MPI_Comm_set_errhandler(cmpi_comm_self(), cmpi_errors_return())
+        return Communicator(borrowing: cmpi_comm_self())
+    }
+
     /// Whether this is rank 0, the rank that prints and writes summaries.
     public var isRoot: Bool { rank == 0 }
 
