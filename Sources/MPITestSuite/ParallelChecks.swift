@@ -112,6 +112,18 @@ let parallelChecks: [MPICheck] = [
                 }
             }
             t.expect(block == expected, "reduce-scatter (nonblocking \(nonblocking)): \(block) expected \(expected)")
+            // In place: this rank's block of the sum lands at the start of the buffer.
+            var inPlace = send
+            try inPlace.withUnsafeMutableBufferPointer { b in
+                if nonblocking {
+                    let request = AllreduceRequest()
+                    try comm.startReduceScatter(inPlace: b, blocks: blocks, .sum, reusing: request)
+                    try request.wait()
+                } else {
+                    try comm.reduceScatter(inPlace: b, blocks: blocks, .sum)
+                }
+            }
+            t.expect(Array(inPlace[0 ..< counts[comm.rank]]) == expected, "in-place reduce-scatter (nonblocking \(nonblocking))")
             var whole = [Float](repeating: -1, count: blocks.total)
             for i in 0 ..< counts[comm.rank] { whole[blocks.offsets[comm.rank] + i] = Float(comm.rank * 100 + i) }
             try whole.withUnsafeMutableBufferPointer { w in

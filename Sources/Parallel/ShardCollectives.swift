@@ -72,6 +72,27 @@ extension Communicator {
         }
     }
 
+    /// `reduceScatter` in place (`MPI_IN_PLACE`): `buffer` (`blocks.total` long) is the input, and
+    /// block `rank` of the reduction is left at its START, `buffer[0 ..< blocks.counts[rank]]` (MPI's
+    /// rule, not at the block's offset); the rest of `buffer` is undefined afterwards. No receive
+    /// buffer: a sharded optimiser step reads its slice of the summed gradient from there.
+    public func reduceScatter<T: MPIScalar>(inPlace buffer: UnsafeMutableBufferPointer<T>, blocks: BlockCounts,
+                                            _ op: ReductionOp) throws {
+        checkBlocks(blocks, buffer.count, "reduceScatter(inPlace:)")
+        try mpiCheck(MPI_Reduce_scatter(cmpi_in_place(), buffer.baseAddress, blocks.countPointer, T.mpiDatatype, op.handle, handle),
+                     "MPI_Reduce_scatter")
+    }
+
+    /// Starts `reduceScatter(inPlace:blocks:_:)` (`MPI_Ireduce_scatter`) into a finished `request`.
+    public func startReduceScatter<T: MPIScalar>(inPlace buffer: UnsafeMutableBufferPointer<T>, blocks: BlockCounts,
+                                                 _ op: ReductionOp, reusing request: AllreduceRequest) throws {
+        checkBlocks(blocks, buffer.count, "startReduceScatter(inPlace:)")
+        try request.start { r in
+            try mpiCheck(MPI_Ireduce_scatter(cmpi_in_place(), buffer.baseAddress, blocks.countPointer, T.mpiDatatype,
+                                             op.handle, handle, &r), "MPI_Ireduce_scatter")
+        }
+    }
+
     /// Gives every rank every block of `buffer` in place (`MPI_Allgatherv` with `MPI_IN_PLACE`): rank
     /// k's block `buffer[blocks.offsets[k] ..< + blocks.counts[k]]` is sent from rank k to all.
     public func allgather<T: MPIScalar>(inPlace buffer: UnsafeMutableBufferPointer<T>, blocks: BlockCounts) throws {

@@ -72,11 +72,9 @@ public final class DataParallelTrainer {
     let parameterCount: Int
 
     let requests: [AllreduceRequest]
-    // Sharded step only: per bucket the rank blocks, the allgather requests, and this rank's summed
-    // gradient slices packed as the optimiser state (`shardPlan.ownedCount`; 1 element if none).
+    // Sharded step only: per bucket the rank blocks and the allgather requests.
     let shardBlocks: [BlockCounts]
     let gatherRequests: [AllreduceRequest]
-    let reducedShard: UnsafeMutablePointer<Float>
     private let scalarRequest = AllreduceRequest()
     // [loss, correct, bad labels] summed over ranks, then [seconds] maxed: one small buffer for both.
     let scalars = UnsafeMutablePointer<Double>.allocate(capacity: 4)
@@ -156,7 +154,6 @@ public final class DataParallelTrainer {
         shardPlan = shards
         shardBlocks = try shards?.buckets.map { try BlockCounts($0.counts) } ?? []
         gatherRequests = shardBlocks.map { _ in AllreduceRequest() }
-        reducedShard = .allocate(capacity: max(shards?.ownedCount ?? 0, 1))
         var own = optimizer
         if let shards {
             // The owned slices of whatever state the given optimiser holds (zero for a new one).
@@ -180,7 +177,6 @@ public final class DataParallelTrainer {
     deinit {
         worker?.stop()
         scalars.deallocate()
-        reducedShard.deallocate()
     }
 
     /// Rows each rank's model and loss must hold for `globalBatch` over `ranks`: ⌈globalBatch / ranks⌉.

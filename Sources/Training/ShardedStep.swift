@@ -3,10 +3,11 @@ import Parallel
 
 /// The sharded optimiser step (ZeRO stage 1; `TrainingConfiguration.shardOptimizer` on several
 /// ranks). Per bucket, in the bucket plan's order on every rank: the gradient is reduce-scattered
-/// as soon as its layers are done (rank k receives the sum over ranks of its own slice only, packed
-/// into `reducedShard`), the optimiser updates that slice of the parameters in place with state for
-/// the owned slices alone, and the bucket's parameters are allgathered in place so every rank again
-/// holds the whole model. Reduce-scatter plus allgather move the bytes of one allreduce; the
+/// in place as soon as its layers are done (rank k receives the sum over ranks of its own slice
+/// only, at the START of the bucket's gradient range: MPI's in-place rule, so no extra buffer), the
+/// optimiser updates that slice of the parameters in place with state for the owned slices alone,
+/// and the bucket's parameters are allgathered in place so every rank again holds the whole model.
+/// The gradient buffer is scratch after the step (zeroed before the next backward). Reduce-scatter plus allgather move the bytes of one allreduce; the
 /// optimiser's work and state shrink by the rank count.
 ///
 /// Because one rank computes each updated parameter and sends its bits to the others, the replicas
@@ -16,16 +17,21 @@ import Parallel
 extension DataParallelTrainer {
     /// Starts (or, on the worker-thread blocking path, runs) the reduce-scatter of bucket `k`.
     func startReduceScatter(_ k: Int) throws {
-        let r = bucketPlan.buckets[k].range, s = shardPlan!.buckets[k]
-        let send = UnsafeBufferPointer(start: gradients + r.lowerBound, count: r.count)
-        let block = UnsafeMutableBufferPointer(start: reducedShard + s.stateOffset, count: s.owned.count)
+        let r = bucketPlan.buckets[k].range
+        let bucket = UnsafeMutableBufferPointer(start: gradients + r.lowerBound, count: r.count)
         if configuration.blockingReductions && worker != nil {
-            try communicator.reduceScatter(send, into: block, blocks: shardBlocks[k], .sum)
+            try communicator.reduceScatter(inPlace: bucket, blocks: shardBlocks[k], .sum)
             endTimes[k] = Self.now()
         } else {
             endTimes[k] = .infinity
-            try communicator.startReduceScatter(send, into: block, blocks: shardBlocks[k], .sum, reusing: requests[k])
+            try communicator.startReduceScatter(inPlace: bucket, blocks: shardBlocks[k], .sum, reusing: requests[k])
         }
+    }
+
+    /// Bucket `k`'s reduced gradient slice of this rank (after its reduce-scatter): the first
+    /// `owned.count` elements of the bucket's gradient range.
+    private func reducedSlice(_ k: Int) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: gradients + bucketPlan.buckets[k].range.lowerBound, count: shardPlan!.buckets[k].owned.count)
     }
 
     /// Waits for the reduce-scatters, updates this rank's slices, gathers the parameters; returns
@@ -37,13 +43,14 @@ extension DataParallelTrainer {
         var squares = 0.0
         if let clip = configuration.clipNorm {
             for k in buckets.indices { try waitBucket(k) }
-            let mine = UnsafeMutableBufferPointer(start: reducedShard, count: plan.ownedCount)
-            squares = GradientClipping.sumOfSquares(UnsafeBufferPointer(mine))
+            for k in buckets.indices { squares += GradientClipping.sumOfSquares(UnsafeBufferPointer(reducedSlice(k))) }
             let norm = try globalNorm(squares)
             let healthy = lossIsFinite && norm.isFinite
-            if healthy { GradientClipping.byGlobalNorm(mine, maxNorm: clip, globalNorm: norm) }
             for k in buckets.indices {
-                if healthy { stepSlice(plan.buckets[k]) }
+                if healthy {
+                    GradientClipping.byGlobalNorm(reducedSlice(k), maxNorm: clip, globalNorm: norm)
+                    stepSlice(k)
+                }
                 try gather(k, blocking: blocking)
             }
             try finishGathers(blocking: blocking)
@@ -53,11 +60,10 @@ extension DataParallelTrainer {
         var healthy = lossIsFinite
         for k in buckets.indices {
             try waitBucket(k)
-            let s = plan.buckets[k]
-            let sq = GradientClipping.sumOfSquares(UnsafeBufferPointer(start: reducedShard + s.stateOffset, count: s.owned.count))
+            let sq = GradientClipping.sumOfSquares(UnsafeBufferPointer(reducedSlice(k)))
             squares += sq
             healthy = healthy && sq.isFinite
-            if healthy { stepSlice(s) }
+            if healthy { stepSlice(k) }
             try gather(k, blocking: blocking)
             try progress()
         }
@@ -68,9 +74,9 @@ extension DataParallelTrainer {
         return norm
     }
 
-    private func stepSlice(_ s: GradientShardPlan.Bucket) {
-        let t = Self.now()
-        optimizer.step(slice: values + s.owned.lowerBound, gradients: reducedShard + s.stateOffset,
+    private func stepSlice(_ k: Int) {
+        let s = shardPlan!.buckets[k], t = Self.now()
+        optimizer.step(slice: values + s.owned.lowerBound, gradients: UnsafePointer(reducedSlice(k).baseAddress!),
                        count: s.owned.count, stateOffset: s.stateOffset)
         overlap.optimizerSeconds += Self.now() - t
     }
