@@ -96,7 +96,9 @@ public final class DataParallelTrainer {
     ///   - training / evaluation: samples by global index; `evaluation` is optional.
     /// - Throws: `TrainingError` naming the key (`train.batch`, `train.bucket_bytes`, `train.clip_norm`)
     ///   or the mismatch, before any heavy work; `.replicasDiffer` if ranks hold different models.
-    ///   With a sharded step the optimiser keeps only this rank's slices of `optimizer`'s state.
+    ///   With a sharded step the trainer makes an optimiser for this rank's slices only
+    ///   (`withFreshState`) and keeps those slices of `optimizer`'s state if it has taken steps;
+    ///   drop `optimizer` after this call so its full state is freed.
     public init(model: Sequential, loss: any Loss, optimizer: any Optimizer, schedule: LearningRateSchedule,
                 training: any SampleSource, evaluation: (any SampleSource)? = nil,
                 configuration: TrainingConfiguration, communicator: Communicator) throws {
@@ -156,9 +158,12 @@ public final class DataParallelTrainer {
         gatherRequests = shardBlocks.map { _ in AllreduceRequest() }
         var own = optimizer
         if let shards {
-            // The owned slices of whatever state the given optimiser holds (zero for a new one).
             own = optimizer.withFreshState(parameterCount: shards.ownedCount)
-            try own.importState(Self.packed(optimizer.exportState(), plan: shards, parameterCount: parameterCount))
+            // An optimiser that has taken steps: keep its state's owned slices. A new one's state is
+            // zero, as the fresh one's (not copying it keeps the peak memory at start down).
+            if optimizer.stepCount > 0 {
+                try own.importState(Self.packed(optimizer.exportState(), plan: shards, parameterCount: parameterCount))
+            }
         }
         self.optimizer = own
         self.optimizer.schedule = schedule

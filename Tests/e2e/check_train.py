@@ -3,7 +3,7 @@
 
 - a tiny teacher-student job on 1 and 2 ranks: exits 0, training.h5 has the documented layout,
   the training and held-out losses fall, and both rank counts give the same parameters
-  (relative difference < 1e-5);
+  (relative difference < 1e-5), on 2 ranks with train.shard_optimizer on and off;
 - SIGTERM (1 rank) and SIGUSR1 through mpirun (2 ranks) stop the run with exit 3 and a
   checkpoint; --resume ends with parameters and metrics bit-identical to an uninterrupted run;
   so does a run killed with SIGKILL between checkpoints;
@@ -115,6 +115,16 @@ def train_runs(cascade, work):
         a, b = parameters(runs[1]), parameters(runs[2])
         worst = max(rel(a[k], b[k]) for k in a)
         check(f"1 and 2 ranks give the same parameters after 200 Adam steps (rel. diff {worst:.1e} < 1e-5)", worst < 1e-5)
+    # Both settings of train.shard_optimizer on 2 ranks (the other run took the default): the same
+    # parameters as one rank.
+    for shard in ("true", "false"):
+        out = os.path.join(work, f"tiny-np2-shard-{shard}")
+        code, so, se = mpirun(2, [cascade, "run", path, "--out", out, "--set", f"train.shard_optimizer={shard}"])
+        if check(f"train np=2 with train.shard_optimizer={shard} exits 0", code == 0, f"exit {code}\n{so[-1500:]}\n{se[-1500:]}") \
+                and 1 in runs:
+            a, b = parameters(runs[1]), parameters(os.path.join(out, "training.h5"))
+            worst = max(rel(a[k], b[k]) for k in a)
+            check(f"2 ranks, shard_optimizer={shard}: parameters as 1 rank (rel. diff {worst:.1e} < 1e-5)", worst < 1e-5)
 
 
 def interrupted_resume(cascade, work):
