@@ -53,9 +53,11 @@ public struct TrainJob: JobKind {
         case .sgd: optimizerBuffers = p.optimizer.momentum > 0 ? 1 : 0
         }
         let local = Double(DataParallelTrainer.localCapacity(globalBatch: max(p.train.batch, 1), ranks: max(ranks, 1)))
+        // A sharded step keeps optimiser state for this rank's 1/P slice only.
+        let stateShare = p.train.shardOptimizer ? 1 / Double(max(ranks, 1)) : 1
         m.add("parameters, gradients and optimiser state (\(shapes.parameters) parameters)",
-              elements: Double(shapes.parameters) * (2 + optimizerBuffers), bytesPerElement: 4,
-              keys: ["model.layers", "optimizer.kind"])
+              elements: Double(shapes.parameters) * (2 + optimizerBuffers * stateShare), bytesPerElement: 4,
+              keys: ["model.layers", "optimizer.kind", "train.shard_optimizer"])
         // Forward outputs and backward input gradients of every layer, for the local batch.
         m.add("activations of \(Int(local)) samples per rank", elements: 2 * Double(shapes.activationsPerSample) * local + Double(input.elements) * local,
               bytesPerElement: 4, keys: ["train.batch", "model.layers"])
@@ -259,7 +261,8 @@ public struct TrainJob: JobKind {
     }
 
     /// The trainer's settings from `train.*`: the global batch, the shuffle seed, `train.bucket_mb`
-    /// in bytes (MiB, as PyTorch DDP's bucket_cap_mb) and `train.clip_norm` (0: none).
+    /// in bytes (MiB, as PyTorch DDP's bucket_cap_mb), `train.clip_norm` (0: none) and
+    /// `train.shard_optimizer`.
     /// - Throws: a `RunError` naming `train.bucket_mb` if the bytes do not fit an Int.
     static func trainingConfiguration(_ p: TrainParameters) throws -> TrainingConfiguration {
         let bytes = p.train.bucketMB * 1_048_576
@@ -267,7 +270,8 @@ public struct TrainJob: JobKind {
             throw RunError("train.bucket_mb = \(p.train.bucketMB) is not a usable bucket size in bytes; use a value between 0.01 and 4096")
         }
         return TrainingConfiguration(globalBatch: p.train.batch, seed: UInt64(p.train.seed), bucketBytes: Int(bytes.rounded()),
-                                     clipNorm: p.train.clipNorm > 0 ? Float(p.train.clipNorm) : nil, dropLast: true)
+                                     clipNorm: p.train.clipNorm > 0 ? Float(p.train.clipNorm) : nil, dropLast: true,
+                                     shardOptimizer: p.train.shardOptimizer)
     }
 
     /// The learning-rate schedule of `optimizer.lr` and `schedule.*`.

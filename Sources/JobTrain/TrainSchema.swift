@@ -180,6 +180,8 @@ public struct TrainParameters: ParameterSet {
         public var clipNorm = 0.0
         @Parameter("train.bucket_mb", .range(0.01 ... 4096), resumable: true, doc: "Cap in MiB (2^20 bytes, as PyTorch DDP's bucket_cap_mb) of the gradient buckets summed over the ranks while backward still runs (consecutive tensors in reverse layer order; a tensor is never split).")
         public var bucketMB = 25.0
+        @Parameter("train.shard_optimizer", resumable: true, doc: "On several ranks, shard the optimiser step (ZeRO stage 1): each gradient bucket is reduce-scattered so every rank sums and updates only its 1/P slice, holding optimiser state (Adam m, v) for that slice alone, then the parameters are allgathered. Same results to float round-off and the same checkpoints; optimiser time and state per rank shrink by the rank count. One rank ignores it. Off by default: slower on the 2-core development machine (bench/README.md).")
+        public var shardOptimizer = false
         public init() {}
     }
 

@@ -87,6 +87,58 @@ let parallelChecks: [MPICheck] = [
         }
         t.expect(buffer.enumerated().allSatisfy { $0.element == Double($0.offset % 97) * factor }, "iallreduce result")
     },
+    MPICheck("parallel.reduce-scatter-allgather") { comm, t in
+        // Uneven blocks (rank k owns k + 3 elements, the last rank none): element i of rank r's
+        // buffer is r·1000 + i, so the sum over ranks is known in closed form; blocking and
+        // nonblocking; then each rank writes its block and the allgather fills in the others'.
+        let p = comm.size
+        let counts = (0 ..< p).map { $0 == p - 1 && p > 1 ? 0 : $0 + 3 }
+        let blocks = try BlockCounts(counts)
+        t.expect(blocks.total == counts.reduce(0, +) && blocks.offsets.last! + counts.last! == blocks.total, "offsets")
+        let send = (0 ..< blocks.total).map { Float(comm.rank * 1000 + $0) }
+        let ranksSum = Float(p * (p - 1) / 2 * 1000)
+        let expected = (0 ..< counts[comm.rank]).map { ranksSum + Float(p) * Float(blocks.offsets[comm.rank] + $0) }
+        for nonblocking in [false, true] {
+            var block = [Float](repeating: -1, count: counts[comm.rank])
+            try send.withUnsafeBufferPointer { s in
+                try block.withUnsafeMutableBufferPointer { b in
+                    if nonblocking {
+                        let request = AllreduceRequest()
+                        try comm.startReduceScatter(s, into: b, blocks: blocks, .sum, reusing: request)
+                        try request.wait()
+                    } else {
+                        try comm.reduceScatter(s, into: b, blocks: blocks, .sum)
+                    }
+                }
+            }
+            t.expect(block == expected, "reduce-scatter (nonblocking \(nonblocking)): \(block) expected \(expected)")
+            // In place: this rank's block of the sum lands at the start of the buffer.
+            var inPlace = send
+            try inPlace.withUnsafeMutableBufferPointer { b in
+                if nonblocking {
+                    let request = AllreduceRequest()
+                    try comm.startReduceScatter(inPlace: b, blocks: blocks, .sum, reusing: request)
+                    try request.wait()
+                } else {
+                    try comm.reduceScatter(inPlace: b, blocks: blocks, .sum)
+                }
+            }
+            t.expect(Array(inPlace[0 ..< counts[comm.rank]]) == expected, "in-place reduce-scatter (nonblocking \(nonblocking))")
+            var whole = [Float](repeating: -1, count: blocks.total)
+            for i in 0 ..< counts[comm.rank] { whole[blocks.offsets[comm.rank] + i] = Float(comm.rank * 100 + i) }
+            try whole.withUnsafeMutableBufferPointer { w in
+                if nonblocking {
+                    let request = AllreduceRequest()
+                    try comm.startAllgather(inPlace: w, blocks: blocks, reusing: request)
+                    try request.wait()
+                } else {
+                    try comm.allgather(inPlace: w, blocks: blocks)
+                }
+            }
+            let gathered = (0 ..< p).flatMap { r in (0 ..< counts[r]).map { Float(r * 100 + $0) } }
+            t.expect(whole == gathered, "allgather (nonblocking \(nonblocking)): \(whole)")
+        }
+    },
     MPICheck("parallel.split") { comm, t in
         let sub = try comm.split(color: comm.rank % 2)
         t.expect(sub.size == (comm.size + 1 - comm.rank % 2) / 2, "split size")

@@ -88,7 +88,8 @@ func checkModel(rows: Int, seed: UInt64 = 5, outputs: Int = 4) throws -> Sequent
 
 /// A trainer with Adam on the synthetic classes (bucket cap small so the model has several buckets).
 func checkTrainer(_ comm: Communicator, globalBatch: Int, seed: UInt64 = 5, overlap: Bool = true, blocking: Bool = true,
-                  clip: Float? = nil, source: SyntheticSamples? = nil) throws -> DataParallelTrainer {
+                  clip: Float? = nil, source: SyntheticSamples? = nil, shard: Bool = false,
+                  bucketBytes: Int = 1024) throws -> DataParallelTrainer {
     let rows = DataParallelTrainer.localCapacity(globalBatch: globalBatch, ranks: comm.size)
     let model = try checkModel(rows: rows, seed: seed)
     let data = source ?? SyntheticSamples(count: 150, features: 12, kind: .classes(4), seed: 77)
@@ -97,9 +98,9 @@ func checkTrainer(_ comm: Communicator, globalBatch: Int, seed: UInt64 = 5, over
         model: model, loss: SoftmaxCrossEntropy(classes: 4, batch: rows),
         optimizer: Adam(parameterCount: model.store.count), schedule: .linearWarmup(3e-2, steps: 5),
         training: data, evaluation: held,
-        configuration: TrainingConfiguration(globalBatch: globalBatch, seed: 11, bucketBytes: 1024, clipNorm: clip,
+        configuration: TrainingConfiguration(globalBatch: globalBatch, seed: 11, bucketBytes: bucketBytes, clipNorm: clip,
                                              dropLast: false, overlapOnWorkerThread: overlap,
-                                             blockingReductions: blocking),
+                                             blockingReductions: blocking, shardOptimizer: shard),
         communicator: comm)
 }
 
@@ -126,7 +127,7 @@ func checkConvModel(rows: Int, classes: Int = 3) throws -> Sequential {
 }
 
 /// A trainer of `checkConvModel` with Adam on synthetic 3-class images.
-func checkConvTrainer(_ comm: Communicator, globalBatch: Int) throws -> DataParallelTrainer {
+func checkConvTrainer(_ comm: Communicator, globalBatch: Int, shard: Bool = false) throws -> DataParallelTrainer {
     let rows = DataParallelTrainer.localCapacity(globalBatch: globalBatch, ranks: comm.size)
     let model = try checkConvModel(rows: rows)
     let data = SyntheticSamples(count: 90, shape: .image(height: 8, width: 8, channels: 2), kind: .classes(3), seed: 79)
@@ -134,7 +135,8 @@ func checkConvTrainer(_ comm: Communicator, globalBatch: Int) throws -> DataPara
         model: model, loss: SoftmaxCrossEntropy(classes: 3, batch: rows),
         optimizer: Adam(parameterCount: model.store.count), schedule: .constant(1e-2),
         training: data,
-        configuration: TrainingConfiguration(globalBatch: globalBatch, seed: 13, bucketBytes: 512, dropLast: false),
+        configuration: TrainingConfiguration(globalBatch: globalBatch, seed: 13, bucketBytes: 512, dropLast: false,
+                                             shardOptimizer: shard),
         communicator: comm)
 }
 
@@ -144,8 +146,10 @@ let trainingChecks: [MPICheck] = [
         // average pooling and a dense head: 20 Adam steps of global batch 12 (divides 1–4 ranks) and
         // 14 (remainders; 90 samples, so epochs end in partial batches), P ranks against one rank
         // training the whole batch alone. Tolerance 1e-5 relative in the parameters.
-        for batch in [12, 14] {
-            let multi = try checkConvTrainer(comm, globalBatch: batch)
+        // Both with the allreduce and with the sharded optimiser step (reduce-scatter, Adam on this
+        // rank's slices, allgather).
+        for (batch, shard) in [(12, false), (12, true), (14, false), (14, true)] {
+            let multi = try checkConvTrainer(comm, globalBatch: batch, shard: shard)
             let solo = try checkConvTrainer(try comm.split(color: comm.rank), globalBatch: batch)
             t.expect(multi.bucketPlan.buckets.count > 1, "the CNN's gradients span several buckets")
             var first: StepMetrics?, lastMulti: StepMetrics?, lastSolo: StepMetrics?
@@ -155,11 +159,11 @@ let trainingChecks: [MPICheck] = [
                 if first == nil { first = lastMulti }
             }
             let d = relativeDifference(multi.model.store.values, solo.model.store.values)
-            t.expect(d < 1e-5, "CNN batch \(batch): parameters differ from one rank by \(d)")
+            t.expect(d < 1e-5, "CNN batch \(batch) shard \(shard): parameters differ from one rank by \(d)")
             t.expectClose(lastMulti!.loss, lastSolo!.loss, rel: 1e-5, "CNN batch \(batch): last loss")
             t.expect(lastMulti!.loss < first!.loss, "CNN batch \(batch): training reduced the loss from \(first!.loss) to \(lastMulti!.loss)")
             try multi.verifyReplicas()
-            if batch == 12 { t.record("cnn-parameters", multi.model.store.values.map(Double.init), tolerance: 1e-5) }
+            if batch == 12 && !shard { t.record("cnn-parameters", multi.model.store.values.map(Double.init), tolerance: 1e-5) }
         }
     },
     MPICheck("training.rank-count-independent-adam") { comm, t in
@@ -169,8 +173,10 @@ let trainingChecks: [MPICheck] = [
         // Measured: relative differences ~1e-7 (float32 summation order); tolerance 1e-5.
         // Reductions: blocking on the MPI thread during a worker's backward, nonblocking polled, and
         // inline (backward on the MPI thread).
-        for (batch, overlap, blocking) in [(24, true, true), (26, true, true), (37, true, true), (24, true, false), (24, false, false)] {
-            let multi = try checkTrainer(comm, globalBatch: batch, overlap: overlap, blocking: blocking)
+        // Each also with the sharded optimiser step.
+        let modes = [(24, true, true), (26, true, true), (37, true, true), (24, true, false), (24, false, false)]
+        for (batch, overlap, blocking, shard) in modes.flatMap({ m in [false, true].map { (m.0, m.1, m.2, $0) } }) {
+            let multi = try checkTrainer(comm, globalBatch: batch, overlap: overlap, blocking: blocking, shard: shard)
             let solo = try soloTrainer(comm, globalBatch: batch)
             var lastMulti: StepMetrics?, lastSolo: StepMetrics?
             for _ in 0 ..< 20 {
@@ -178,7 +184,7 @@ let trainingChecks: [MPICheck] = [
                 lastSolo = try solo.trainStep()
             }
             let d = relativeDifference(multi.model.store.values, solo.model.store.values)
-            t.expect(d < 1e-5, "batch \(batch) overlap \(overlap) blocking \(blocking): parameters differ from one rank by \(d)")
+            t.expect(d < 1e-5, "batch \(batch) overlap \(overlap) blocking \(blocking) shard \(shard): parameters differ from one rank by \(d)")
             t.expectClose(lastMulti!.loss, lastSolo!.loss, rel: 1e-5, "batch \(batch): last loss")
             t.expectClose(lastMulti!.gradientNorm, lastSolo!.gradientNorm, rel: 1e-4, "batch \(batch): gradient norm")
             t.expect(lastMulti!.accuracy == lastSolo!.accuracy, "batch \(batch): accuracy \(lastMulti!.accuracy!) vs \(lastSolo!.accuracy!)")
@@ -186,7 +192,7 @@ let trainingChecks: [MPICheck] = [
             t.expect(lastMulti!.loss < 1.0, "batch \(batch): training reduced the loss to \(lastMulti!.loss)")
             if comm.size > 1 { t.expect(multi.overlap.communicationSeconds > 0, "communication was timed") }
             try multi.verifyReplicas()
-            if batch == 24 && overlap && blocking {
+            if batch == 24 && overlap && blocking && !shard {
                 let e = try multi.evaluate()!, es = try solo.evaluate()!
                 t.expectClose(e.loss, es.loss, rel: 1e-5, "evaluation loss")
                 t.expect(e.samples == 61 && e.accuracy == es.accuracy, "evaluation accuracy \(e.accuracy!) vs \(es.accuracy!)")
@@ -196,15 +202,52 @@ let trainingChecks: [MPICheck] = [
         }
     },
     MPICheck("training.clipping-rank-count-independent") { comm, t in
-        let multi = try checkTrainer(comm, globalBatch: 20, clip: 0.05)
-        let solo = try soloTrainer(comm, globalBatch: 20, clip: 0.05)
-        for _ in 0 ..< 10 {
-            let m = try multi.trainStep()
-            try solo.trainStep()
-            t.expect(m.gradientNorm > 0.05, "the clip is active (norm \(m.gradientNorm))")
+        // The sharded step clips by the norm from the per-shard sums of squares summed over ranks.
+        for shard in [false, true] {
+            let multi = try checkTrainer(comm, globalBatch: 20, clip: 0.05, shard: shard)
+            let solo = try soloTrainer(comm, globalBatch: 20, clip: 0.05)
+            for _ in 0 ..< 10 {
+                let m = try multi.trainStep()
+                let s = try solo.trainStep()
+                t.expect(m.gradientNorm > 0.05, "the clip is active (norm \(m.gradientNorm))")
+                t.expectClose(m.gradientNorm, s.gradientNorm, rel: 1e-4, "shard \(shard): gradient norm")
+            }
+            let d = relativeDifference(multi.model.store.values, solo.model.store.values)
+            t.expect(d < 1e-5, "clipped, shard \(shard): parameters differ from one rank by \(d)")
         }
-        let d = relativeDifference(multi.model.store.values, solo.model.store.values)
-        t.expect(d < 1e-5, "clipped: parameters differ from one rank by \(d)")
+    },
+    MPICheck("training.sharded-step-matches-allreduce") { comm, t in
+        // The sharded optimiser step against the allreduce on the SAME ranks, 20 Adam steps, without and
+        // with clipping, with the usual buckets and with 16-byte buckets (every tensor its own bucket,
+        // 4 to 768 floats: the 4-float bias is smaller than ranks × 16 floats, so some ranks own
+        // nothing of it, and sizes the rank count does not divide). One rank does not shard.
+        for (clip, bytes) in [(nil, 1024), (Float(0.05), 1024), (nil, 16), (Float(0.05), 16)] as [(Float?, Int)] {
+            let sharded = try checkTrainer(comm, globalBatch: 24, clip: clip, shard: true, bucketBytes: bytes)
+            let plain = try checkTrainer(comm, globalBatch: 24, clip: clip, bucketBytes: bytes)
+            t.expect((sharded.shardPlan != nil) == (comm.size > 1), "sharded exactly when there are several ranks")
+            if let plan = sharded.shardPlan {
+                let owned = try comm.allreduce(plan.ownedCount, .sum)
+                t.expect(owned == sharded.model.store.count, "the ranks' slices cover the \(sharded.model.store.count) parameters once (\(owned))")
+                t.expect(sharded.optimizer.parameterCount == plan.ownedCount, "optimiser state only for the owned slices")
+                if bytes == 16 {
+                    t.expect(plan.buckets.contains { $0.counts.contains(0) }, "a bucket smaller than ranks × 16 leaves a rank without a slice")
+                }
+            }
+            var a: StepMetrics?, b: StepMetrics?
+            for _ in 0 ..< 20 { a = try sharded.trainStep(); b = try plain.trainStep() }
+            let d = relativeDifference(sharded.model.store.values, plain.model.store.values)
+            t.expect(d < 1e-5, "clip \(String(describing: clip)) buckets \(bytes) B: sharded and allreduce parameters differ by \(d)")
+            t.expectClose(a!.loss, b!.loss, rel: 1e-5, "last loss")
+            t.expectClose(a!.gradientNorm, b!.gradientNorm, rel: 1e-4, "gradient norm")
+            try sharded.verifyReplicas()
+            // The checkpointed optimiser state is the full one, as the unsharded trainer's.
+            let sa = try sharded.exportState().optimizer, sb = try plain.exportState().optimizer
+            t.expect(sa.kind == sb.kind && sa.stepCount == sb.stepCount && sa.buffers.keys.sorted() == sb.buffers.keys.sorted(), "state layout")
+            for name in sb.buffers.keys {
+                let dm = relativeDifference(sa.buffers[name]!, sb.buffers[name]!)
+                t.expect(dm < 1e-5, "optimiser buffer \(name): sharded and allreduce differ by \(dm)")
+            }
+        }
     },
     MPICheck("training.broadcast-makes-ranks-agree") { comm, t in
         // Every rank builds its model from a different seed; after the trainer starts, all hold rank 0's.
@@ -234,6 +277,30 @@ let trainingChecks: [MPICheck] = [
                 t.expect(false, "different models on different ranks must be refused")
             } catch let e as TrainingError {
                 t.expect("\(e)".contains("parameter counts"), "error names the parameter counts: \(e)")
+            }
+        }
+    },
+    MPICheck("training.sharded-checkpoint-restore-is-bit-identical") { comm, t in
+        // As below with the sharded step: the exported state is gathered, a restore keeps each rank's
+        // slices; a state written without sharding resumes sharded the same way (and back).
+        for (writer, reader) in [(true, true), (false, true), (true, false)] {
+            let straight = try checkTrainer(comm, globalBatch: 32, shard: reader)
+            for _ in 0 ..< 12 { try straight.trainStep() }
+            let first = try checkTrainer(comm, globalBatch: 32, shard: writer)
+            for _ in 0 ..< 5 { try first.trainStep() }
+            let data = try JSONEncoder().encode(try first.exportState())
+            let state = try JSONDecoder().decode(TrainerState.self, from: data)
+            let resumed = try checkTrainer(comm, globalBatch: 32, seed: 999, shard: reader)
+            try resumed.restore(state)
+            for _ in 0 ..< 7 { try resumed.trainStep() }
+            let label = "written \(writer ? "sharded" : "unsharded"), resumed \(reader ? "sharded" : "unsharded")"
+            if writer == reader || comm.size == 1 {
+                t.expect(resumed.model.store.values == straight.model.store.values, "\(label): parameters bit-identical after resume")
+                let (ra, sa) = (try resumed.exportState().optimizer, try straight.exportState().optimizer)
+                t.expect(ra == sa, "\(label): optimiser state bit-identical")
+            } else {
+                let d = relativeDifference(resumed.model.store.values, straight.model.store.values)
+                t.expect(d < 1e-5, "\(label): parameters differ by \(d)")
             }
         }
     },

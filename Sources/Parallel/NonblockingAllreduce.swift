@@ -1,6 +1,7 @@
 import CMPI
 
-/// A reduction in flight, started by ``Communicator/startAllreduce(inPlace:_:)``.
+/// A reduction in flight, started by ``Communicator/startAllreduce(inPlace:_:)`` (or another
+/// nonblocking collective of this module: `startReduceScatter`, `startAllgather`).
 ///
 /// Overlap computation with communication (as data-parallel training overlaps gradient
 /// averaging with the backward pass): start the reduction, work, then ``wait()``.
@@ -36,6 +37,13 @@ public final class AllreduceRequest: @unchecked Sendable {
         try mpiCheck(MPI_Test(&request, &flag, cmpi_status_ignore()), "MPI_Test")
         done = flag != 0
         return done
+    }
+
+    /// Runs `body` to start a nonblocking collective into this finished request's handle.
+    func start(_ body: (inout MPI_Request?) throws -> Void) throws {
+        precondition(done, "a nonblocking collective reusing a request still in flight")
+        try body(&request)
+        done = false
     }
 
     deinit {

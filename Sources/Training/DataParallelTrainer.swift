@@ -18,6 +18,10 @@ import Parallel
 /// 4. The optimiser updates each bucket's parameter range as soon as that bucket has arrived
 ///    (`Optimizer.step(parameters:gradients:range:)`, bit-identical to a whole-buffer step). With a
 ///    clip norm it waits for every bucket first: the global norm needs the whole gradient.
+///    With `configuration.shardOptimizer` on several ranks (ZeRO stage 1, `GradientShardPlan`)
+///    steps 3–4 become: reduce-scatter each ready bucket so this rank holds the summed gradient of
+///    its own slice only, update that slice with optimiser state for the owned slices alone, and
+///    allgather the bucket's updated parameters (`ShardedStep.swift`).
 /// 5. Loss, accuracy and step time are reduced over ranks; a NaN or infinite loss or gradient (the
 ///    same on every rank after the reductions) throws `TrainingError.nonFinite` on every rank.
 ///
@@ -32,8 +36,13 @@ public final class DataParallelTrainer {
     public let configuration: TrainingConfiguration
     /// How the gradients are bucketed.
     public let bucketPlan: GradientBucketPlan
-    /// The optimiser (its schedule is the one given to the trainer).
+    /// The optimiser (its schedule is the one given to the trainer). With a sharded step it is this
+    /// rank's optimiser for its owned slices only (`shardPlan.ownedCount` parameters); the full
+    /// state is `exportState().optimizer` (collective).
     public internal(set) var optimizer: any Optimizer
+    /// How each bucket is split over the ranks when the optimiser step is sharded; nil when it is
+    /// not (`configuration.shardOptimizer` off, or one rank: nothing to shard).
+    public let shardPlan: GradientShardPlan?
     /// Steps done.
     public private(set) var step = 0
     /// Epoch of the next global batch.
@@ -45,7 +54,7 @@ public final class DataParallelTrainer {
     /// Rows a rank may hold: ⌈globalBatch / ranks⌉.
     public let localCapacity: Int
     /// Communication and backward time since the start.
-    public private(set) var overlap = OverlapTotals()
+    public internal(set) var overlap = OverlapTotals()
 
     let loss: any Loss
     let trainingSource: any SampleSource
@@ -58,19 +67,22 @@ public final class DataParallelTrainer {
     // Base addresses of the store's two buffers, taken again (and the buffers made unique) at the
     // start of every step by `acquireStoreBuffers`. The MPI thread works on gradient ranges and the
     // optimiser on parameter ranges through them while the worker thread runs backward.
-    private var values: UnsafeMutablePointer<Float>
-    private var gradients: UnsafeMutablePointer<Float>
-    private let parameterCount: Int
+    var values: UnsafeMutablePointer<Float>
+    var gradients: UnsafeMutablePointer<Float>
+    let parameterCount: Int
 
-    private let requests: [AllreduceRequest]
+    let requests: [AllreduceRequest]
+    // Sharded step only: per bucket the rank blocks and the allgather requests.
+    let shardBlocks: [BlockCounts]
+    let gatherRequests: [AllreduceRequest]
     private let scalarRequest = AllreduceRequest()
     // [loss, correct, bad labels] summed over ranks, then [seconds] maxed: one small buffer for both.
-    private let scalars = UnsafeMutablePointer<Double>.allocate(capacity: 4)
-    private var startTimes: [Double]
-    private var endTimes: [Double]
-    private var started = 0
+    let scalars = UnsafeMutablePointer<Double>.allocate(capacity: 4)
+    var startTimes: [Double]
+    var endTimes: [Double]
+    var started = 0
     private var rows = 0
-    private let worker: BackwardWorker?
+    let worker: BackwardWorker?
 
     /// A trainer for `model` on `communicator`'s ranks. Collective: broadcasts rank 0's parameters
     /// and verifies every rank then holds the same model.
@@ -84,6 +96,9 @@ public final class DataParallelTrainer {
     ///   - training / evaluation: samples by global index; `evaluation` is optional.
     /// - Throws: `TrainingError` naming the key (`train.batch`, `train.bucket_bytes`, `train.clip_norm`)
     ///   or the mismatch, before any heavy work; `.replicasDiffer` if ranks hold different models.
+    ///   With a sharded step the trainer makes an optimiser for this rank's slices only
+    ///   (`withFreshState`) and keeps those slices of `optimizer`'s state if it has taken steps;
+    ///   drop `optimizer` after this call so its full state is freed.
     public init(model: Sequential, loss: any Loss, optimizer: any Optimizer, schedule: LearningRateSchedule,
                 training: any SampleSource, evaluation: (any SampleSource)? = nil,
                 configuration: TrainingConfiguration, communicator: Communicator) throws {
@@ -125,8 +140,6 @@ public final class DataParallelTrainer {
 
         self.model = model
         self.loss = loss
-        self.optimizer = optimizer
-        self.optimizer.schedule = schedule
         self.trainingSource = training
         self.evaluationSource = evaluation
         self.configuration = configuration
@@ -138,6 +151,22 @@ public final class DataParallelTrainer {
         values = model.store.values.withUnsafeMutableBufferPointer { $0.baseAddress! }
         gradients = model.store.gradients.withUnsafeMutableBufferPointer { $0.baseAddress! }
         requests = bucketPlan.buckets.map { _ in AllreduceRequest() }
+        let shards = configuration.shardOptimizer && ranks > 1
+            ? GradientShardPlan(plan: bucketPlan, rank: communicator.rank, ranks: ranks) : nil
+        shardPlan = shards
+        shardBlocks = try shards?.buckets.map { try BlockCounts($0.counts) } ?? []
+        gatherRequests = shardBlocks.map { _ in AllreduceRequest() }
+        var own = optimizer
+        if let shards {
+            own = optimizer.withFreshState(parameterCount: shards.ownedCount)
+            // An optimiser that has taken steps: keep its state's owned slices. A new one's state is
+            // zero, as the fresh one's (not copying it keeps the peak memory at start down).
+            if optimizer.stepCount > 0 {
+                try own.importState(Self.packed(optimizer.exportState(), plan: shards, parameterCount: parameterCount))
+            }
+        }
+        self.optimizer = own
+        self.optimizer.schedule = schedule
         startTimes = [Double](repeating: 0, count: bucketPlan.buckets.count)
         endTimes = startTimes
         worker = ranks > 1 && configuration.overlapOnWorkerThread ? BackwardWorker() : nil
@@ -282,7 +311,9 @@ public final class DataParallelTrainer {
             let r = buckets[started].range
             let bucket = UnsafeMutableBufferPointer(start: gradients + r.lowerBound, count: r.count)
             startTimes[started] = Self.now()
-            if configuration.blockingReductions && worker != nil {
+            if shardPlan != nil {
+                try startReduceScatter(started)
+            } else if configuration.blockingReductions && worker != nil {
                 try communicator.allreduce(inPlace: bucket, .sum)
                 endTimes[started] = Self.now()
             } else {
@@ -295,13 +326,13 @@ public final class DataParallelTrainer {
 
     /// Lets the reductions in flight move (MPI progresses nonblocking collectives inside its calls)
     /// and notes when each finishes.
-    private func progress() throws {
+    func progress() throws {
         for k in 0 ..< started where endTimes[k] == .infinity {
             if try requests[k].test() { endTimes[k] = Self.now() }
         }
     }
 
-    private func waitBucket(_ k: Int) throws {
+    func waitBucket(_ k: Int) throws {
         guard communicator.size > 1 else { return }
         if endTimes[k] == .infinity {
             try requests[k].wait()
@@ -313,6 +344,7 @@ public final class DataParallelTrainer {
     /// (before clipping; NaN or infinite if the gradient is). Skips the update when the loss or a
     /// bucket is not finite, but always waits for every bucket (their buffers are in use).
     private func update(lossIsFinite: Bool) throws -> Double {
+        if let shardPlan { return try updateSharded(shardPlan, lossIsFinite: lossIsFinite) }
         let buckets = bucketPlan.buckets
         let all = UnsafeMutableBufferPointer(start: gradients, count: parameterCount)
         let params = UnsafeMutableBufferPointer(start: values, count: parameterCount)
@@ -321,7 +353,9 @@ public final class DataParallelTrainer {
             let norm = Double(GradientClipping.norm(UnsafeBufferPointer(all)))
             guard lossIsFinite && norm.isFinite else { return norm }
             GradientClipping.byGlobalNorm(all, maxNorm: clip)
+            let t = Self.now()
             optimizer.step(parameters: params, gradients: UnsafeBufferPointer(all))
+            overlap.optimizerSeconds += Self.now() - t
             return norm
         }
         var squares = 0.0
@@ -332,7 +366,11 @@ public final class DataParallelTrainer {
             let n = GradientClipping.norm(UnsafeBufferPointer(start: gradients + r.lowerBound, count: r.count))
             squares += n * n
             healthy = healthy && n.isFinite
-            if healthy { optimizer.step(parameters: params, gradients: UnsafeBufferPointer(all), range: r) }
+            if healthy {
+                let t = Self.now()
+                optimizer.step(parameters: params, gradients: UnsafeBufferPointer(all), range: r)
+                overlap.optimizerSeconds += Self.now() - t
+            }
             if communicator.size > 1 { try progress() }
         }
         if healthy { optimizer.completeStep() }

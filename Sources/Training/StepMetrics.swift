@@ -41,12 +41,16 @@ public struct EvaluationMetrics: Sendable, Equatable {
 
 /// Communication totals since the trainer was made (this rank's clock).
 public struct OverlapTotals: Sendable, Equatable {
-    /// Time with a gradient allreduce in flight.
+    /// Time with a gradient allreduce (with a sharded step: reduce-scatter) in flight.
     public var communicationSeconds = 0.0
     /// The part of it before backward had finished.
     public var hiddenSeconds = 0.0
     /// Time spent in backward passes.
     public var backwardSeconds = 0.0
+    /// Time spent in the optimiser's updates (with a sharded step: of this rank's slices only).
+    public var optimizerSeconds = 0.0
+    /// With a sharded step: time spent gathering the updated parameters (allgather); 0 otherwise.
+    public var gatherSeconds = 0.0
     /// `hiddenSeconds / communicationSeconds` (1 when nothing was communicated).
     public var hiddenFraction: Double { communicationSeconds > 0 ? hiddenSeconds / communicationSeconds : 1 }
 }

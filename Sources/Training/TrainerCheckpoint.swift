@@ -2,17 +2,20 @@ import Learning
 import Parallel
 
 extension DataParallelTrainer {
-    /// The state to checkpoint after a step (every rank holds the same; rank 0 writes it).
+    /// The state to checkpoint after a step (every rank holds the same; rank 0 writes it). With a
+    /// sharded optimiser step the ranks' slices of the optimiser state are gathered first, so the
+    /// state is the same whatever the rank count and sharding. Collective (call it on every rank).
     /// - Throws: `.unusableAfterFailure` after a failed step: its parameters may be partly updated.
     public func exportState() throws -> TrainerState {
         guard !hasFailed else { throw TrainingError.unusableAfterFailure }
         return TrainerState(step: step, epoch: epoch, batchInEpoch: batchInEpoch, seed: configuration.seed,
                             globalBatch: configuration.globalBatch, ranks: communicator.size,
-                            parameters: model.store.values, optimizer: optimizer.exportState())
+                            parameters: model.store.values, optimizer: try gatheredOptimizerState())
     }
 
     /// Continues from `state` (every rank passes the same one, read from the same checkpoint):
-    /// parameters are copied in place, the optimiser state imported, the data position set. Then
+    /// parameters are copied in place, the optimiser state imported (with a sharded step: this
+    /// rank's slices of it; any rank count and sharding may have written it), the data position set. Then
     /// the replicas are verified. Collective. Clears an earlier failure.
     /// - Throws: `.badState` naming what does not fit (seed, batch, parameter count, position).
     public func restore(_ state: TrainerState) throws {
@@ -31,7 +34,13 @@ extension DataParallelTrainer {
                 + "batch \(state.batchInEpoch) of \(batchesPerEpoch), optimiser step \(state.optimizer.stepCount))")
         }
         var imported = optimizer
-        do { try imported.importState(state.optimizer) } catch {
+        do {
+            // Sharded: this rank keeps its own slices of the full state (every rank has all of it).
+            let mine = try shardPlan.map { try Self.packed(state.optimizer, plan: $0, parameterCount: parameterCount) } ?? state.optimizer
+            try imported.importState(mine)
+        } catch let error as TrainingError {
+            throw error
+        } catch {
             throw TrainingError.badState("\(error)")
         }
         optimizer = imported

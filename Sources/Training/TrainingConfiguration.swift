@@ -25,11 +25,16 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
     /// (true: MPI's tuned algorithms, driven at full speed while the worker computes) instead of a
     /// nonblocking one polled every 50 µs (false: libnbc's schedules, which advance only when tested).
     public var blockingReductions: Bool
+    /// Whether the optimiser step is sharded over the ranks (ZeRO stage 1): each bucket's gradient
+    /// is reduce-scattered, each rank updates its 1/P slice with optimiser state for that slice
+    /// only, and the parameters are allgathered (`GradientShardPlan`). The same bytes move as with
+    /// the allreduce, the optimiser's time and state shrink by the rank count. One rank ignores it.
+    public var shardOptimizer: Bool
 
     /// A configuration; only `globalBatch` is required.
     public init(globalBatch: Int, seed: UInt64 = 0, bucketBytes: Int = GradientBucketPlan.defaultBucketBytes,
                 clipNorm: Float? = nil, dropLast: Bool = true, overlapOnWorkerThread: Bool = true,
-                blockingReductions: Bool = true) {
+                blockingReductions: Bool = true, shardOptimizer: Bool = false) {
         self.globalBatch = globalBatch
         self.seed = seed
         self.bucketBytes = bucketBytes
@@ -37,6 +42,7 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         self.dropLast = dropLast
         self.overlapOnWorkerThread = overlapOnWorkerThread
         self.blockingReductions = blockingReductions
+        self.shardOptimizer = shardOptimizer
     }
 }
 

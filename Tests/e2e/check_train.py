@@ -3,9 +3,9 @@
 
 - a tiny teacher-student job on 1 and 2 ranks: exits 0, training.h5 has the documented layout,
   the training and held-out losses fall, and both rank counts give the same parameters
-  (relative difference < 1e-5);
-- SIGTERM (1 rank) and SIGUSR1 through mpirun (2 ranks) stop the run with exit 3 and a
-  checkpoint; --resume ends with parameters and metrics bit-identical to an uninterrupted run;
+  (relative difference < 1e-5), on 2 ranks with train.shard_optimizer on and off;
+- SIGTERM (1 rank) and SIGUSR1 through mpirun (2 ranks, with and without the sharded optimiser
+  step) stop the run with exit 3 and a checkpoint; --resume ends with parameters and metrics bit-identical to an uninterrupted run;
   so does a run killed with SIGKILL between checkpoints;
 - a diverging run (huge learning rate) fails with a message naming the step and keeps the last
   good checkpoint; a --resume with a changed optimiser is refused naming the key;
@@ -115,19 +115,34 @@ def train_runs(cascade, work):
         a, b = parameters(runs[1]), parameters(runs[2])
         worst = max(rel(a[k], b[k]) for k in a)
         check(f"1 and 2 ranks give the same parameters after 200 Adam steps (rel. diff {worst:.1e} < 1e-5)", worst < 1e-5)
+    # Both settings of train.shard_optimizer on 2 ranks (the other run took the default): the same
+    # parameters as one rank.
+    for shard in ("true", "false"):
+        out = os.path.join(work, f"tiny-np2-shard-{shard}")
+        code, so, se = mpirun(2, [cascade, "run", path, "--out", out, "--set", f"train.shard_optimizer={shard}"])
+        if check(f"train np=2 with train.shard_optimizer={shard} exits 0", code == 0, f"exit {code}\n{so[-1500:]}\n{se[-1500:]}") \
+                and 1 in runs:
+            a, b = parameters(runs[1]), parameters(os.path.join(out, "training.h5"))
+            worst = max(rel(a[k], b[k]) for k in a)
+            check(f"2 ranks, shard_optimizer={shard}: parameters as 1 rank (rel. diff {worst:.1e} < 1e-5)", worst < 1e-5)
 
 
 def interrupted_resume(cascade, work):
     path = job(work, "restart", steps=6000, checkpoint=200)
     env = dict(os.environ, SWIFT_BACKTRACE="enable=no")
-    for label, ranks, sig in (("SIGTERM, 1 rank", 1, signal.SIGTERM), ("SIGUSR1 via mpirun, 2 ranks", 2, signal.SIGUSR1)):
-        ref = os.path.join(work, f"restart-ref-{ranks}")
-        code, so, se = mpirun(ranks, [cascade, "run", path, "--out", ref])
+    # The sharded optimiser step too: its checkpoint holds the gathered full optimiser state.
+    shard = ["--set", "train.shard_optimizer=true"]
+    for label, ranks, sig, extra in (("SIGTERM, 1 rank", 1, signal.SIGTERM, []),
+                                     ("SIGUSR1 via mpirun, 2 ranks", 2, signal.SIGUSR1, []),
+                                     ("SIGUSR1 via mpirun, 2 ranks, sharded optimiser", 2, signal.SIGUSR1, shard)):
+        tag = f"{ranks}{'-shard' if extra else ''}"
+        ref = os.path.join(work, f"restart-ref-{tag}")
+        code, so, se = mpirun(ranks, [cascade, "run", path, "--out", ref] + extra)
         if not check(f"{label}: uninterrupted reference run exits 0", code == 0, se[-1500:]):
             continue
-        out = os.path.join(work, f"restart-{ranks}")
-        cmd = [os.path.join(ROOT, "cluster/mpirun.sh"), "-np", str(ranks), cascade, "run", path, "--out", out] if ranks > 1 \
-            else [cascade, "run", path, "--out", out]
+        out = os.path.join(work, f"restart-{tag}")
+        cmd = ([os.path.join(ROOT, "cluster/mpirun.sh"), "-np", str(ranks), cascade, "run", path, "--out", out] if ranks > 1
+               else [cascade, "run", path, "--out", out]) + extra
         p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         # Signal once the first scheduled checkpoint is on disk: the run is then mid-way.
         deadline = time.time() + 120
@@ -142,7 +157,7 @@ def interrupted_resume(cascade, work):
         with h5py.File(os.path.join(out, "checkpoint.h5"), "r") as f:
             stopped = int(f.attrs["step"])
         check(f"{label}: stopped mid-run (step {stopped} of 6000)", 0 < stopped < 6000)
-        code, so, se = mpirun(ranks, [cascade, "run", path, "--out", out, "--resume"])
+        code, so, se = mpirun(ranks, [cascade, "run", path, "--out", out, "--resume"] + extra)
         if not check(f"{label}: --resume exits 0", code == 0, f"{so[-1500:]}\n{se[-1500:]}"):
             continue
         a, b = parameters(os.path.join(ref, "training.h5")), parameters(os.path.join(out, "training.h5"))

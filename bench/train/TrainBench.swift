@@ -8,8 +8,11 @@ import Training
 // Adam, global batch 256, float32, 1 BLAS thread per rank. bench/train/run.sh runs it on 1 and 2
 // ranks and the PyTorch references (one process; DDP with gloo on 2) and prints the ratios.
 //
-//   cascade-bench-train [--steps N] [--warmup N] [--inline | --nonblocking] [--bucket-mb X]
-// prints one line: ranks, median step seconds, samples/s, fraction of allreduce time hidden.
+//   cascade-bench-train [--steps N] [--warmup N] [--inline | --nonblocking] [--bucket-mb X] [--shard]
+// prints one line: ranks, median step seconds, samples/s, fraction of allreduce time hidden, the
+// step's parts per step (backward, gradient reduction, optimiser, parameter allgather) and memory
+// (resident set after the timed steps, and peak, on the rank with the most).
+// --shard: the sharded optimiser step (reduce-scatter, Adam on this rank's slice, allgather).
 
 /// A fixed pool of random samples, copied out by index (so data costs the same as PyTorch's
 /// pre-made tensors: a copy, no random draws in the timed loop).
@@ -42,7 +45,7 @@ final class SamplePool: SampleSource {
     }
 }
 
-var steps = 20, warmup = 3, overlapOnWorker = true, bucketMB = 25.0, blocking = true
+var steps = 20, warmup = 3, overlapOnWorker = true, bucketMB = 25.0, blocking = true, shard = false
 var arguments = Array(CommandLine.arguments.dropFirst())
 while let a = arguments.first {
     arguments.removeFirst()
@@ -52,6 +55,7 @@ while let a = arguments.first {
     case "--inline": overlapOnWorker = false
     case "--nonblocking": blocking = false
     case "--bucket-mb": bucketMB = Double(arguments.removeFirst())!
+    case "--shard": shard = true
     default: Console.error("cascade-bench-train: unknown argument \(a)\n"); exit(2)
     }
 }
@@ -68,7 +72,8 @@ let trainer = try DataParallelTrainer(
     optimizer: Adam(parameterCount: model.store.count), schedule: .constant(1e-4),
     training: SamplePool(count: 4 * globalBatch, features: features, classes: classes),
     configuration: TrainingConfiguration(globalBatch: globalBatch, seed: 3, bucketBytes: Int(bucketMB * 1024 * 1024),
-                                         overlapOnWorkerThread: overlapOnWorker, blockingReductions: blocking),
+                                         overlapOnWorkerThread: overlapOnWorker, blockingReductions: blocking,
+                                         shardOptimizer: shard),
     communicator: world)
 for _ in 0 ..< warmup { try trainer.trainStep() }
 let before = trainer.overlap
@@ -80,6 +85,19 @@ for _ in 0 ..< steps {
     times.append(last!.seconds)
 }
 let after = trainer.overlap
+
+/// Resident set now (VmRSS) and at its peak (VmHWM), MB, from /proc/self/status. Now, not only the
+/// peak: a sharded trainer drops the full optimiser state it was given after slicing it.
+func residentMB() -> (now: Double, peak: Double) {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    func kB(_ key: String) -> Double {
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }) else { return 0 }
+        return Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+    }
+    return (kB("VmRSS") / 1024, kB("VmHWM") / 1024)
+}
+let memory = residentMB()
+let rssNow = try world.allreduce(memory.now, .max), rssPeak = try world.allreduce(memory.peak, .max)
 
 // The communication alone, for reference: the whole gradient in one blocking allreduce, and the
 // bucketed nonblocking allreduces started together and waited for with nothing to overlap.
@@ -107,6 +125,8 @@ let median = times.sorted()[times.count / 2]
 let comm = after.communicationSeconds - before.communicationSeconds
 let hiddenSeconds = after.hiddenSeconds - before.hiddenSeconds
 let backward = (after.backwardSeconds - before.backwardSeconds) / Double(steps)
+let optimizerPart = (after.optimizerSeconds - before.optimizerSeconds) / Double(steps)
+let gatherPart = (after.gatherSeconds - before.gatherSeconds) / Double(steps)
 // 2·(forward) + 2·(backward dW) + 2·(backward dx, not for the first layer) multiply-adds per sample.
 let macs = Double(features * hidden + hidden * hidden + hidden * classes)
 let flops = Double(globalBatch) * 2 * (3 * macs - Double(features * hidden))
@@ -115,7 +135,9 @@ if world.isRoot {
     let fraction = comm > 0 ? hiddenSeconds / comm : 1
     print("ranks=\(world.size) step_s=\(f(median, 4)) samples_per_s=\(f(Double(globalBatch) / median, 1)) "
         + "gflops=\(f(flops / median / 1e9, 1)) hidden_fraction=\(f(fraction, 3)) comm_s_per_step=\(f(comm / Double(steps), 4)) "
-        + "backward_s=\(f(backward, 4)) buckets=\(trainer.bucketPlan.buckets.count) loss=\(f(last!.loss, 4)) "
+        + "backward_s=\(f(backward, 4)) optimizer_s=\(f(optimizerPart, 4)) allgather_s=\(f(gatherPart, 4)) "
+        + "sharded=\(trainer.shardPlan != nil) rss_mb=\(f(rssNow, 0)) peak_rss_mb=\(f(rssPeak, 0)) "
+        + "buckets=\(trainer.bucketPlan.buckets.count) loss=\(f(last!.loss, 4)) "
         + "allreduce_blocking_s=\(f(medianOf(blockingTimes), 4)) iallreduce_alone_s=\(f(medianOf(bucketed), 4))")
 }
 Console.flush()

@@ -26,16 +26,28 @@ struct AdamCore: Sendable {
         checkLengths(m.count, p, g)
         checkRange(m.count, range)
         guard !range.isEmpty else { return }
+        let o = range.lowerBound
+        step(slice: p.baseAddress! + o, g.baseAddress! + o, count: range.count, stateOffset: o, lr: lr, decoupled: decoupled)
+    }
+
+    /// Updates `count` parameters at `p` from `g` with the moments at `stateOffset`, without counting the step.
+    mutating func step(slice p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, count: Int, stateOffset o: Int,
+                       lr: Float, decoupled: Bool) {
+        checkRange(m.count, o ..< o + count)
+        guard count > 0 else { return }
         let (bc1, bc2) = biasCorrections(step: stepCount + 1)
         let (b1, b2, eps, wd) = (beta1, beta2, epsilon, weightDecay)
-        let o = range.lowerBound
         m.withUnsafeMutableBufferPointer { m in
             v.withUnsafeMutableBufferPointer { v in
                 let kernel = decoupled ? cl_adamw_step : cl_adam_step
-                kernel(p.baseAddress! + o, g.baseAddress! + o, m.baseAddress! + o, v.baseAddress! + o, range.count,
-                       lr, b1, b2, eps, wd, bc1, bc2)
+                kernel(p, g, m.baseAddress! + o, v.baseAddress! + o, count, lr, b1, b2, eps, wd, bc1, bc2)
             }
         }
+    }
+
+    /// The same settings for `count` parameters, zero moments, no steps.
+    func withFreshState(count: Int) -> AdamCore {
+        AdamCore(count: count, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
     }
 
     mutating func step(_ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, lr: Float, decoupled: Bool) {
@@ -76,6 +88,18 @@ public struct Adam: Optimizer, Sendable {
         core.step(parameters, gradients, range: range, lr: schedule.rate(at: core.stepCount), decoupled: false)
     }
 
+    public mutating func step(slice parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+                              count: Int, stateOffset: Int) {
+        core.step(slice: parameters, gradients, count: count, stateOffset: stateOffset,
+                  lr: schedule.rate(at: core.stepCount), decoupled: false)
+    }
+
+    public func withFreshState(parameterCount: Int) -> Self {
+        var fresh = self
+        fresh.core = core.withFreshState(count: parameterCount)
+        return fresh
+    }
+
     public mutating func completeStep() { core.stepCount += 1 }
 
     public func exportState() -> OptimizerState { core.export(kind: "adam") }
@@ -103,6 +127,18 @@ public struct AdamW: Optimizer, Sendable {
     public mutating func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeBufferPointer<Float>,
                               range: Range<Int>) {
         core.step(parameters, gradients, range: range, lr: schedule.rate(at: core.stepCount), decoupled: true)
+    }
+
+    public mutating func step(slice parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+                              count: Int, stateOffset: Int) {
+        core.step(slice: parameters, gradients, count: count, stateOffset: stateOffset,
+                  lr: schedule.rate(at: core.stepCount), decoupled: true)
+    }
+
+    public func withFreshState(parameterCount: Int) -> Self {
+        var fresh = self
+        fresh.core = core.withFreshState(count: parameterCount)
+        return fresh
     }
 
     public mutating func completeStep() { core.stepCount += 1 }

@@ -31,6 +31,19 @@ public protocol Optimizer {
     /// Counts the step whose ranges were updated by `step(parameters:gradients:range:)`.
     mutating func completeStep()
 
+    /// The part of the next step for `count` parameters held elsewhere than the state: updates
+    /// `parameters[0 ..< count]` from `gradients[0 ..< count]` with the state elements
+    /// `stateOffset ..< stateOffset + count`, without counting the step, bit-identical to what a
+    /// whole-buffer step does to those elements. A sharded data-parallel step holds state only for
+    /// the slices of the parameters a rank owns, packed one after another, and updates each slice
+    /// in place in the model's store this way; `completeStep()` counts the step.
+    mutating func step(slice parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+                       count: Int, stateOffset: Int)
+
+    /// An optimiser of the same kind, settings and schedule for `parameterCount` parameters, with
+    /// zero state and no steps taken (a sharded trainer's optimiser for its owned slices).
+    func withFreshState(parameterCount: Int) -> Self
+
     /// The state to checkpoint: step counter and state buffers as flat arrays.
     func exportState() -> OptimizerState
     /// Restores a state from `exportState()` of an optimiser of the same kind and parameter count.

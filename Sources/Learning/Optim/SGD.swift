@@ -34,12 +34,23 @@ public struct SGD: Optimizer, Sendable {
         checkLengths(parameterCount, parameters, gradients)
         checkRange(parameterCount, range)
         guard !range.isEmpty else { return }
-        let lr = schedule.rate(at: stepCount), o = range.lowerBound
+        let o = range.lowerBound
+        step(slice: parameters.baseAddress! + o, gradients: gradients.baseAddress! + o, count: range.count, stateOffset: o)
+    }
+
+    public mutating func step(slice parameters: UnsafeMutablePointer<Float>, gradients: UnsafePointer<Float>,
+                              count: Int, stateOffset o: Int) {
+        checkRange(parameterCount, o ..< o + count)
+        guard count > 0 else { return }
+        let lr = schedule.rate(at: stepCount)
         let (mu, wd, nest) = (momentum, weightDecay, Int32(nesterov ? 1 : 0))
         buffer.withUnsafeMutableBufferPointer { b in
-            cl_sgd_step(parameters.baseAddress! + o, gradients.baseAddress! + o, momentum > 0 ? b.baseAddress! + o : nil,
-                        range.count, lr, mu, wd, nest)
+            cl_sgd_step(parameters, gradients, momentum > 0 ? b.baseAddress! + o : nil, count, lr, mu, wd, nest)
         }
+    }
+
+    public func withFreshState(parameterCount: Int) -> SGD {
+        SGD(parameterCount: parameterCount, schedule: schedule, momentum: momentum, nesterov: nesterov, weightDecay: weightDecay)
     }
 
     public mutating func completeStep() { stepCount += 1 }
