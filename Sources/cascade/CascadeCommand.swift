@@ -16,9 +16,10 @@ struct Cascade: ParsableCommand {
               cascade validate jobs/selftest.toml --set fft.effort=measure
               cascade inspect runs/selftest/selftest.h5
               cascade describe selftest
+              cascade status runs/selftest
             """,
         version: "cascade \(CascadeVersion.current)",
-        subcommands: [Run.self, Validate.self, Inspect.self, Describe.self]
+        subcommands: [Run.self, Validate.self, Inspect.self, Describe.self, StatusCommand.self]
     )
 
     /// Argument errors are printed by the first rank only: under mpirun every rank parses the
