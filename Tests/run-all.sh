@@ -16,10 +16,14 @@
 #   5. run records and output directories (Tests/e2e/check_records.py): one run per --out (lock),
 #      --overwrite removing the previous run's files, --resume refusing a foreign checkpoint,
 #      output names against reserved names, honest status on SIGTERM/SIGINT, stale temporaries,
-#      run.walltime_limit with a bit-identical resume.
+#      run.walltime_limit with a bit-identical resume, progress.json and `cascade status` (live,
+#      completed, killed with SIGKILL, not a run folder).
 #   6. storage end to end (Tests/e2e/check_storage.py): full disk, long paths, files still being
 #      written, `cascade inspect` on h5py's scalar/LZF/virtual datasets; and ParaView (pvbatch
 #      under xvfb-run) opening the selftest's .xmf (Tests/e2e/check_paraview.py).
+#   7. a throw-away single-node Slurm (Tests/slurm/local-slurm.sh): the selftest via sbatch, and an
+#      ns2d run past a 1-minute time limit that cluster/slurm-job.sh checkpoints and requeues until
+#      it completes, bit-identical to an uninterrupted run, followed by `cascade status`.
 # The last line is the total: `N passed, M failed`. Exit status 0 only if nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -104,7 +108,7 @@ echo "== train and wide-sweep end-to-end (1-2 ranks, layout, loss falls, resume 
 timeout 1200 .build/pyvenv/bin/python Tests/e2e/check_train.py --cascade .build/debug/cascade --work "$work/train" 2>&1 | tee "$work/train.log" | grep -vE "^PASS"
 count "$work/train.log" "train end-to-end"
 
-echo "== run records and output directories (lock, --overwrite, --resume checks, output names, signals, temporaries, wall-time limit)"
+echo "== run records and output directories (lock, --overwrite, --resume checks, output names, signals, temporaries, wall-time limit, cascade status)"
 timeout 600 .build/pyvenv/bin/python Tests/e2e/check_records.py --cascade .build/debug/cascade --work "$work/records" 2>&1 | tee "$work/records.log" | grep -vE "^PASS"
 count "$work/records.log" "run records end-to-end"
 echo "== storage end-to-end (full disk, long paths, files still being written, inspect of h5py files)"
