@@ -266,6 +266,18 @@ final class RunStatusTests: XCTestCase {
         XCTAssertTrue(lines.contains { $0.hasPrefix("  rmt") && $0.hasSuffix("pending") }, "\(lines)")
     }
 
+    func testQuietPipelineRecordIsAliveWhileAStageRuns() throws {
+        let now = Date()
+        let dir = try pipelineFolder(withOwnRecord: true, now: now)
+        let hourAgo = now.addingTimeInterval(-3600)
+        for name in ["run.json", "pipeline.json"] {
+            try FileManager.default.setAttributes([.modificationDate: hourAgo], ofItemAtPath: dir.appendingPathComponent(name).path)
+        }
+        XCTAssertEqual(try RunStatus.read(dir, now: now).state, .running, "the spectrum stage is live")
+        // An hour later the stage is silent too: the whole pipeline is presumed dead.
+        XCTAssertEqual(try RunStatus.read(dir, now: now.addingTimeInterval(3600)).state, .presumedDead)
+    }
+
     func testPipelineWithoutItsOwnRecordTakesItsStateFromItsStages() throws {
         let now = Date()
         let dir = try pipelineFolder(withOwnRecord: false, now: now)

@@ -65,7 +65,7 @@ public struct RunStatus: Codable, Sendable, Equatable {
     public var summary: String?
     public var error: String?
     public var progress: ProgressSnapshot?
-    /// The latest change to the run's files (run.json, progress.json, cascade.log).
+    /// The latest change to the run's files (run.json, progress.json, cascade.log, pipeline.json).
     public var lastUpdate: String?
     /// Seconds since ``lastUpdate``.
     public var lastUpdateAgeSeconds: Double?
@@ -119,8 +119,14 @@ public struct RunStatus: Codable, Sendable, Equatable {
                                name: pipeline!.pipeline, ranks: 0, hosts: [], started: "")
         }
         if let pipeline {
-            status.stages = pipeline.stages.map { stage(of: $0, in: directory, now: now) }
-            if !hasRecord { status.state = derivedState(status.stages!) }
+            let stages = pipeline.stages.map { stage(of: $0, in: directory, now: now) }
+            status.stages = stages
+            if !hasRecord {
+                status.state = derivedState(stages)
+            } else if status.state == .presumedDead && stages.contains(where: { $0.state == "running" }) {
+                // The pipeline's own files stay quiet while a stage works: a live stage is its sign of life.
+                status.state = .running
+            }
         }
         return status
     }
@@ -208,7 +214,7 @@ public struct RunStatus: Codable, Sendable, Equatable {
     /// The newest of the times the run's files last changed, and progress.json's own time stamp.
     static func latestChange(in directory: URL, progress: ProgressSnapshot?) -> Date? {
         var dates: [Date] = []
-        for name in [RunRecord.fileName, ProgressSnapshot.fileName, "cascade.log"] {
+        for name in [RunRecord.fileName, ProgressSnapshot.fileName, "cascade.log", PipelineFile.fileName] {
             let path = directory.appendingPathComponent(name).path
             if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
                let modified = attributes[.modificationDate] as? Date { dates.append(modified) }
