@@ -60,6 +60,13 @@ final class RunStatusTests: XCTestCase {
         XCTAssertEqual(object["eta_seconds"] as? Double, 95)
         XCTAssertEqual(object["updated"] as? String, "2027-01-15T08:00:00.000Z")
         XCTAssertEqual(ProgressSnapshot.read(from: dir)?.done, 1200)
+        // An unknown ETA is an explicit null, not a missing key.
+        var unknown = progress(done: 0, updated: Date())
+        unknown.etaSeconds = nil
+        try unknown.write(to: url)
+        let text = try String(contentsOf: url, encoding: .utf8)
+        XCTAssertTrue(text.contains("\"eta_seconds\":null"), text)
+        XCTAssertNil(ProgressSnapshot.read(from: dir)?.etaSeconds)
         // Nothing half-written is left beside it.
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [ProgressSnapshot.fileName])
     }

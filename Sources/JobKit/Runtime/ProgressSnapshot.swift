@@ -45,6 +45,19 @@ public struct ProgressSnapshot: Codable, Sendable, Equatable {
         self.updated = updated
     }
 
+    /// Every key always present (`eta_seconds` as `null` while unknown), as the shared format says.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(label, forKey: .label)
+        try c.encode(unit, forKey: .unit)
+        try c.encode(done, forKey: .done)
+        try c.encode(total, forKey: .total)
+        try c.encode(ratePerSecond, forKey: .ratePerSecond)
+        try c.encode(etaSeconds, forKey: .etaSeconds)
+        try c.encode(elapsedSeconds, forKey: .elapsedSeconds)
+        try c.encode(updated, forKey: .updated)
+    }
+
     /// The fraction done, 0…1 (1 when there is nothing to do).
     public var fraction: Double { total > 0 ? min(max(done / total, 0), 1) : 1 }
 
