@@ -16,15 +16,19 @@
 #   5. run records and output directories (Tests/e2e/check_records.py): one run per --out (lock),
 #      --overwrite removing the previous run's files, --resume refusing a foreign checkpoint,
 #      output names against reserved names, honest status on SIGTERM/SIGINT, stale temporaries,
-#      run.walltime_limit with a bit-identical resume.
+#      run.walltime_limit with a bit-identical resume, progress.json and `cascade status` (live,
+#      completed, killed with SIGKILL, not a run folder).
 #   6. `cascade report` (Tests/e2e/check_report.py): pages of small ns2d, covariance, rmt-sweep, train,
 #      wide-sweep, selftest runs and a pipeline folder opened offline in headless Chromium: every
 #      plot drew, no console errors, no external references; screenshots in .build/test-artefacts/.
 #   7. storage end to end (Tests/e2e/check_storage.py): full disk, long paths, files still being
 #      written, `cascade inspect` on h5py's scalar/LZF/virtual datasets; and ParaView (pvbatch
 #      under xvfb-run) opening the selftest's .xmf (Tests/e2e/check_paraview.py).
-#   7. docs/outputs.md against real outputs (Tests/e2e/check_outputs_doc.py): every example job run
+#   8. docs/outputs.md against real outputs (Tests/e2e/check_outputs_doc.py): every example job run
 #      small, every documented HDF5 dataset present with its dtype and rank, every real one documented.
+#   9. a throw-away single-node Slurm (Tests/slurm/local-slurm.sh): the selftest via sbatch, and an
+#      ns2d run past a 1-minute time limit that cluster/slurm-job.sh checkpoints and requeues until
+#      it completes, bit-identical to an uninterrupted run, followed by `cascade status`.
 # The last line is the total: `N passed, M failed`. Exit status 0 only if nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -109,7 +113,7 @@ echo "== train and wide-sweep end-to-end (1-2 ranks, layout, loss falls, resume 
 timeout 1200 .build/pyvenv/bin/python Tests/e2e/check_train.py --cascade .build/debug/cascade --work "$work/train" 2>&1 | tee "$work/train.log" | grep -vE "^PASS"
 count "$work/train.log" "train end-to-end"
 
-echo "== run records and output directories (lock, --overwrite, --resume checks, output names, signals, temporaries, wall-time limit)"
+echo "== run records and output directories (lock, --overwrite, --resume checks, output names, signals, temporaries, wall-time limit, cascade status)"
 timeout 600 .build/pyvenv/bin/python Tests/e2e/check_records.py --cascade .build/debug/cascade --work "$work/records" 2>&1 | tee "$work/records.log" | grep -vE "^PASS"
 count "$work/records.log" "run records end-to-end"
 echo "== cascade report in headless Chromium (every plot drew, no console errors, offline; screenshots in .build/test-artefacts/report-*.png)"
@@ -149,33 +153,54 @@ if Tests/slurm/local-slurm.sh start "$work/slurm" > "$work/slurm.env" 2> "$work/
     else
         echo "sbatch exit $code"; tail -20 "$work/slurm-job.out" 2>/dev/null
     fi
-    # A long ns2d run gets Slurm's warning signal (scancel --signal=USR1, as --signal=USR1@60 sends
-    # it before the time limit), checkpoints and stops; submitting the same OUT again resumes it.
-    { sed -e 's/^t_end = .*/t_end = 20.0/' -e 's/^n = .*/n = 64/' jobs/ns2d-decay.toml \
-        | sed -e 's/^adaptive = .*/adaptive = false/' -e 's/^dt = .*/dt = 0.004/'; printf '[run]\nprogress_interval = 0.5\n'; } \
+    # An ns2d run longer than its time limit (--time=1, the minimum): Slurm itself sends the batch
+    # shell SIGUSR1 50 s before the limit (slurmctld checks every ~30 s, so 10-40 s into each
+    # attempt); slurm-job.sh forwards it to srun, Cascade checkpoints and exits 3, the script reads
+    # run.json and requeues the job, which resumes; repeated until the run completes. The result must
+    # be bit-identical to an uninterrupted run on the same 2 ranks; `cascade status` follows it.
+    { sed -e "s/^t_end = .*/t_end = ${SLURM_NS2D_T_END:-60.0}/" -e 's/^n = .*/n = 64/' jobs/ns2d-decay.toml \
+        | sed -e 's/^adaptive = .*/adaptive = false/' -e 's/^dt = .*/dt = 0.004/'; printf '[run]\nprogress_interval = 1.0\n'; } \
         > "$work/slurm-ns2d.toml"
-    run_ns2d() { JOB="$work/slurm-ns2d.toml" OUT="$work/slurm-ns2d" CASCADE=.build/debug/cascade \
-        timeout 600 sbatch --wait --ntasks=2 --output="$work/slurm-ns2d-$1.out" cluster/slurm-job.sh > /dev/null 2>&1; }
-    run_ns2d 1 & waiter=$!
-    for _ in $(seq 240); do grep -q "time steps:" "$work/slurm-ns2d-1.out" 2>/dev/null && break; sleep 0.5; done
-    scancel --signal=USR1 "$(squeue -h -o %i | head -1)" 2>/dev/null
-    wait "$waiter"
-    status1=$(.build/pyvenv/bin/python -c 'import json, sys; print(json.load(open(sys.argv[1]))["status"])' "$work/slurm-ns2d/run.json" 2>/dev/null)
-    run_ns2d 2
-    status2=$(.build/pyvenv/bin/python -c 'import json, sys; r = json.load(open(sys.argv[1])); print(r["status"], r.get("resumed", False))' "$work/slurm-ns2d/run.json" 2>/dev/null)
-    if [ "$status1" = interrupted ] && [ "$status2" = "completed True" ] && grep -q "resuming from" "$work/slurm-ns2d-2.out"; then
-        slurm_resume_ok=1
+    ns2d_start=$(date +%s)
+    timeout 600 cluster/mpirun.sh -np 2 .build/debug/cascade run "$work/slurm-ns2d.toml" --out "$work/slurm-ns2d-reference" \
+        > "$work/slurm-ns2d-reference.log" 2>&1
+    echo "uninterrupted ns2d reference on 2 ranks: $(( $(date +%s) - ns2d_start )) s"
+    job_id=$(JOB="$work/slurm-ns2d.toml" OUT="$work/slurm-ns2d" CASCADE=.build/debug/cascade \
+        sbatch --parsable --time=1 --signal=B:USR1@50 --ntasks=2 --output="$work/slurm-ns2d.out" cluster/slurm-job.sh 2>&1)
+    seen_running=0; status_log="$work/slurm-ns2d-status.log"
+    for _ in $(seq 240); do   # at most 8 minutes
+        [ -n "$(squeue -h -j "$job_id" 2>/dev/null)" ] || break
+        .build/debug/cascade status "$work/slurm-ns2d" > "$work/status-now.txt" 2>&1; code=$?
+        cat "$work/status-now.txt" >> "$status_log"
+        if [ "$code" = 4 ] && grep -q ": running — ns2d job" "$work/status-now.txt" \
+            && grep -qE "progress  time steps: [0-9]+ / [0-9]+ \([0-9]+%\)" "$work/status-now.txt"; then seen_running=1; fi
+        sleep 2
+    done
+    [ -n "$(squeue -h -j "$job_id" 2>/dev/null)" ] && { echo "the requeued ns2d job $job_id did not finish in 8 minutes"; scancel "$job_id"; }
+    .build/debug/cascade status "$work/slurm-ns2d" > "$work/status-final.txt" 2>&1; final_code=$?
+    requeues=$(grep -c "requeueing job" "$work/slurm-ns2d.out" 2>/dev/null)
+    resumes=$(grep -c "resuming from the checkpoint" "$work/slurm-ns2d.out" 2>/dev/null)
+    same=$(.build/pyvenv/bin/python Tests/slurm/same_results.py "$work/slurm-ns2d-reference" "$work/slurm-ns2d" 2>&1)
+    echo "requeued ns2d: ${requeues:-0} requeue(s), ${resumes:-0} resume(s), $(( $(date +%s) - ns2d_start )) s with the reference; $same"
+    if [ "${requeues:-0}" -ge 1 ] && [ "${resumes:-0}" -ge "${requeues:-0}" ] && grep -q "time limit near (SIGUSR1)" "$work/slurm-ns2d.out" \
+        && [ "$final_code" = 0 ] && grep -q ": completed — ns2d job" "$work/status-final.txt" && [[ "$same" == same:* ]]; then
+        slurm_requeue_ok=1
     else
-        echo "first run: $status1; second run: $status2"; tail -5 "$work"/slurm-ns2d-*.out 2>/dev/null
+        echo "final status (exit $final_code):"; cat "$work/status-final.txt"; tail -8 "$work/slurm-ns2d.out" 2>/dev/null
     fi
+    if [ "$seen_running" = 1 ] && [ "$final_code" = 0 ] && grep -q ": completed — ns2d job" "$work/status-final.txt"; then slurm_status_ok=1; else echo "cascade status never showed the job running with progress:"; tail -5 "$status_log"; fi
 else
     cat "$work/slurm-start.log"
 fi
 Tests/slurm/local-slurm.sh stop "$work/slurm"
 if [ "$slurm_ok" = 1 ]; then echo "PASS selftest via sbatch + srun --mpi=pmix on 2 ranks"; passed=$((passed + 1))
 else echo "FAIL selftest via sbatch + srun --mpi=pmix on 2 ranks"; failed=$((failed + 1)); fi
-if [ "${slurm_resume_ok:-0}" = 1 ]; then echo "PASS ns2d via sbatch: SIGUSR1 checkpoints and stops, resubmission resumes"; passed=$((passed + 1))
-else echo "FAIL ns2d via sbatch: SIGUSR1 checkpoints and stops, resubmission resumes"; failed=$((failed + 1)); fi
+if [ "${slurm_requeue_ok:-0}" = 1 ]; then echo "PASS ns2d past its Slurm time limit: warning signal, checkpoint, requeue, resume; bit-identical to an uninterrupted run"; passed=$((passed + 1))
+else echo "FAIL ns2d past its Slurm time limit: warning signal, checkpoint, requeue, resume; bit-identical to an uninterrupted run"; failed=$((failed + 1)); fi
+if [ "${slurm_status_ok:-0}" = 1 ]; then echo "PASS cascade status follows a Slurm job: running with progress, then completed"; passed=$((passed + 1))
+else echo "FAIL cascade status follows a Slurm job: running with progress, then completed"; failed=$((failed + 1)); fi
+if bash -n cluster/slurm-job.sh && bash -n cluster/pbs-job.sh; then echo "PASS batch templates parse (bash -n; the PBS one is not run here)"; passed=$((passed + 1))
+else echo "FAIL batch templates parse (bash -n)"; failed=$((failed + 1)); fi
 
 echo "== total"
 echo "$passed passed, $failed failed"

@@ -17,9 +17,10 @@ struct Cascade: ParsableCommand {
               cascade inspect runs/selftest/selftest.h5
               cascade describe selftest
               cascade report runs/selftest
+              cascade status runs/selftest
             """,
         version: "cascade \(CascadeVersion.current)",
-        subcommands: [Run.self, Validate.self, Inspect.self, Describe.self, ReportCommand.self]
+        subcommands: [Run.self, Validate.self, Inspect.self, Describe.self, ReportCommand.self, StatusCommand.self]
     )
 
     /// Argument errors are printed by the first rank only: under mpirun every rank parses the

@@ -14,7 +14,10 @@
 - stale temporaries (.NAME.tmp-*) of a run's own files are removed by --resume and by the
   next run; other hidden files are left alone;
 - run.walltime_limit stops an ns2d run as interrupted (exit 3) and --resume completes it
-  bit-identically to an uninterrupted run.
+  bit-identically to an uninterrupted run;
+- progress.json and `cascade status` (no mpirun): a finished run (exit 0, --json), a run killed
+  with SIGKILL while running (record still "running", lock free: "running?" once its files are
+  old, exit 5), a folder that is no run (exit 2, one error).
 Every process runs under a timeout. Prints PASS/FAIL lines and ends with `N passed, M failed`.
 """
 import fcntl
@@ -411,6 +414,62 @@ def walltime(cascade, work):
               a.keys() == b.keys() and not different, ", ".join(different[:8]))
 
 
+# 7. progress.json and `cascade status`, started without mpirun as on a login node.
+def status(cascade, work):
+    out = os.path.join(work, "status-done")
+    code, _, se = run([cascade, "run", ns2d_job(work, "status-done", t_end=0.2), "--out", out])
+    if not check("status: ns2d run exits 0", code == 0, se[-800:]):
+        return
+    try:
+        with open(os.path.join(out, "progress.json")) as f:
+            progress = json.load(f)
+    except (OSError, ValueError) as e:
+        progress = {"error": str(e)}
+    check("status: progress.json has the shared keys and ends at done == total",
+          set(progress) == {"label", "unit", "done", "total", "rate_per_second", "eta_seconds", "elapsed_seconds", "updated"}
+          and progress["done"] == progress["total"] == 50 and progress["unit"] == "count", json.dumps(progress))
+    code, so, se = run([cascade, "status", out])
+    check("status: a completed run: exit 0, 'completed — ns2d job'", code == 0 and ": completed — ns2d job" in so, f"exit {code}\n{so}{se}")
+    code, so, se = run([cascade, "status", "--json", out])
+    try:
+        js = json.loads(so)
+    except ValueError:
+        js = {}
+    check("status --json: state, kind, ranks", js.get("state") == "completed" and js.get("kind") == "ns2d" and js.get("ranks") == 1,
+          f"exit {code}\n{so[:600]}{se}")
+
+    # A run killed with SIGKILL keeps a record that says "running"; its lock dies with it.
+    killed = os.path.join(work, "status-killed")
+    p = start([cascade, "run", ns2d_job(work, "status-killed", t_end=400.0, extra="[run]\nprogress_interval = 0.2\n"), "--out", killed])
+    deadline = time.time() + 60
+    while time.time() < deadline and p.poll() is None and not os.path.exists(os.path.join(killed, "progress.json")):
+        time.sleep(0.1)
+    code, so, se = run([cascade, "status", killed])
+    check("status: a live run: exit 4, running, progress line, lock held",
+          code == 4 and ": running — ns2d job" in so and "progress  time steps:" in so and "lock held" in so, f"exit {code}\n{so}{se}")
+    os.killpg(p.pid, signal.SIGKILL)
+    finish(p)
+    code, so, se = run([cascade, "status", killed])
+    check("status: just after SIGKILL (files still fresh): running, exit 4", code == 4 and ": running —" in so, f"exit {code}\n{so}{se}")
+    # An hour of silence: the files' times and progress.json's own time stamp set back.
+    hour_ago = time.time() - 3600
+    with open(os.path.join(killed, "progress.json")) as f:
+        progress = json.load(f)
+    progress["updated"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(hour_ago))
+    with open(os.path.join(killed, "progress.json"), "w") as f:
+        json.dump(progress, f)
+    for name in ("run.json", "progress.json"):
+        os.utime(os.path.join(killed, name), (hour_ago, hour_ago))
+    code, so, se = run([cascade, "status", killed])
+    check("status: SIGKILLed an hour ago: 'running?', probably killed, resume with --resume, exit 5",
+          code == 5 and ": running? — ns2d job" in so and "probably killed (kill -9 / node failure); resume with --resume" in so,
+          f"exit {code}\n{so}{se}")
+
+    code, so, se = run([cascade, "status", work])
+    check("status: a folder without run.json: exit 2, one error naming it",
+          code == 2 and not so and se.count("error:") == 1 and work in se and "not a Cascade run folder" in se, f"exit {code}\n{so}{se}")
+
+
 def main():
     def body(cascade, work):
         work = os.path.abspath(work)
@@ -420,6 +479,7 @@ def main():
         signals(cascade, work)
         temporaries(cascade, work)
         walltime(cascade, work)
+        status(cascade, work)
     cli_main(body)
 
 

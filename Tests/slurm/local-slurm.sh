@@ -36,7 +36,9 @@ SlurmctldHost=$host
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
-AuthInfo=socket=$dir/munge/munge.socket
+# cred_expire is also how long a requeued job waits before it may start again (120 s by default):
+# 10 s keeps the requeue test short.
+AuthInfo=socket=$dir/munge/munge.socket,cred_expire=10
 CryptoType=crypto/munge
 StateSaveLocation=$dir/spool/ctld
 SlurmdSpoolDir=$dir/spool/d
@@ -52,9 +54,18 @@ SwitchType=switch/none
 MpiDefault=pmix
 ReturnToService=2
 SchedulerType=sched/backfill
+# Look at pending jobs (a requeued one whose wait is over) every few seconds, not every 30-60 s.
+SchedulerParameters=sched_interval=2,bf_interval=2
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
+# Batch jobs may requeue themselves (cluster/slurm-job.sh's scontrol requeue; JobRequeue=1 is also
+# what --requeue asks for). The time limit is enforced with a minute's grace (OverTimeLimit), so a
+# warning signal that Slurm's 30-second timer check sends late still leaves time to checkpoint,
+# and after SIGTERM a step has KillWait seconds before SIGKILL.
+JobRequeue=1
+OverTimeLimit=1
+KillWait=30
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 CONF
 export SLURM_CONF="$dir/slurm.conf"

@@ -6,7 +6,7 @@ import Storage
 /// no stale temporaries left from killed runs.
 public enum OutputDirectory {
     /// Names Cascade writes into every output directory; no job output may take them.
-    public static let reservedNames: Set<String> = [RunRecord.fileName, "job.toml", lockName, "report.html"]
+    public static let reservedNames: Set<String> = [RunRecord.fileName, "job.toml", lockName, "report.html", ProgressSnapshot.fileName]
     /// The lock file held (flock) by rank 0 while a run writes into the directory.
     public static let lockName = ".cascade.lock"
     /// Longest output file name accepted.
@@ -85,7 +85,7 @@ public enum OutputDirectory {
     /// (the files the new run will write). Other files are left.
     static func removePreviousRun(in directory: URL, names ownNames: Set<String> = []) throws -> [String] {
         let fm = FileManager.default
-        var names: Set<String> = [RunRecord.fileName, "job.toml"]
+        var names: Set<String> = [RunRecord.fileName, "job.toml", ProgressSnapshot.fileName]
         names.formUnion(filesRecorded(in: directory))
         let temporaries = staleTemporaries(in: directory, of: names.union(ownNames).union(reservedNames))
         var removed: [String] = []

@@ -5,6 +5,10 @@ import Logging
 /// `t = 41.2 / 80`), printed by rank 0 at most every `interval` seconds (`run.progress_interval`).
 ///
 /// Cheap to call every iteration: it reads the clock and returns unless a line is due.
+///
+/// Given a run directory, it also writes ``ProgressSnapshot/fileName`` (`progress.json`) there,
+/// atomically, each time it prints a line and at the end, so `cascade status` can tell on a
+/// login node how far a run is and whether it is still alive.
 public final class ProgressReporter {
     /// How the amount of work done is shown.
     public enum Unit: Sendable {
@@ -23,11 +27,17 @@ public final class ProgressReporter {
     private var startDone: Double?
     private var lastPrint: Double
     private let enabled: Bool
+    private let progressFile: URL?
+    /// A failed write of the progress file is logged once; the run goes on without it.
+    private var progressFileFailed = false
 
     /// - Parameters:
     ///   - label: what is being done, e.g. `"time steps"`.
     ///   - total: how much work there is, in `unit`.
-    public init(label: String, total: Double, unit: Unit, interval: Double, logger: Logger, isRoot: Bool) {
+    ///   - directory: the run directory to keep `progress.json` in (rank 0 only); `nil` for none.
+    public init(label: String, total: Double, unit: Unit, interval: Double, logger: Logger, isRoot: Bool,
+                directory: URL? = nil) {
+        self.progressFile = directory?.appendingPathComponent(ProgressSnapshot.fileName)
         self.label = label
         self.total = total
         self.unit = unit
@@ -48,6 +58,34 @@ public final class ProgressReporter {
         guard t - lastPrint >= interval || finished else { return }
         lastPrint = t
         logger.info("\(line(done: done, from: startDone ?? 0, elapsed: t - start))")
+        writeProgressFile(snapshot(done: done, from: startDone ?? 0, elapsed: t - start))
+    }
+
+    /// What `progress.json` holds after `done` units and `elapsed` seconds, the rate counted from
+    /// `from` (exposed for tests).
+    public func snapshot(done: Double, from: Double = 0, elapsed: Double, now: Date = Date()) -> ProgressSnapshot {
+        let rate = elapsed > 0 ? (done - from) / elapsed : 0
+        let finished = done >= total * (1 - 1e-12)
+        let eta: Double? = finished ? 0 : (rate > 0 ? (total - done) / rate : nil)
+        let unitName: String
+        switch unit {
+        case .count: unitName = ProgressSnapshot.countUnit
+        case .simulatedTime: unitName = ProgressSnapshot.simulatedTimeUnit
+        }
+        return ProgressSnapshot(label: label, unit: unitName, done: done, total: total, ratePerSecond: rate,
+                                etaSeconds: eta, elapsedSeconds: elapsed, updated: iso8601(now))
+    }
+
+    private func writeProgressFile(_ snapshot: ProgressSnapshot) {
+        guard let progressFile, !progressFileFailed else { return }
+        do {
+            try snapshot.write(to: progressFile)
+        } catch {
+            // Progress is a convenience for `cascade status`: a full or read-only disk must not
+            // stop the run, and one warning is enough.
+            progressFileFailed = true
+            logger.warning("cannot write \(progressFile.path) (cascade status will not show progress): \(error)")
+        }
     }
 
     /// Reports a count of items.

@@ -41,10 +41,11 @@ public struct RunContext {
         outputDirectory.appendingPathComponent(fileName).path
     }
 
-    /// A progress reporter for `total` units of work, at the job's `run.progress_interval`.
+    /// A progress reporter for `total` units of work, at the job's `run.progress_interval`; it
+    /// keeps `progress.json` in the output directory up to date (for `cascade status`).
     public func progress(_ label: String, total: Double, unit: ProgressReporter.Unit) -> ProgressReporter {
         ProgressReporter(label: label, total: total, unit: unit, interval: common.progressInterval,
-                         logger: logger, isRoot: communicator.isRoot)
+                         logger: logger, isRoot: communicator.isRoot, directory: outputDirectory)
     }
 
     /// Rank 0 runs `body` (a check or a write only it does); every rank learns the verdict and
