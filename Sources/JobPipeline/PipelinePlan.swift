@@ -34,20 +34,19 @@ enum PipelinePlan {
             var inputPaths: [(String, String)] = []
             var overrides = spec.overrides
             for input in spec.inputs {
-                guard let producer = resolved.first(where: { $0.name == input.producer }) else {
-                    // The producer failed to resolve; its own problems are reported.
-                    continue
-                }
-                guard producer.job.outputs.contains(input.file) else {
+                // The override is set even when the producer has problems of its own, so this
+                // stage is still checked for its other keys without a spurious "missing" key.
+                let path = outputDirectory + "/" + input.producer + "/" + input.file
+                inputPaths.append((input.key, path))
+                overrides.append(input.key + "=" + ConfigValue.string(path).tomlLiteral)
+                // A producer that failed to resolve has its own problems reported.
+                guard let producer = resolved.first(where: { $0.name == input.producer }) else { continue }
+                if !producer.job.outputs.contains(input.file) {
                     let hint = nearestSpelling(of: input.file, among: producer.job.outputs).map { "did you mean \"\($0)\"? " } ?? ""
                     stageProblems.append(ConfigProblem(path: "\(key).inputs.\(input.key)",
                         message: "stage \(input.producer) (\(producer.job.config.kind)) does not write \"\(input.file.prefix(80))\"",
                         fix: hint + "it writes " + producer.job.outputs.joined(separator: ", ")))
-                    continue
                 }
-                let path = outputDirectory + "/" + input.producer + "/" + input.file
-                inputPaths.append((input.key, path))
-                overrides.append(input.key + "=" + ConfigValue.string(path).tomlLiteral)
             }
             // The stage's job text: its file (relative to the pipeline's folder, then the cwd) or
             // the inline table.

@@ -113,7 +113,9 @@ struct StageSpec: Equatable {
                         continue
                     }
                     let producer = String(ref[..<colon]), file = String(ref[ref.index(after: colon)...])
-                    if dependency(producer, "inputs.\(k)") { inputs.append(Input(key: k, producer: producer, file: file)) }
+                    // Kept even when the producer is unknown, so the stage's other keys are still checked.
+                    _ = dependency(producer, "inputs.\(k)")
+                    inputs.append(Input(key: k, producer: producer, file: file))
                 }
             case let v?: problem("inputs", "is \(v.typeName), not a table", "write [stages.inputs] with \"key\" = \"stage:file\" lines")
             }
