@@ -16,7 +16,9 @@
 #   5. run records and output directories (Tests/e2e/check_records.py): one run per --out (lock),
 #      --overwrite removing the previous run's files, --resume refusing a foreign checkpoint,
 #      output names against reserved names, honest status on SIGTERM/SIGINT, stale temporaries,
-#      run.walltime_limit with a bit-identical resume.
+#      run.walltime_limit with a bit-identical resume; pipelines (Tests/e2e/check_pipeline.py):
+#      stage typos refused before any stage runs, skipping, reruns after a change, --only/--from,
+#      a failed stage named with its log, SIGTERM + --resume identical to an uninterrupted run.
 #   6. storage end to end (Tests/e2e/check_storage.py): full disk, long paths, files still being
 #      written, `cascade inspect` on h5py's scalar/LZF/virtual datasets; and ParaView (pvbatch
 #      under xvfb-run) opening the selftest's .xmf (Tests/e2e/check_paraview.py).

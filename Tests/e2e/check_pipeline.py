@@ -54,7 +54,7 @@ forcing.rate = 0.1
 forcing.kf = 6.0
 forcing.band_half_width = 1.0
 forcing.seed = {seed}
-output.snapshot_interval = 0.1
+output.snapshot_interval = {snap}
 output.checkpoint_interval = 0.0
 output.diagnostics_interval = 0.1
 output.spectra_interval = 0.5
@@ -77,9 +77,10 @@ statistics.windows = {windows}
 
 
 def pipeline(work, name, t_end=2.0, n=32, seed=1, windows=10, input_key="source.file",
-             input_ref="simulate:snapshots.h5"):
+             input_ref="simulate:snapshots.h5", snap=0.1):
     return write(os.path.join(work, name + ".toml"),
-                 PIPELINE.format(t_end=t_end, n=n, seed=seed, windows=windows, input_key=input_key, input_ref=input_ref))
+                 PIPELINE.format(t_end=t_end, n=n, seed=seed, windows=windows, input_key=input_key, input_ref=input_ref,
+                                 snap=snap))
 
 
 def run(cmd):
@@ -207,7 +208,8 @@ def failure(cascade, work, out):
 
 
 def interrupt_and_resume(cascade, work):
-    job = pipeline(work, "long", t_end=12.0)
+    # About 10 s of time steps on one rank (debug build), so that the signal lands mid-stage.
+    job = pipeline(work, "long", t_end=80.0, snap=1.0)
     ref = os.path.join(work, "long-ref")
     code, so, se = run([cascade, "run", job, "--out", ref])
     if not check("resume: uninterrupted reference pipeline exits 0", code == 0, se[-1200:]):
@@ -218,7 +220,7 @@ def interrupt_and_resume(cascade, work):
     deadline = time.time() + 60
     while time.time() < deadline and (load(os.path.join(out, "simulate", "run.json")) or {}).get("status") != "running":
         time.sleep(0.1)
-    time.sleep(1.5)
+    time.sleep(1.0)
     p.send_signal(signal.SIGTERM)
     try:
         so, se = p.communicate(timeout=TIMEOUT)
