@@ -54,7 +54,7 @@ final class PipelinePlanTests: XCTestCase {
         let b = try plan(base.replacingOccurrences(of: "source.samples = 50", with: "source.samples = 60"))
         XCTAssertNotEqual(a[0].hash, b[0].hash)
         XCTAssertNotEqual(a[1].hash, b[1].hash, "a dependant's hash includes its producer's")
-        let c = try plan(base + "set = [\"statistics.windows=7\"]\n")
+        let c = try plan(base.replacingOccurrences(of: "name = \"use\"\n", with: "name = \"use\"\nset = [\"statistics.windows=7\"]\n"))
         XCTAssertEqual(a[0].hash, c[0].hash, "a change downstream leaves the producer's hash")
         XCTAssertNotEqual(a[1].hash, c[1].hash)
     }
@@ -76,7 +76,7 @@ final class PipelinePlanTests: XCTestCase {
         XCTAssertTrue(problems(base.replacingOccurrences(of: "source.features = 8", with: "source.featurez = 8")).contains("stages[0] (make): source.featurez"))
         XCTAssertTrue(problems(base.replacingOccurrences(of: "name = \"use\"", with: "name = \"make\"")).contains("names two stages"))
         XCTAssertTrue(problems(base.replacingOccurrences(of: "name = \"use\"", with: "name = \"../x\"")).contains("not a safe folder name"))
-        XCTAssertTrue(problems(base + "depends_on = [\"later\"]\n").contains("not an earlier stage"))
+        XCTAssertTrue(problems(base.replacingOccurrences(of: "name = \"make\"\n", with: "name = \"make\"\ndepends_on = [\"use\"]\n")).contains("move stage use above make"))
         XCTAssertTrue(problems(base).isEmpty)
     }
 
