@@ -9,7 +9,7 @@
 //            Training: sharded / data-parallel; TrainingData: sample sources for training)
 //           -> JobKit (typed parameters, validation, runner, run records, run loop, checkpoints)
 //             -> Report (the HTML page of a run or pipeline folder)
-//             -> one module per job kind (JobSelftest, JobNS2D, JobRMT, JobTrain), never importing each other
+//             -> one module per job kind (JobSelftest, JobNS2D, JobRMT, JobTrain, JobPipeline), never importing each other
 //               -> JobCatalog (lists the kinds)
 //                 -> the `cascade` executable.
 import PackageDescription
@@ -119,7 +119,12 @@ let package = Package(
             "TrainingData",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "JobCatalog", dependencies: ["JobKit", "JobSelftest", "JobNS2D", "JobRMT", "JobTrain"]),
+        // The pipeline kind runs other kinds' jobs, which it gets injected (it imports none of them).
+        .target(name: "JobPipeline", dependencies: [
+            "JobKit", "Parallel",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "JobCatalog", dependencies: ["JobKit", "JobSelftest", "JobNS2D", "JobRMT", "JobTrain", "JobPipeline"]),
         .executableTarget(name: "cascade", dependencies: [
             "JobCatalog", "JobKit", "Parallel", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -154,6 +159,7 @@ let package = Package(
         .testTarget(name: "DistributedFFTTests", dependencies: ["DistributedFFT", "Parallel"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Parallel"]),
         .testTarget(name: "JobKitTests", dependencies: ["JobKit", "JobCatalog", "JobNS2D", "JobRMT", "JobSelftest", "JobTrain", "Parallel", "Storage"]),
+        .testTarget(name: "JobPipelineTests", dependencies: ["JobPipeline", "JobKit", "JobCatalog"]),
         .testTarget(name: "ArchitectureTests", dependencies: []),
         .testTarget(name: "ReportTests", dependencies: ["Report", "JobKit", "Storage", "Parallel"]),
         .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),

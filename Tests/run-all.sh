@@ -17,7 +17,9 @@
 #      --overwrite removing the previous run's files, --resume refusing a foreign checkpoint,
 #      output names against reserved names, honest status on SIGTERM/SIGINT, stale temporaries,
 #      run.walltime_limit with a bit-identical resume, progress.json and `cascade status` (live,
-#      completed, killed with SIGKILL, not a run folder).
+#      completed, killed with SIGKILL, not a run folder); pipelines (Tests/e2e/check_pipeline.py):
+#      stage typos refused before any stage runs, skipping, reruns after a change, --only/--from,
+#      a failed stage named with its log, SIGTERM + --resume identical to an uninterrupted run.
 #   6. `cascade report` (Tests/e2e/check_report.py): pages of small ns2d, covariance, rmt-sweep, train,
 #      wide-sweep, selftest runs and a pipeline folder opened offline in headless Chromium: every
 #      plot drew, no console errors, no external references; screenshots in .build/test-artefacts/.
@@ -116,6 +118,9 @@ count "$work/train.log" "train end-to-end"
 echo "== run records and output directories (lock, --overwrite, --resume checks, output names, signals, temporaries, wall-time limit, cascade status)"
 timeout 600 .build/pyvenv/bin/python Tests/e2e/check_records.py --cascade .build/debug/cascade --work "$work/records" 2>&1 | tee "$work/records.log" | grep -vE "^PASS"
 count "$work/records.log" "run records end-to-end"
+echo "== pipelines (stage typos before any stage runs, skipping, reruns after a change, --only/--from, a failed stage, SIGTERM + --resume)"
+timeout 900 .build/pyvenv/bin/python Tests/e2e/check_pipeline.py --cascade .build/debug/cascade --work "$work/pipeline" 2>&1 | tee "$work/pipeline.log" | grep -vE "^PASS"
+count "$work/pipeline.log" "pipelines end-to-end"
 echo "== cascade report in headless Chromium (every plot drew, no console errors, offline; screenshots in .build/test-artefacts/report-*.png)"
 timeout 600 .build/pyvenv/bin/python Tests/e2e/check_report.py --cascade .build/debug/cascade --work "$work/report" 2>&1 | tee "$work/report.log" | grep -vE "^PASS"
 count "$work/report.log" "cascade report end-to-end"

@@ -1,5 +1,6 @@
 import JobKit
 import JobNS2D
+import JobPipeline
 import JobRMT
 import JobSelftest
 import JobTrain
@@ -15,6 +16,7 @@ public enum JobCatalog {
             RMTSweepJob.self,
             TrainJob.self,
             WideSweepJob.self,
+            PipelineJob.self,
         ]
     }
 

@@ -27,6 +27,22 @@ public protocol JobKind: Job {
     /// that must not overflow). Runs on every rank before any output is made. Default: none.
     static func problems(in parameters: Parameters, ranks: Int) -> [ConfigProblem]
 
+    /// The same checks with more to see (the job file, the other kinds, the selected stages);
+    /// what the loader calls. Default: ``problems(in:ranks:)``. Kinds that run other jobs (the
+    /// pipeline) implement this one to validate their stages with `validation.kinds`.
+    static func problems(in parameters: Parameters, validation: ValidationContext) -> [ConfigProblem]
+
+    /// Whether the kind runs other jobs in subfolders of its output directory (the pipeline).
+    /// Such a kind re-enters an output directory that already holds its own earlier run without
+    /// `--overwrite` (it skips stages that are done), takes `--resume` without a checkpoint of its
+    /// own (it resumes the interrupted stage's), and accepts `cascade run --only/--from`.
+    /// Default: false.
+    static var runsStages: Bool { get }
+
+    /// Lines `cascade validate` prints after the resolved configuration (a pipeline's resolved
+    /// stages). Default: none.
+    static func resolvedSummary(_ parameters: Parameters, validation: ValidationContext) -> [String]
+
     /// Settings that are legal but probably not meant (an empty averaging window); printed by
     /// `cascade validate` and `cascade run` and recorded in run.json. Default: none.
     static func warnings(in parameters: Parameters) -> [String]
@@ -46,7 +62,12 @@ public protocol JobKind: Job {
 extension JobKind {
     public static func problems(in parameters: Parameters, ranks: Int) -> [ConfigProblem] { [] }
     public static func warnings(in parameters: Parameters) -> [String] { [] }
+    public static func problems(in parameters: Parameters, validation: ValidationContext) -> [ConfigProblem] {
+        problems(in: parameters, ranks: validation.ranks)
+    }
     public static var supportsResume: Bool { false }
+    public static var runsStages: Bool { false }
+    public static func resolvedSummary(_ parameters: Parameters, validation: ValidationContext) -> [String] { [] }
     public static func memoryEstimate(_ parameters: Parameters, ranks: Int) -> MemoryEstimate { MemoryEstimate() }
 
     /// The schema the validator and `cascade describe` use: the common keys and the kind's.
@@ -54,9 +75,13 @@ extension JobKind {
 
     // Type-erased entry points for the loader and runner (which hold `any JobKind.Type`).
 
-    static func checkedProblems(_ config: JobConfig, ranks: Int) -> [ConfigProblem] {
+    static func checkedProblems(_ config: JobConfig, validation: ValidationContext) -> [ConfigProblem] {
         let p = Parameters.decode(config)
-        return problems(in: p, ranks: ranks) + OutputDirectory.problems(outputNames: outputNames(p))
+        return problems(in: p, validation: validation) + OutputDirectory.problems(outputNames: outputNames(p))
+    }
+
+    static func declaredSummary(_ config: JobConfig, validation: ValidationContext) -> [String] {
+        resolvedSummary(Parameters.decode(config), validation: validation)
     }
 
     static func declaredOutputs(_ config: JobConfig) -> [String] { outputNames(Parameters.decode(config)) }

@@ -15,6 +15,13 @@ public struct LoadedJob {
     public let outputs: [String]
     /// Legal settings that are probably not meant (see ``JobKind/warnings(in:)``).
     public let warnings: [String]
+    /// The kinds the job was validated against; a kind that runs other jobs gets them at run
+    /// time as ``RunContext/kinds``.
+    public let kinds: [any JobKind.Type]
+    /// The stages to run (`--only`/`--from`), for kinds with stages.
+    public let stageSelection: StageSelection
+    /// What `cascade validate` prints after the configuration (``JobKind/resolvedSummary(_:validation:)``).
+    public let summary: [String]
 }
 
 /// Reads and validates job files against the kinds of a catalog.
@@ -27,8 +34,9 @@ public enum JobLoader {
     /// Parses `text`, applies `overrides` (`key=value`), validates against the kind's schema
     /// and its cross-key checks for `ranks` ranks (`ranksPerNode` of them sharing a node's
     /// memory). Throws one ``JobFileError`` listing every problem.
+    /// `stageSelection` (`cascade run --only/--from`) is refused for kinds without stages.
     public static func load(text: String, path: String, overrides: [String], ranks: Int, ranksPerNode: Int? = nil,
-                            kinds: [any JobKind.Type]) throws -> LoadedJob {
+                            kinds: [any JobKind.Type], stageSelection: StageSelection = .all) throws -> LoadedJob {
         let names = kinds.map { $0.name }
         guard text.utf8.count <= maximumFileBytes else {
             throw JobFileError(file: path, problems: [ConfigProblem(path: nil, message: "is \(text.utf8.count) bytes long, more than a job file can be (\(maximumFileBytes))",
@@ -92,7 +100,13 @@ public enum JobLoader {
         } catch let error as JobFileError {
             throw JobFileError(file: path, problems: problems + error.problems)
         }
-        problems += kind.checkedProblems(config, ranks: ranks)
+        if stageSelection != .all && !kind.runsStages {
+            problems.append(ConfigProblem(path: "kind", message: "\(stageSelection) selects stages, but a \(kind.name) job has no stages",
+                                          fix: "use --only/--from with a pipeline job (kind = \"pipeline\"), or drop the flag"))
+        }
+        let validation = ValidationContext(ranks: ranks, ranksPerNode: ranksPerNode, jobFile: path, kinds: kinds,
+                                           stageSelection: stageSelection)
+        problems += kind.checkedProblems(config, validation: validation)
         if problems.isEmpty {
             let perNode = ranksPerNode ?? ranks
             problems += kind.estimatedMemory(config, ranks: ranks)
@@ -101,7 +115,8 @@ public enum JobLoader {
         if !problems.isEmpty { throw JobFileError(file: path, problems: problems) }
         let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         return LoadedJob(kind: kind, config: config, name: config.name(fallback: stem), path: path,
-                         outputs: kind.declaredOutputs(config), warnings: kind.declaredWarnings(config))
+                         outputs: kind.declaredOutputs(config), warnings: kind.declaredWarnings(config),
+                         kinds: kinds, stageSelection: stageSelection, summary: kind.declaredSummary(config, validation: validation))
     }
 
     /// Deepest nesting of arrays and inline tables accepted (Cascade's values nest at most 2).
@@ -192,7 +207,7 @@ public enum JobLoader {
     /// bytes even on file systems that lag; then every rank validates (cheap) and all
     /// agree on the outcome without further messages.
     public static func load(path: String, overrides: [String], communicator: Communicator, ranksPerNode: Int? = nil,
-                            kinds: [any JobKind.Type]) throws -> LoadedJob {
+                            kinds: [any JobKind.Type], stageSelection: StageSelection = .all) throws -> LoadedJob {
         var text = ""
         var readError = ""
         if communicator.isRoot { (text, readError) = read(path) }
@@ -203,7 +218,7 @@ public enum JobLoader {
         }
         text = try communicator.broadcast(text)
         return try load(text: text, path: path, overrides: overrides, ranks: communicator.size, ranksPerNode: ranksPerNode,
-                        kinds: kinds)
+                        kinds: kinds, stageSelection: stageSelection)
     }
 
     /// The text of a job file, or what is wrong with it.

@@ -30,6 +30,7 @@ struct Validate: ParsableCommand {
             let loaded = try JobLoader.load(text: text, path: job, overrides: overrides, ranks: ranks, kinds: JobCatalog.kinds)
             print("# \(job): valid \(loaded.config.kind) job \"\(loaded.name)\" for \(ranks) rank(s); resolved configuration:")
             print(loaded.config.values.tomlDocument, terminator: "")
+            for line in loaded.summary { print("# " + line) }
             for w in loaded.warnings { Console.error("warning: \(w)\n") }
         } catch let error as JobFileError {
             Console.error("error: \(error)\n")

@@ -19,9 +19,12 @@ public struct JobRunner {
     public let logger: Logger
     /// Continue the run in `outputDirectory` from its checkpoint.
     public let resume: Bool
+    /// Passed to the job as ``RunContext/reportWriter`` (the pipeline writes its report with it).
+    public let reportWriter: ReportWriter?
 
     public init(job: LoadedJob, outputDirectory: URL, overwrite: Bool, overrides: [String],
-                communicator: Communicator, logger: Logger, resume: Bool = false) {
+                communicator: Communicator, logger: Logger, resume: Bool = false, reportWriter: ReportWriter? = nil) {
+        self.reportWriter = reportWriter
         self.resume = resume
         self.job = job
         self.outputDirectory = outputDirectory
@@ -52,7 +55,7 @@ public struct JobRunner {
         defer { lock?.release() }
         // A checkpoint of another configuration is refused before the run's records are
         // rewritten, so the interrupted run stays as it was (job.toml, run.json).
-        if resume {
+        if resume && !job.kind.runsStages {
             try CheckpointFile.verify(at: outputDirectory.appendingPathComponent(CheckpointFile.fileName).path,
                                       config: job.config, fields: job.kind.schema.allFields, communicator: comm)
         }
@@ -92,7 +95,9 @@ public struct JobRunner {
         //    are recorded; an error on some ranks only would leave the others waiting in a
         //    collective forever, so then the job is aborted with the failing rank named.
         let context = RunContext(communicator: comm, outputDirectory: outputDirectory, logger: logger,
-                                 config: job.config, fields: fields, name: job.name, resume: resume)
+                                 config: job.config, fields: fields, name: job.name, resume: resume,
+                                 kinds: job.kinds, stageSelection: job.stageSelection, overwrite: overwrite, jobFile: job.path,
+                                 reportWriter: reportWriter)
         var outcome: JobOutcome
         var failure: String? = nil
         do {
@@ -165,7 +170,19 @@ public struct JobRunner {
         // The files this run writes, whose stale temporaries are removed.
         let ownNames = Set(job.outputs).union(OutputDirectory.reservedNames).union([CheckpointFile.fileName])
         let hasRun = fm.fileExists(atPath: outputDirectory.appendingPathComponent(RunRecord.fileName).path)
-        if resume {
+        if job.kind.runsStages && hasRun && !overwrite {
+            // A kind with stages re-enters its own earlier run (that is how completed stages are
+            // skipped); another kind's run there is refused as usual.
+            let previous = try? RunRecord.read(from: outputDirectory)
+            guard previous?.kind == job.config.kind else {
+                throw RunError("output directory \(outputDirectory.path) already holds a \(previous?.kind ?? "unreadable") run (run.json), not a \(job.config.kind) run; choose another --out, or pass --overwrite to replace it")
+            }
+            notes.append("reusing \(outputDirectory.path): stages whose run record is completed with the same hash are skipped")
+        } else if resume && job.kind.runsStages {
+            guard hasRun else {
+                throw RunError("--resume: \(outputDirectory.path) holds no run (run.json) to resume; run without --resume to start afresh (or point --out at the interrupted run)")
+            }
+        } else if resume {
             let checkpoint = outputDirectory.appendingPathComponent("checkpoint.h5")
             guard fm.fileExists(atPath: checkpoint.path) else {
                 throw RunError("--resume: \(checkpoint.path) does not exist; run without --resume to start afresh (or point --out at the interrupted run)")

@@ -2,6 +2,9 @@ import Foundation
 import Logging
 import Parallel
 
+/// Writes the HTML report of a run or pipeline folder (`RunReport.write(for:)`), returning its URL.
+public typealias ReportWriter = @Sendable (URL) throws -> URL
+
 /// What a running job gets: its ranks, its output directory, a logger and its configuration.
 public struct RunContext {
     /// All ranks of the job.
@@ -22,9 +25,28 @@ public struct RunContext {
     public let resume: Bool
     /// When the run started (MPI wall clock), for the wall-time limit.
     public let startTime: Double
+    /// Every kind the job was validated against (injected by the runner from ``LoadedJob/kinds``),
+    /// for kinds that run other jobs (the pipeline runs its stages with them).
+    public let kinds: [any JobKind.Type]
+    /// The stages to run (`cascade run --only/--from`), for kinds with stages.
+    public let stageSelection: StageSelection
+    /// `cascade run --overwrite` was given (a pipeline then reruns every selected stage).
+    public let overwrite: Bool
+    /// The job file's path as given (a pipeline resolves its stages' job files against it).
+    public let jobFile: String
+    /// Writes `directory/report.html` for a run or pipeline folder and returns its URL; injected
+    /// by the `cascade` command (module Report sits above JobKit), nil when none is wired.
+    public let reportWriter: ReportWriter?
 
     public init(communicator: Communicator, outputDirectory: URL, logger: Logger, config: JobConfig,
-                fields: [ConfigField], name: String, resume: Bool = false) {
+                fields: [ConfigField], name: String, resume: Bool = false, kinds: [any JobKind.Type] = [],
+                stageSelection: StageSelection = .all, overwrite: Bool = false, jobFile: String = "",
+                reportWriter: ReportWriter? = nil) {
+        self.reportWriter = reportWriter
+        self.kinds = kinds
+        self.stageSelection = stageSelection
+        self.overwrite = overwrite
+        self.jobFile = jobFile
         self.communicator = communicator
         self.outputDirectory = outputDirectory
         self.logger = logger
