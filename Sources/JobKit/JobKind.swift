@@ -108,8 +108,13 @@ public struct JobOutcome: Sendable {
     public var interrupted: Bool
     /// Things the user should know about the results (recorded in run.json).
     public var warnings: [String]
+    /// Ask the runner to write `report.html` once the run record is final (so the page shows
+    /// how the run ended); done by rank 0 through ``JobRunner/reportWriter`` when one is wired.
+    public var writeReport: Bool
 
-    public init(succeeded: Bool, summary: String, outputs: [String], interrupted: Bool = false, warnings: [String] = []) {
+    public init(succeeded: Bool, summary: String, outputs: [String], interrupted: Bool = false, warnings: [String] = [],
+                writeReport: Bool = false) {
+        self.writeReport = writeReport
         self.succeeded = succeeded
         self.summary = summary
         self.outputs = outputs

@@ -112,20 +112,12 @@ public struct PipelineJob: JobKind {
             }
         }
 
-        // The report (module Report sits above the kinds; the cascade command injects it).
-        var reportLine = ""
-        if parameters.report {
-            if let writeReport = context.reportWriter {
-                reportLine = try context.rootComputes { try writeReport(out).path }
-                log.info("report: \(reportLine)")
-            } else {
-                log.info("report: no report writer is wired into this build; skipped (report = true)")
-            }
-        }
         let done = record.stages.filter { $0.state == .completed }.count
         let skipped = record.stages.filter { $0.state == .skipped }.count
-        return JobOutcome(succeeded: true, summary: "pipeline \(context.name): \(done) stage(s) ran, \(skipped) up to date" + (reportLine.isEmpty ? "" : "; report \(reportLine)"),
-                          outputs: try outputs(stages, record, context))
+        // The report (module Report sits above the kinds; the cascade command injects the writer)
+        // is written by the runner once the pipeline's run record is final.
+        return JobOutcome(succeeded: true, summary: "pipeline \(context.name): \(done) stage(s) ran, \(skipped) up to date",
+                          outputs: try outputs(stages, record, context), writeReport: parameters.report)
     }
 
     /// `pipeline.json` and every completed or skipped stage's outputs as `stage/file` (rank 0

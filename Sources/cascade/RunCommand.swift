@@ -4,6 +4,7 @@ import JobCatalog
 import JobKit
 import Logging
 import Parallel
+import Report
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -81,10 +82,9 @@ struct Run: ParsableCommand {
             throw ExitCode(2)
         }
         let directory = URL(fileURLWithPath: out ?? "runs/\(loaded.name)")
-        // REPORT HOOK: module Report is wired here (`reportWriter: { try RunReport.write(for: $0) }`);
-        // until then pipelines skip their report with an info line.
+        // Pipelines (report = true) end with OUT/report.html, written by module Report.
         let runner = JobRunner(job: loaded, outputDirectory: directory, overwrite: overwrite, overrides: overrides,
-                               communicator: world, logger: logger, resume: resume, reportWriter: nil)
+                               communicator: world, logger: logger, resume: resume, reportWriter: { try RunReport.write(for: $0) })
         let status: Int32
         do {
             status = try runner.run()

@@ -252,6 +252,22 @@ def foreign_directory(cascade, work):
           code == 2 and "--overwrite" in se and not os.path.exists(os.path.join(other, "pipeline.json")), f"exit {code}\n{se[-500:]}")
 
 
+def report_page(cascade, work):
+    """report = true: the runner writes OUT/report.html once the pipeline's record is final."""
+    job = pipeline(work, "reported")
+    with open(job) as f:
+        text = f.read().replace("report = false", "report = true", 1)
+    write(job, text)
+    out = os.path.join(work, "reported-out")
+    code, so, se = run([cascade, "run", job, "--out", out])
+    page = os.path.join(out, "report.html")
+    html = open(page).read() if os.path.exists(page) else ""
+    check("report = true: OUT/report.html written after the run, the log names it, both stages and the final status on the page",
+          code == 0 and "report: " + page in se + so and "simulate" in html and "spectrum" in html and "completed" in html
+          and (load(os.path.join(out, "run.json")) or {}).get("status") == "completed",
+          f"exit {code}\n{se[-800:]}")
+
+
 def main():
     def body(cascade, work):
         work = os.path.abspath(work)
@@ -262,6 +278,7 @@ def main():
             failure(cascade, work, out)
         interrupt_and_resume(cascade, work)
         foreign_directory(cascade, work)
+        report_page(cascade, work)
     cli_main(body)
 
 
