@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what is missing, build Cascade (release) and run the main job on 2 ranks: the quickstart
 # pipeline (jobs/quickstart.toml): a forced inverse-cascade ns2d simulation, the Gram spectrum and
-# RMT statistics of its snapshots, and a report. About 3–5 minutes on a laptop.
+# RMT statistics of its snapshots, and a report. About a minute of running on 2 cores after the build.
 # Running it again skips the stages that are up to date (docs/pipelines.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -186,6 +186,14 @@ def main():
         }
         for label, folder in folders.items():
             check_page(chromium, label, folder, work, expects.get(label, ()), plots_expected=label != "selftest")
+        # The README's first command (cluster/quickstart.sh, run before the tests by .ci/run) leaves
+        # runs/quickstart/report.html: its page is checked as written and its screenshot kept.
+        quickstart = os.path.join(ROOT, "runs", "quickstart")
+        if os.path.isfile(os.path.join(quickstart, "report.html")):
+            check_page(chromium, "quickstart", quickstart, work,
+                       ['id="stage-simulate"', 'id="stage-spectrum"', "Energy spectrum E(k)", "Rank plot of the eigenvalues", "GOE"])
+        else:
+            print("SKIP the quickstart's report page: runs/quickstart/report.html does not exist (cluster/quickstart.sh makes it)")
         # Large data is decimated: 60 frames of 600² become at most 40 frames of at most 256² (block
         # means, here 200²), and 20000-record time series at most 400 points a curve.
         if "ns2d" in folders:

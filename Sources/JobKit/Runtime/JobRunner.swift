@@ -124,17 +124,6 @@ public struct JobRunner {
         if !outcome.warnings.isEmpty { record.warnings = outcome.warnings }
         if let failure { record.error = failure }
         if comm.isRoot { try record.write(to: outputDirectory) }
-        // The report after the final record, so it shows the run's real end. A report that
-        // cannot be written is a warning: the run's results stand.
-        if failure == nil && outcome.writeReport, comm.isRoot {
-            if let reportWriter {
-                do { let page = try reportWriter(outputDirectory); logger.info("report: \(page.path)") } catch {
-                    logger.warning("report not written: \(error) (the run's results stand; retry with `cascade report \(outputDirectory.path)`)")
-                }
-            } else {
-                logger.info("report: no report writer in this build; skipped")
-            }
-        }
         // Printed once: by the lowest rank that failed (rank 0 when the error was collective).
         let firstFailing = try comm.allreduce(failure != nil ? comm.rank : Int.max, .min)
         if let failure {
@@ -146,6 +135,17 @@ public struct JobRunner {
             // The same on every rank: printed by rank 0 only.
             if comm.isRoot { for w in outcome.warnings { logger.warning("\(w)") } }
             logger.info("\(anyFailed == 0 ? "finished" : "finished with FAILED checks") in \(ProgressReporter.formatDuration(finished.timeIntervalSince(started))); run record: \(outputDirectory.appendingPathComponent(RunRecord.fileName).path)")
+        }
+        // The report after the final record (and last in the log), so it shows the run's real end. A report that
+        // cannot be written is a warning: the run's results stand.
+        if failure == nil && outcome.writeReport, comm.isRoot {
+            if let reportWriter {
+                do { let page = try reportWriter(outputDirectory); logger.info("report: \(page.path)") } catch {
+                    logger.warning("report not written: \(error) (the run's results stand; retry with `cascade report \(outputDirectory.path)`)")
+                }
+            } else {
+                logger.info("report: no report writer in this build; skipped")
+            }
         }
         if failure == nil && outcome.interrupted { return 3 }
         return anyFailed == 0 ? 0 : 1
