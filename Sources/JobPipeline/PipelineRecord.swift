@@ -1,48 +1,14 @@
 import Foundation
 import JobKit
 
-/// `OUT/pipeline.json`: the stages, what each depends on and reads, its hash and its state.
-/// Rewritten atomically (rank 0) whenever a stage changes state; each stage's own run.json
-/// stays authoritative for its status and times.
-struct PipelineRecord: Codable, Equatable {
-    /// One stage's line.
-    struct Stage: Codable, Equatable {
-        /// pending (not run yet), running, completed, failed, interrupted, or skipped (its folder
-        /// already held a completed run with the same hash).
-        enum State: String, Codable { case pending, running, completed, failed, interrupted, skipped }
-
-        var name: String
-        var kind: String
-        var directory: String
-        var dependsOn: [String]
-        var inputs: [String: String]
-        var hash: String
-        var state: State
-
-        enum CodingKeys: String, CodingKey {
-            case name, kind, directory, dependsOn = "depends_on", inputs, hash, state
-        }
-    }
-
-    var pipeline: String
-    var stages: [Stage]
-
-    static let fileName = "pipeline.json"
-
+extension PipelineRecord {
+    /// The record of a pipeline about to run: every stage pending.
     init(name: String, stages: [ResolvedStage]) {
-        pipeline = name
-        self.stages = stages.map { s in
+        self.init(pipeline: name, stages: stages.map { s in
             Stage(name: s.name, kind: s.job.config.kind, directory: s.name, dependsOn: s.spec.dependsOn,
                   inputs: Dictionary(s.spec.inputs.map { ($0.key, $0.producer + ":" + $0.file) }, uniquingKeysWith: { a, _ in a }),
                   hash: s.hash, state: .pending)
-        }
-    }
-
-    /// Writes the record atomically into `directory`.
-    func write(to directory: URL) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try AtomicFile.write(try encoder.encode(self) + Data("\n".utf8), to: directory.appendingPathComponent(PipelineRecord.fileName))
+        })
     }
 }
 

@@ -32,8 +32,9 @@ public enum RunReport {
         let page = ReportPage()
         let title: String
         let incomplete: Bool
-        if fm.fileExists(atPath: directory.appendingPathComponent(PipelineSummary.fileName).path) {
-            let pipeline = try PipelineSummary.read(from: directory)
+        if fm.fileExists(atPath: directory.appendingPathComponent(PipelineRecord.fileName).path) {
+            let pipeline: PipelineRecord
+            do { pipeline = try PipelineRecord.read(from: directory) } catch { throw ReportError("\(error)") }
             title = "pipeline \(pipeline.pipeline)"
             incomplete = PipelineSection.render(pipeline, in: directory, on: page)
         } else if fm.fileExists(atPath: directory.appendingPathComponent(RunRecord.fileName).path) {

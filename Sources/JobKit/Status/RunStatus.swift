@@ -104,11 +104,11 @@ public struct RunStatus: Codable, Sendable, Equatable {
             throw RunError("\(directory.path) is not a directory; give the --out folder of a run or pipeline")
         }
         let recordURL = directory.appendingPathComponent(RunRecord.fileName)
-        let pipelineURL = directory.appendingPathComponent(PipelineFile.fileName)
+        let pipelineURL = directory.appendingPathComponent(PipelineRecord.fileName)
         let hasRecord = fm.fileExists(atPath: recordURL.path)
-        let pipeline = fm.fileExists(atPath: pipelineURL.path) ? try PipelineFile.read(from: pipelineURL) : nil
+        let pipeline = fm.fileExists(atPath: pipelineURL.path) ? try PipelineRecord.read(from: directory) : nil
         guard hasRecord || pipeline != nil else {
-            throw RunError("\(directory.path) holds no \(RunRecord.fileName) or \(PipelineFile.fileName): not a Cascade run folder (give the --out folder of a run)")
+            throw RunError("\(directory.path) holds no \(RunRecord.fileName) or \(PipelineRecord.fileName): not a Cascade run folder (give the --out folder of a run)")
         }
         var status: RunStatus
         if hasRecord {
@@ -132,14 +132,14 @@ public struct RunStatus: Codable, Sendable, Equatable {
     }
 
     /// The status of a pipeline stage from its folder (its run record wins over pipeline.json).
-    static func stage(of entry: PipelineFile.Stage, in directory: URL, now: Date) -> Stage {
-        var stage = Stage(name: entry.name, kind: entry.kind, directory: entry.directory, state: entry.state)
+    static func stage(of entry: PipelineRecord.Stage, in directory: URL, now: Date) -> Stage {
+        var stage = Stage(name: entry.name, kind: entry.kind, directory: entry.directory, state: entry.state.rawValue)
         let folder = directory.appendingPathComponent(entry.directory)
-        guard entry.state != "pending",
+        guard entry.state != .pending,
               let record = try? RunRecord.read(from: folder),
               let run = try? single(folder, record: record, now: now) else { return stage }
         // "skipped" (reused an earlier completed run) is the pipeline's word; keep it.
-        if entry.state != "skipped" { stage.state = run.state.rawValue }
+        if entry.state != .skipped { stage.state = run.state.rawValue }
         stage.started = run.started
         stage.elapsedSeconds = run.elapsedSeconds
         stage.progress = run.state == .completed ? nil : run.progress
@@ -214,7 +214,7 @@ public struct RunStatus: Codable, Sendable, Equatable {
     /// The newest of the times the run's files last changed, and progress.json's own time stamp.
     static func latestChange(in directory: URL, progress: ProgressSnapshot?) -> Date? {
         var dates: [Date] = []
-        for name in [RunRecord.fileName, ProgressSnapshot.fileName, "cascade.log", PipelineFile.fileName] {
+        for name in [RunRecord.fileName, ProgressSnapshot.fileName, "cascade.log", PipelineRecord.fileName] {
             let path = directory.appendingPathComponent(name).path
             if let attributes = try? FileManager.default.attributesOfItem(atPath: path),
                let modified = attributes[.modificationDate] as? Date { dates.append(modified) }
