@@ -143,10 +143,10 @@ if Tests/slurm/local-slurm.sh start "$work/slurm" > "$work/slurm.env" 2> "$work/
     fi
     # An ns2d run longer than its time limit (--time=1, the minimum): Slurm itself sends the batch
     # shell SIGUSR1 30 s before the limit (slurmctld checks every ~30 s, so 30-60 s into each
-    # attempt; the run is longer than that even on a quiet machine, about 70 s); slurm-job.sh forwards it to srun, Cascade checkpoints and exits 3, the script reads
+    # attempt; a 128² run longer than that on a quiet machine, about 70 s); slurm-job.sh forwards it to srun, Cascade checkpoints and exits 3, the script reads
     # run.json and requeues the job, which resumes; repeated until the run completes. The result must
     # be bit-identical to an uninterrupted run on the same 2 ranks; `cascade status` follows it.
-    { sed -e "s/^t_end = .*/t_end = ${SLURM_NS2D_T_END:-80.0}/" -e 's/^n = .*/n = 64/' jobs/ns2d-decay.toml \
+    { sed -e "s/^t_end = .*/t_end = ${SLURM_NS2D_T_END:-80.0}/" -e "s/^n = .*/n = ${SLURM_NS2D_N:-128}/" jobs/ns2d-decay.toml \
         | sed -e 's/^adaptive = .*/adaptive = false/' -e 's/^dt = .*/dt = 0.004/'; printf '[run]\nprogress_interval = 1.0\n'; } \
         > "$work/slurm-ns2d.toml"
     ns2d_start=$(date +%s)
