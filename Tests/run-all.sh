@@ -159,11 +159,11 @@ if Tests/slurm/local-slurm.sh start "$work/slurm" > "$work/slurm.env" 2> "$work/
         echo "sbatch exit $code"; tail -20 "$work/slurm-job.out" 2>/dev/null
     fi
     # An ns2d run longer than its time limit (--time=1, the minimum): Slurm itself sends the batch
-    # shell SIGUSR1 50 s before the limit (slurmctld checks every ~30 s, so 10-40 s into each
-    # attempt); slurm-job.sh forwards it to srun, Cascade checkpoints and exits 3, the script reads
+    # shell SIGUSR1 30 s before the limit (slurmctld checks every ~30 s, so 30-60 s into each
+    # attempt; a 128² run longer than that on a quiet machine, about 70 s); slurm-job.sh forwards it to srun, Cascade checkpoints and exits 3, the script reads
     # run.json and requeues the job, which resumes; repeated until the run completes. The result must
     # be bit-identical to an uninterrupted run on the same 2 ranks; `cascade status` follows it.
-    { sed -e "s/^t_end = .*/t_end = ${SLURM_NS2D_T_END:-60.0}/" -e 's/^n = .*/n = 64/' jobs/ns2d-decay.toml \
+    { sed -e "s/^t_end = .*/t_end = ${SLURM_NS2D_T_END:-80.0}/" -e "s/^n = .*/n = ${SLURM_NS2D_N:-128}/" jobs/ns2d-decay.toml \
         | sed -e 's/^adaptive = .*/adaptive = false/' -e 's/^dt = .*/dt = 0.004/'; printf '[run]\nprogress_interval = 1.0\n'; } \
         > "$work/slurm-ns2d.toml"
     ns2d_start=$(date +%s)
@@ -171,9 +171,9 @@ if Tests/slurm/local-slurm.sh start "$work/slurm" > "$work/slurm.env" 2> "$work/
         > "$work/slurm-ns2d-reference.log" 2>&1
     echo "uninterrupted ns2d reference on 2 ranks: $(( $(date +%s) - ns2d_start )) s"
     job_id=$(JOB="$work/slurm-ns2d.toml" OUT="$work/slurm-ns2d" CASCADE=.build/debug/cascade \
-        sbatch --parsable --time=1 --signal=B:USR1@50 --ntasks=2 --output="$work/slurm-ns2d.out" cluster/slurm-job.sh 2>&1)
+        sbatch --parsable --time=1 --signal=B:USR1@30 --ntasks=2 --output="$work/slurm-ns2d.out" cluster/slurm-job.sh 2>&1)
     seen_running=0; status_log="$work/slurm-ns2d-status.log"
-    for _ in $(seq 240); do   # at most 8 minutes
+    for _ in $(seq 300); do   # at most 10 minutes
         [ -n "$(squeue -h -j "$job_id" 2>/dev/null)" ] || break
         .build/debug/cascade status "$work/slurm-ns2d" > "$work/status-now.txt" 2>&1; code=$?
         cat "$work/status-now.txt" >> "$status_log"
@@ -181,7 +181,7 @@ if Tests/slurm/local-slurm.sh start "$work/slurm" > "$work/slurm.env" 2> "$work/
             && grep -qE "progress  time steps: [0-9]+ / [0-9]+ \([0-9]+%\)" "$work/status-now.txt"; then seen_running=1; fi
         sleep 2
     done
-    [ -n "$(squeue -h -j "$job_id" 2>/dev/null)" ] && { echo "the requeued ns2d job $job_id did not finish in 8 minutes"; scancel "$job_id"; }
+    [ -n "$(squeue -h -j "$job_id" 2>/dev/null)" ] && { echo "the requeued ns2d job $job_id did not finish in 10 minutes"; scancel "$job_id"; }
     .build/debug/cascade status "$work/slurm-ns2d" > "$work/status-final.txt" 2>&1; final_code=$?
     requeues=$(grep -c "requeueing job" "$work/slurm-ns2d.out" 2>/dev/null)
     resumes=$(grep -c "resuming from the checkpoint" "$work/slurm-ns2d.out" 2>/dev/null)
@@ -193,7 +193,9 @@ if Tests/slurm/local-slurm.sh start "$work/slurm" > "$work/slurm.env" 2> "$work/
     else
         echo "final status (exit $final_code):"; cat "$work/status-final.txt"; tail -8 "$work/slurm-ns2d.out" 2>/dev/null
     fi
-    if [ "$seen_running" = 1 ] && [ "$final_code" = 0 ] && grep -q ": completed — ns2d job" "$work/status-final.txt"; then slurm_status_ok=1; else echo "cascade status never showed the job running with progress:"; tail -5 "$status_log"; fi
+    if [ "$seen_running" = 1 ] && [ "$final_code" = 0 ] && grep -q ": completed — ns2d job" "$work/status-final.txt"; then slurm_status_ok=1
+    elif [ "$seen_running" = 1 ]; then echo "cascade status showed the job running, but not completed at the end (exit $final_code)"
+    else echo "cascade status never showed the job running with progress:"; tail -5 "$status_log"; fi
 else
     cat "$work/slurm-start.log"
 fi
