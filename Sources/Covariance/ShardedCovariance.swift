@@ -17,28 +17,70 @@ public struct FeatureMoments: Sendable {
 
 /// Covariance, correlation and Gram matrices of a dataset whose samples are split over ranks.
 ///
-/// Centred properly (never E[xxᵀ] − μμᵀ): each rank subtracts its own mean and accumulates
-/// its comoment Cᵣ = Σ (x − μᵣ)(x − μᵣ)ᵀ with BLAS syrk; the ranks' parts are merged with the
-/// parallel formula of Chan, Golub & LeVeque (1979),
-/// C = Σᵣ [Cᵣ + nᵣ (μᵣ − μ)(μᵣ − μ)ᵀ], μ = Σᵣ nᵣ μᵣ / n, in one MPI reduction of the packed upper triangle.
+/// Centred properly (never E[xxᵀ] − μμᵀ), in one pass over the samples, block by block
+/// (``Datasets/SampleBlockSource``: a file streamed with ``Datasets/SampleBlockStream``, or samples in
+/// memory): each block is centred on its own mean and folded into the rank's comoment with BLAS syrk,
+/// then merged with the running (count, mean, comoment) by the pairwise formula of Chan, Golub &
+/// LeVeque (1979), C ← C + C_b + (n n_b / (n + n_b)) δδᵀ, δ = μ_b − μ; the ranks' parts are merged with the
+/// same formula, C = Σᵣ [Cᵣ + nᵣ (μᵣ − μ)(μᵣ − μ)ᵀ], μ = Σᵣ nᵣ μᵣ / n, in one MPI reduction of the packed
+/// upper triangle. A rank holds its d × d comoment and one block, whatever the sample count.
 ///
 /// Each matrix is built on one rank (`root`) when only that rank uses it: the others send their parts
 /// and hold no result (`nil`). The variants without `root` give the matrix to every rank.
 public enum ShardedCovariance {
-    /// Default rows per syrk call: bounds the centred copy to `chunkRows × features` doubles.
+    /// Default rows per syrk call for samples in memory: bounds the centred copy to `chunkRows × features` doubles.
     public static let defaultChunkRows = 1024
 
-    /// This rank's mean of each feature (zeros when it holds no samples).
-    static func localMean(_ block: SampleBlock) -> [Double] {
-        let d = block.features
-        var mean = [Double](repeating: 0, count: d)
-        guard block.rows > 0 else { return mean }
-        block.values.withUnsafeBufferPointer { x in
-            for r in 0 ..< block.rows { for f in 0 ..< d { mean[f] += x[r * d + f] } }
+    /// This rank's running count, mean and comoment (upper triangle of the d × d `comoment`) over its blocks.
+    struct Accumulator {
+        var count = 0
+        var mean: [Double]
+        var comoment: Matrix
+        private var blockMean: [Double]
+
+        init(features d: Int, matrix: Bool) {
+            mean = [Double](repeating: 0, count: d)
+            blockMean = mean
+            comoment = Matrix(rows: matrix ? d : 0, columns: matrix ? d : 0)
         }
-        let inv = 1 / Double(block.rows)
-        for f in 0 ..< d { mean[f] *= inv }
-        return mean
+
+        /// Centres `block` in place on its own mean and folds it in (Chan et al.); with `matrix` false
+        /// only the diagonal (`m2`) is kept.
+        mutating func fold(_ block: inout SampleBlock, m2: inout [Double]) {
+            let m = block.rows, d = block.features
+            guard m > 0 else { return }
+            let fullMatrix = comoment.rows == d
+            for f in 0 ..< d { blockMean[f] = 0 }
+            block.values.withUnsafeMutableBufferPointer { x in
+                for r in 0 ..< m { for f in 0 ..< d { blockMean[f] += x[r * d + f] } }
+                let inv = 1 / Double(m)
+                for f in 0 ..< d { blockMean[f] *= inv }
+                for r in 0 ..< m { for f in 0 ..< d { x[r * d + f] -= blockMean[f] } }
+                if fullMatrix {
+                    BLAS.syrkTransposed(1, UnsafeBufferPointer(x), rows: m, columns: d, 1, &comoment)
+                } else {
+                    for r in 0 ..< m { for f in 0 ..< d { let t = x[r * d + f]; m2[f] += t * t } }
+                }
+            }
+            let total = count + m
+            if count > 0 {
+                let w = Double(count) * Double(m) / Double(total)
+                let delta = (0 ..< d).map { blockMean[$0] - mean[$0] }
+                if fullMatrix {
+                    comoment.elements.withUnsafeMutableBufferPointer { c in
+                        for i in 0 ..< d {
+                            let wi = w * delta[i]
+                            for j in i ..< d { c[i * d + j] += wi * delta[j] }
+                        }
+                    }
+                } else {
+                    for f in 0 ..< d { m2[f] += w * delta[f] * delta[f] }
+                }
+            }
+            let fraction = Double(m) / Double(total)
+            for f in 0 ..< d { mean[f] += (blockMean[f] - mean[f]) * fraction }
+            count = total
+        }
     }
 
     /// The global mean from the ranks' counts and means (one allreduce of d + 1 values).
@@ -49,49 +91,35 @@ public enum ShardedCovariance {
         return (Int(n.rounded()), n > 0 ? packed.map { $0 / n } : packed)
     }
 
-    /// Per-feature moments merged over ranks (Chan et al. formula for the diagonal).
-    public static func moments(_ block: SampleBlock, communicator comm: Communicator) throws -> FeatureMoments {
-        let d = block.features
-        let mu = localMean(block)
+    /// Per-feature moments merged over ranks (Chan et al. formula for the diagonal), in one pass over the
+    /// blocks of `source` (collective when it is a stream).
+    public static func moments<S: SampleBlockSource>(_ source: S, communicator comm: Communicator) throws -> FeatureMoments {
+        let d = source.features
+        var acc = Accumulator(features: d, matrix: false)
         var m2 = [Double](repeating: 0, count: d)
-        block.values.withUnsafeBufferPointer { x in
-            for r in 0 ..< block.rows { for f in 0 ..< d { let t = x[r * d + f] - mu[f]; m2[f] += t * t } }
-        }
-        let (n, mean) = try globalMean(localMean: mu, rows: block.rows, communicator: comm)
-        for f in 0 ..< d { let delta = mu[f] - mean[f]; m2[f] += Double(block.rows) * delta * delta }
+        try source.forEachBlock(communicator: comm) { block in acc.fold(&block, m2: &m2) }
+        let (n, mean) = try globalMean(localMean: acc.mean, rows: acc.count, communicator: comm)
+        for f in 0 ..< d { let delta = acc.mean[f] - mean[f]; m2[f] += Double(acc.count) * delta * delta }
         try comm.allreduce(inPlace: &m2, .sum)
         return FeatureMoments(count: n, mean: mean, m2: m2)
     }
 
     /// The global mean (every rank) and the comoment matrix Σ (x − μ)(x − μ)ᵀ (d × d, full) on `root` only
-    /// (nil elsewhere), or on every rank when `root` is nil. `chunkRows` rows are centred per syrk call.
-    public static func comoment(_ block: SampleBlock, root: Int?, communicator comm: Communicator,
-                                chunkRows: Int = defaultChunkRows) throws -> (count: Int, mean: [Double], comoment: Matrix?) {
-        let d = block.features
-        let mu = localMean(block)
-        var c = Matrix(rows: d, columns: d)
-        if block.rows > 0 {
-            let chunk = max(1, min(chunkRows, block.rows))
-            var centred = [Double](repeating: 0, count: chunk * d)
-            var start = 0
-            block.values.withUnsafeBufferPointer { x in
-                while start < block.rows {
-                    let m = min(chunk, block.rows - start)
-                    for r in 0 ..< m {
-                        let src = (start + r) * d, dst = r * d
-                        for f in 0 ..< d { centred[dst + f] = x[src + f] - mu[f] }
-                    }
-                    centred.withUnsafeBufferPointer { BLAS.syrkTransposed(1, $0, rows: m, columns: d, 1, &c) }
-                    start += m
-                }
-            }
-        }
-        let (n, mean) = try globalMean(localMean: mu, rows: block.rows, communicator: comm)
+    /// (nil elsewhere), or on every rank when `root` is nil, in one pass over the blocks of `source`
+    /// (collective when it is a stream; a stream's NaN/Inf refusal comes before the reduction).
+    public static func comoment<S: SampleBlockSource>(_ source: S, root: Int?, communicator comm: Communicator) throws
+        -> (count: Int, mean: [Double], comoment: Matrix?) {
+        let d = source.features
+        var acc = Accumulator(features: d, matrix: true)
+        var unused: [Double] = []
+        try source.forEachBlock(communicator: comm) { block in acc.fold(&block, m2: &unused) }
+        let mu = acc.mean
+        let (n, mean) = try globalMean(localMean: mu, rows: acc.count, communicator: comm)
         // Pack the upper triangle with this rank's between-rank term nᵣ δδᵀ, reduce, unpack.
-        let nr = Double(block.rows)
+        let nr = Double(acc.count)
         let delta = (0 ..< d).map { mu[$0] - mean[$0] }
         var packed = [Double](repeating: 0, count: d * (d + 1) / 2)
-        c.elements.withUnsafeBufferPointer { ce in
+        acc.comoment.elements.withUnsafeBufferPointer { ce in
             var k = 0
             for i in 0 ..< d {
                 let w = nr * delta[i]
@@ -104,11 +132,19 @@ public enum ShardedCovariance {
         } else {
             try comm.allreduce(inPlace: &packed, .sum)
         }
+        var c = acc.comoment
+        acc.comoment = Matrix(rows: 0, columns: 0)
         c.elements.withUnsafeMutableBufferPointer { ce in
             var k = 0
             for i in 0 ..< d { for j in i ..< d { ce[i * d + j] = packed[k]; ce[j * d + i] = packed[k]; k += 1 } }
         }
         return (n, mean, c)
+    }
+
+    /// ``comoment(_:root:communicator:)`` of samples in memory, folded `chunkRows` rows at a time.
+    public static func comoment(_ block: SampleBlock, root: Int?, communicator comm: Communicator,
+                                chunkRows: Int = defaultChunkRows) throws -> (count: Int, mean: [Double], comoment: Matrix?) {
+        try comoment(SampleBlock.Chunks(block, rows: chunkRows), root: root, communicator: comm)
     }
 
     /// The global mean and the comoment matrix Σ (x − μ)(x − μ)ᵀ (d × d, full) on every rank.
@@ -119,7 +155,18 @@ public enum ShardedCovariance {
     }
 
     /// The sample covariance Σ (x − μ)(x − μ)ᵀ / (n − 1), as numpy's `np.cov(X, rowvar=False)`, on `root`
-    /// only (nil elsewhere; every rank when `root` is nil); the mean on every rank.
+    /// only (nil elsewhere; every rank when `root` is nil); the mean on every rank. One pass over `source`.
+    public static func covariance<S: SampleBlockSource>(_ source: S, root: Int?, communicator comm: Communicator) throws
+        -> (mean: [Double], matrix: Matrix?) {
+        let (n, mean, c) = try comoment(source, root: root, communicator: comm)
+        guard n >= 2 else { throw CovarianceError("a covariance needs at least 2 samples, found \(n)") }
+        guard var m = c else { return (mean, nil) }
+        let scale = 1 / Double(n - 1)
+        for k in 0 ..< m.elements.count { m.elements[k] *= scale }
+        return (mean, m)
+    }
+
+    /// ``covariance(_:root:communicator:)`` of samples in memory, folded `chunkRows` rows at a time.
     public static func covariance(_ block: SampleBlock, root: Int?, communicator comm: Communicator,
                                   chunkRows: Int = defaultChunkRows) throws -> (mean: [Double], matrix: Matrix?) {
         let (n, mean, c) = try comoment(block, root: root, communicator: comm, chunkRows: chunkRows)
@@ -188,6 +235,57 @@ public enum ShardedCovariance {
             }
         }
         // Ranks hold consecutive sample blocks in rank order, so their row blocks concatenate to G.
+        if let root {
+            guard let all = try comm.gather(rows.elements, root: root) else { return (moments, nil) }
+            return (moments, Matrix(rows: n, columns: n, elements: all))
+        }
+        return (moments, Matrix(rows: n, columns: n, elements: try comm.allgather(rows.elements)))
+    }
+
+    /// The n × n Gram matrix of a dataset streamed from its file, G_ab = (1/d) Σ_f x̃_af x̃_bf of the centred
+    /// (and, if `standardize`, unit-variance) samples, on `root` only (nil elsewhere; every rank when
+    /// `root` is nil). Collective.
+    ///
+    /// One pass for the moments; then each rank holds one block A of its own samples at a time and streams
+    /// every sample of the matrix past it (``Datasets/SampleBlockStream/everySample``, block B by block B),
+    /// computing its rows G[A, B] with gemm. Memory per rank: its rows × n and two blocks (the root also the
+    /// gathered n × n); each element is computed once, so no sum depends on the rank count. The file is read
+    /// ⌈local samples / block⌉ + 2 times instead of the samples travelling round a ring of ranks: every rank
+    /// reads the file it was given, and nothing larger than a block is ever in flight.
+    public static func gram(streaming local: SampleBlockStream, standardize: Bool, root: Int?,
+                            communicator comm: Communicator) throws -> (moments: FeatureMoments, matrix: Matrix?) {
+        let d = local.features
+        let moments = try moments(local, communicator: comm)
+        let n = moments.count
+        let scale = standardize ? moments.standardDeviation.map { $0 > 0 ? 1 / $0 : 0 } : [Double](repeating: 1, count: d)
+        func centre(_ block: inout SampleBlock) {
+            let m = block.rows
+            block.values.withUnsafeMutableBufferPointer { x in
+                for r in 0 ..< m { for f in 0 ..< d { x[r * d + f] = (x[r * d + f] - moments.mean[f]) * scale[f] } }
+            }
+        }
+        var rows = Matrix(rows: local.localSamples, columns: n)
+        let every = local.everySample
+        try local.forEachBlock(communicator: comm) { a in
+            centre(&a)
+            let rowOffset = a.firstSample - local.firstPosition
+            let left = Matrix(rows: a.rows, columns: d, elements: a.values)
+            try every.forEachBlock(communicator: comm) { b in
+                guard left.rows > 0, b.rows > 0 else { return }
+                centre(&b)
+                var part = Matrix(rows: left.rows, columns: b.rows)
+                BLAS.gemm(1 / Double(d), left, .none, Matrix(rows: b.rows, columns: d, elements: b.values), .transposed, 0, &part)
+                rows.elements.withUnsafeMutableBufferPointer { g in
+                    part.elements.withUnsafeBufferPointer { p in
+                        for r in 0 ..< left.rows {
+                            let dst = (rowOffset + r) * n + b.firstSample
+                            for c in 0 ..< b.rows { g[dst + c] = p[r * b.rows + c] }
+                        }
+                    }
+                }
+            }
+        }
+        // Ranks hold consecutive parts of the samples in rank order, so their row blocks concatenate to G.
         if let root {
             guard let all = try comm.gather(rows.elements, root: root) else { return (moments, nil) }
             return (moments, Matrix(rows: n, columns: n, elements: all))
