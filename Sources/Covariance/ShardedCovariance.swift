@@ -248,10 +248,12 @@ public enum ShardedCovariance {
     ///
     /// One pass for the moments; then each rank holds one block A of its own samples at a time and streams
     /// every sample of the matrix past it (``Datasets/SampleBlockStream/everySample``, block B by block B),
-    /// computing its rows G[A, B] with gemm. Memory per rank: its rows × n and two blocks (the root also the
-    /// gathered n × n); each element is computed once, so no sum depends on the rank count. The file is read
-    /// ⌈local samples / block⌉ + 2 times instead of the samples travelling round a ring of ranks: every rank
-    /// reads the file it was given, and nothing larger than a block is ever in flight.
+    /// computing its rows G[A, B] with gemm. A holds as many samples as fit in the memory of the rank's rows
+    /// of G (``gramLeftRows(local:samples:)``, at least one block), so the file is read ⌈local samples / A⌉
+    /// times — once or twice when d ≲ n. Memory per rank: its rows × n, A (at most as large) and one block B
+    /// (the root also the gathered n × n); each element is computed once, so no sum depends on the rank count.
+    /// Every rank reads the file it was given instead of the samples travelling round a ring of ranks, so
+    /// nothing larger than a block is ever in flight.
     public static func gram(streaming local: SampleBlockStream, standardize: Bool, root: Int?,
                             communicator comm: Communicator) throws -> (moments: FeatureMoments, matrix: Matrix?) {
         let d = local.features
@@ -266,7 +268,8 @@ public enum ShardedCovariance {
         }
         var rows = Matrix(rows: local.localSamples, columns: n)
         let every = local.everySample
-        try local.forEachBlock(communicator: comm) { a in
+        let leftStream = local.readingBlocks(of: try gramLeftRows(local: local, communicator: comm))
+        try leftStream.forEachBlock(communicator: comm) { a in
             centre(&a)
             let rowOffset = a.firstSample - local.firstPosition
             let left = Matrix(rows: a.rows, columns: d, elements: a.values)
@@ -291,6 +294,17 @@ public enum ShardedCovariance {
             return (moments, Matrix(rows: n, columns: n, elements: all))
         }
         return (moments, Matrix(rows: n, columns: n, elements: try comm.allgather(rows.elements)))
+    }
+
+    /// Samples of the left block A of the streamed Gram: as many as this rank's rows of G hold values
+    /// (n × local samples / values read per sample), at least one stream block, at most the local samples
+    /// of the rank with most (the same on every rank, so every rank reads as often). Collective.
+    public static func gramLeftRows(local: SampleBlockStream, communicator comm: Communicator) throws -> Int {
+        let most = try comm.allreduce(local.localSamples, .max)
+        let perSample = max(local.resolved.rawFeatures, local.features, 1)
+        let (rowsValues, overflow) = most.multipliedReportingOverflow(by: local.totalSamples)
+        let fit = overflow ? most : rowsValues / perSample
+        return max(1, min(most, max(local.blockRows, fit)))
     }
 
     /// The n × n Gram matrix (see ``gram(_:standardize:root:communicator:)``) on every rank.

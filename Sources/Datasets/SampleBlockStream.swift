@@ -95,6 +95,13 @@ public struct SampleBlockStream: SampleBlockSource, Sendable {
         SampleBlockStream(selection, resolved, all: allSamples, part: 0 ..< allSamples.count)
     }
 
+    /// The same stream read `rows` samples at a time (at least 1).
+    public func readingBlocks(of rows: Int) -> SampleBlockStream {
+        var r = resolved
+        r.blockRows = max(1, rows)
+        return SampleBlockStream(selection, r, all: allSamples, part: firstPosition ..< firstPosition + samples.count)
+    }
+
     /// The file index (along the sample axis) of selected sample `i`.
     public func fileIndex(ofSelected i: Int) -> Int { selection.first + i * selection.stride }
 

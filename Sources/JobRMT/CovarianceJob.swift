@@ -36,12 +36,16 @@ public struct CovarianceJob: JobKind {
             log.info("drawing a \(spec.type.uppercased()) spectrum of \(spec.size) levels (seed \(spec.seed))")
             if comm.isRoot { levels = try spec.spectrum(size: spec.size, stream: 0) }
         } else {
-            let block = try spec.load(communicator: comm, matrix: matrixType, vectors: wantVectors)
-            samples = block.totalSamples
-            features = block.features
-            log.info("\(spec.type) source: \(samples) samples × \(features) features, \(block.rows) on rank 0; \(matrixType.rawValue) matrix")
+            let data = try spec.load(communicator: comm, matrix: matrixType, vectors: wantVectors)
+            samples = data.totalSamples
+            features = data.features
+            var streaming = ""
+            if case .stream(let s) = data {
+                streaming = ", streamed in blocks of \(s.blockRows) samples (\(s.resolved.elementType) in the file, sample axis \(s.resolved.sampleAxis))"
+            }
+            log.info("\(spec.type) source: \(samples) samples × \(features) features, \(data.localSamples) on rank 0\(streaming); \(matrixType.rawValue) matrix")
             // Only rank 0 solves and writes, so only rank 0 receives the matrix.
-            let (m, mu) = try matrixType.compute(block, standardize: spec.standardize, root: 0, communicator: comm)
+            let (m, mu) = try spec.naming { try matrixType.compute(data, standardize: spec.standardize, root: 0, communicator: comm) }
             let t1 = MPIEnvironment.wtime()
             let dimension = matrixType == .gram ? samples : features
             log.info("\(matrixType.rawValue) matrix \(dimension) × \(dimension) in \(String(format: "%.2f", t1 - t0)) s")

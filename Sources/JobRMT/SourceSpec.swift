@@ -37,6 +37,8 @@ struct SourceSpec {
         sel.stride = o.stride
         sel.crop = o.crop
         sel.coarse = o.coarse
+        sel.sampleAxis = o.sampleAxis
+        sel.blockRows = o.blockRows
         selection = sel
         samples = o.samples
         features = o.features
@@ -79,45 +81,62 @@ struct SourceSpec {
         return problems
     }
 
-    /// This rank's block of samples. Collective. An hdf5 source's size is known only here: once
-    /// the dataset's shape is resolved, the samples and the `matrix` (and its eigenvectors when
-    /// `vectors`) are estimated against the node's memory before anything is read.
-    func load(communicator comm: Communicator, matrix: MatrixType, vectors: Bool = false) throws -> SampleBlock {
+    /// This rank's samples: an hdf5 source as a stream of blocks (nothing read yet), synthetic samples
+    /// generated. Collective. An hdf5 source's size is known only here: once the dataset's shape is
+    /// resolved, one block and the `matrix` (and its eigenvectors when `vectors`) are estimated against
+    /// the node's memory before anything is read. A stream's data errors (NaN) surface as
+    /// ``DatasetError`` when it is read: map them with ``naming(_:)``.
+    func load(communicator comm: Communicator, matrix: MatrixType, vectors: Bool = false) throws -> SampleData {
         switch type {
         case "hdf5":
-            do {
+            return try naming {
                 let resolved = try DatasetReader.resolve(selection, communicator: comm)
                 try checkMemory(resolved, matrix: matrix, vectors: vectors, communicator: comm)
-                return try DatasetReader.read(selection, resolved, communicator: comm)
-            } catch let e as DatasetError {
-                throw CovarianceError(e.message(naming: key(for: e.field)))
+                return .stream(SampleBlockStream.thisRank(selection, resolved, communicator: comm))
             }
         case "gaussian":
-            return SyntheticData.gaussian(samples: comm.blockRange(of: samples), total: samples, features: features, seed: seed)
+            return .memory(SyntheticData.gaussian(samples: comm.blockRange(of: samples), total: samples, features: features, seed: seed))
         case "powerlaw":
-            return try SyntheticData.powerLaw(samples: comm.blockRange(of: samples), total: samples, features: features,
-                                              exponent: exponent, seed: seed)
+            return .memory(try SyntheticData.powerLaw(samples: comm.blockRange(of: samples), total: samples, features: features,
+                                                      exponent: exponent, seed: seed))
         default:
             preconditionFailure("\(type) is a spectrum source")
         }
     }
 
-    /// Refuses (on every rank alike) a resolved hdf5 selection whose samples and matrix do not fit
+    /// Runs `body`, turning a ``DatasetError`` into a ``CovarianceError`` naming this job's key.
+    func naming<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as DatasetError { throw CovarianceError(e.message(naming: key(for: e.field))) }
+    }
+
+    /// Refuses (on every rank alike) a resolved hdf5 selection whose blocks and matrix do not fit
     /// the memory of a rank, naming the keys that size them.
     func checkMemory(_ resolved: ResolvedSelection, matrix: MatrixType, vectors: Bool, communicator comm: Communicator) throws {
-        let n = Double(resolved.samples), d = resolved.fieldShape.reduce(1.0) { $0 * Double($1) }
-        var m = MemoryEstimate()
-        m.add("samples (\(resolved.samples) × \(Int(min(d, 1e18))) of \(selection.dataset))", elements: n * d / Double(comm.size),
-              keys: ["source.samples", "source.crop", "source.coarse"])
-        let order = matrix == .gram ? n : d
-        m.add("\(matrix.rawValue) matrix (\(Int(min(order, 1e18))) × \(Int(min(order, 1e18))))", elements: (vectors ? 3 : 2) * order * order,
-              keys: matrix == .gram ? ["source.samples", "source.stride", "matrix.type"] : ["source.crop", "source.coarse", "matrix.type"])
+        let m = SourceSpec.streamingEstimate(resolved, matrix: matrix, vectors: vectors, ranks: comm.size, dataset: selection.dataset)
         let name = MPIEnvironment.shared.processorName
         let perNode = try comm.allreduce(try comm.allgather(name).filter { $0 == name }.count, .max)
         if let problem = m.problems(available: MemoryEstimate.available(ranksPerNode: perNode), ranksPerNode: perNode).first {
             let source = datasetIndex.map { "datasets.files[\($0)]" } ?? "source.file"
             throw CovarianceError("`\(source)` (\(selection.file), dataset \(selection.dataset)): \(problem.message) (fix: \(problem.fix))")
         }
+    }
+
+    /// Memory per rank of streaming a resolved selection into a `matrix`: the blocks in flight (one for a
+    /// covariance, two for the Gram's rows) and the matrix part — the d × d comoment and its packed triangle
+    /// on every rank (the root also the copy the solver works on, and the eigenvectors when `vectors`), or
+    /// for the Gram this rank's rows × n and the gathered n × n (and its solver copy) on the root.
+    static func streamingEstimate(_ resolved: ResolvedSelection, matrix: MatrixType, vectors: Bool, ranks: Int, dataset: String) -> MemoryEstimate {
+        let n = Double(resolved.samples), d = resolved.fieldShape.reduce(1.0) { $0 * Double($1) }
+        var m = MemoryEstimate()
+        m.add("a block of \(resolved.blockRows) samples × \(resolved.rawFeatures) values of \(dataset)",
+              elements: Double(resolved.blockBytes), bytesPerElement: 1, keys: ["source.block_rows", "source.crop"])
+        let order = matrix == .gram ? n : d
+        // Gram: this rank's rows of G, and the left block A of the product, at most as large (ShardedCovariance.gram).
+        let rowsPart = matrix == .gram ? 2 * (n / Double(max(ranks, 1))).rounded(.up) * n : 1.5 * d * d
+        m.add("\(matrix.rawValue) matrix (\(Int(min(order, 1e18))) × \(Int(min(order, 1e18))))",
+              elements: rowsPart + (vectors ? 3 : 2) * order * order,
+              keys: matrix == .gram ? ["source.samples", "source.stride", "matrix.type"] : ["source.crop", "source.coarse", "matrix.type"])
+        return m
     }
 
     /// A reference spectrum of `n` levels, draw `stream`.
@@ -141,6 +160,12 @@ public struct SourceOptions: ParameterSet {
     @Parameter("source.coarse", .count(0 ... 8, element: 1 ... 1 << 20),
                doc: "hdf5: block-averaging factor per field axis after the crop, e.g. [4, 4]; empty = none.")
     public var coarse: [Int] = []
+    @Parameter("source.sample_axis", .range(0 ... 1),
+               doc: "hdf5: the axis that numbers the samples: 0 = (samples, field…); 1 = a 2-D dataset stored (features, samples), each column a sample.")
+    public var sampleAxis = 0
+    @Parameter("source.block_rows", .range(0 ... 1 << 30),
+               doc: "hdf5: samples read (and held) per block while streaming the dataset; 0 = automatic, about 16 MiB of float64 values per block (≥ 1 sample). Memory per rank is one block (two for gram) plus the matrix.")
+    public var blockRows = 0
     @Parameter("source.standardize", doc: "Divide each feature by its standard deviation after centring (covariance then equals the correlation matrix).")
     public var standardize = false
     @Parameter("source.features", .range(1 ... 1 << 16), doc: "gaussian/powerlaw: features per sample.")
