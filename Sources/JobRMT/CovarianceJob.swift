@@ -57,6 +57,7 @@ public struct CovarianceJob: JobKind {
                 log.info("eigen-decomposition (\(p.solverName)) in \(String(format: "%.2f", MPIEnvironment.wtime() - t1)) s")
             }
             if p.writeMatrix { matrix = m }
+            try PeakMemory.log(comm, log)
         }
 
         // Rank 0 analyses and writes; the others wait for the file (and the verdict) to exist.
