@@ -164,7 +164,7 @@ public struct SourceOptions: ParameterSet {
                doc: "hdf5: the axis that numbers the samples: 0 = (samples, field…); 1 = a 2-D dataset stored (features, samples), each column a sample.")
     public var sampleAxis = 0
     @Parameter("source.block_rows", .range(0 ... 1 << 30),
-               doc: "hdf5: samples read (and held) per block while streaming the dataset; 0 = automatic, about 16 MiB of float64 values per block (≥ 1 sample). Memory per rank is one block (two for gram) plus the matrix.")
+               doc: "hdf5: samples read (and held) per block while streaming the dataset; 0 = automatic, about 16 MiB of float64 values per block (≥ 1 sample). Memory per rank is about one block plus the matrix part (gram: the left block of its product grows up to the size of the rank’s rows of G).")
     public var blockRows = 0
     @Parameter("source.standardize", doc: "Divide each feature by its standard deviation after centring (covariance then equals the correlation matrix).")
     public var standardize = false
