@@ -50,35 +50,44 @@ public enum ShardedCovariance {
             let m = block.rows, d = block.features
             guard m > 0 else { return }
             let fullMatrix = comoment.rows == d
-            for f in 0 ..< d { blockMean[f] = 0 }
-            block.values.withUnsafeMutableBufferPointer { x in
-                for r in 0 ..< m { for f in 0 ..< d { blockMean[f] += x[r * d + f] } }
-                let inv = 1 / Double(m)
-                for f in 0 ..< d { blockMean[f] *= inv }
-                for r in 0 ..< m { for f in 0 ..< d { x[r * d + f] -= blockMean[f] } }
-                if fullMatrix {
-                    BLAS.syrkTransposed(1, UnsafeBufferPointer(x), rows: m, columns: d, 1, &comoment)
-                } else {
-                    for r in 0 ..< m { for f in 0 ..< d { let t = x[r * d + f]; m2[f] += t * t } }
-                }
-            }
             let total = count + m
-            if count > 0 {
-                let w = Double(count) * Double(m) / Double(total)
-                let delta = (0 ..< d).map { blockMean[$0] - mean[$0] }
-                if fullMatrix {
-                    comoment.elements.withUnsafeMutableBufferPointer { c in
-                        for i in 0 ..< d {
-                            let wi = w * delta[i]
-                            for j in i ..< d { c[i * d + j] += wi * delta[j] }
+            let w = Double(count) * Double(m) / Double(total), fraction = Double(m) / Double(total)
+            // Raw pointers throughout: these loops run over every value read, so they must vectorise.
+            blockMean.withUnsafeMutableBufferPointer { bm in
+                mean.withUnsafeMutableBufferPointer { mu in
+                    block.values.withUnsafeMutableBufferPointer { x in
+                        for f in 0 ..< d { bm[f] = 0 }
+                        for r in 0 ..< m { let row = x.baseAddress! + r * d; for f in 0 ..< d { bm[f] += row[f] } }
+                        let inv = 1 / Double(m)
+                        for f in 0 ..< d { bm[f] *= inv }
+                        for r in 0 ..< m { let row = x.baseAddress! + r * d; for f in 0 ..< d { row[f] -= bm[f] } }
+                        if fullMatrix {
+                            BLAS.syrkTransposed(1, UnsafeBufferPointer(x), rows: m, columns: d, 1, &comoment)
+                        } else {
+                            m2.withUnsafeMutableBufferPointer { q in
+                                for r in 0 ..< m { let row = x.baseAddress! + r * d; for f in 0 ..< d { q[f] += row[f] * row[f] } }
+                            }
                         }
                     }
-                } else {
-                    for f in 0 ..< d { m2[f] += w * delta[f] * delta[f] }
+                    if count > 0 {
+                        // δ = μ_b − μ kept in bm (the block mean is not needed after the update below).
+                        for f in 0 ..< d { bm[f] -= mu[f] }
+                        if fullMatrix {
+                            comoment.elements.withUnsafeMutableBufferPointer { c in
+                                for i in 0 ..< d {
+                                    let wi = w * bm[i], row = c.baseAddress! + i * d
+                                    for j in i ..< d { row[j] += wi * bm[j] }
+                                }
+                            }
+                        } else {
+                            m2.withUnsafeMutableBufferPointer { q in for f in 0 ..< d { q[f] += w * bm[f] * bm[f] } }
+                        }
+                        for f in 0 ..< d { mu[f] += bm[f] * fraction }
+                    } else {
+                        for f in 0 ..< d { mu[f] = bm[f] }
+                    }
                 }
             }
-            let fraction = Double(m) / Double(total)
-            for f in 0 ..< d { mean[f] += (blockMean[f] - mean[f]) * fraction }
             count = total
         }
     }
@@ -109,17 +118,63 @@ public enum ShardedCovariance {
     /// (collective when it is a stream; a stream's NaN/Inf refusal comes before the reduction).
     public static func comoment<S: SampleBlockSource>(_ source: S, root: Int?, communicator comm: Communicator) throws
         -> (count: Int, mean: [Double], comoment: Matrix?) {
-        let d = source.features
-        var acc = Accumulator(features: d, matrix: true)
+        var acc = Accumulator(features: source.features, matrix: true)
         var unused: [Double] = []
         try source.forEachBlock(communicator: comm) { block in acc.fold(&block, m2: &unused) }
-        let mu = acc.mean
-        let (n, mean) = try globalMean(localMean: mu, rows: acc.count, communicator: comm)
-        // Pack the upper triangle with this rank's between-rank term nᵣ δδᵀ, reduce, unpack.
-        let nr = Double(acc.count)
+        var c = acc.comoment
+        acc.comoment = Matrix(rows: 0, columns: 0)        // c is now the only reference: unpacked in place
+        let (n, mean, packed) = try merge(count: acc.count, mean: acc.mean, upper: c, root: root, communicator: comm)
+        guard let packed else { return (n, mean, nil) }
+        unpack(packed, into: &c)
+        return (n, mean, c)
+    }
+
+    /// ``comoment(_:root:communicator:)`` of samples in memory: centred on this rank's exact mean (one pass
+    /// for it, then `chunkRows` rows at a time copied centred into syrk), so no per-block merge is needed.
+    public static func comoment(_ block: SampleBlock, root: Int?, communicator comm: Communicator,
+                                chunkRows: Int = defaultChunkRows) throws -> (count: Int, mean: [Double], comoment: Matrix?) {
+        let d = block.features
+        var mu = [Double](repeating: 0, count: d)
+        var c = Matrix(rows: d, columns: d)
+        if block.rows > 0 {
+            block.values.withUnsafeBufferPointer { x in
+                for r in 0 ..< block.rows { for f in 0 ..< d { mu[f] += x[r * d + f] } }
+            }
+            let inv = 1 / Double(block.rows)
+            for f in 0 ..< d { mu[f] *= inv }
+            let chunk = max(1, min(chunkRows, block.rows))
+            var centred = [Double](repeating: 0, count: chunk * d)
+            var start = 0
+            block.values.withUnsafeBufferPointer { x in
+                while start < block.rows {
+                    let m = min(chunk, block.rows - start)
+                    for r in 0 ..< m {
+                        let src = (start + r) * d, dst = r * d
+                        for f in 0 ..< d { centred[dst + f] = x[src + f] - mu[f] }
+                    }
+                    centred.withUnsafeBufferPointer { BLAS.syrkTransposed(1, $0, rows: m, columns: d, 1, &c) }
+                    start += m
+                }
+            }
+        }
+        let (n, mean, packed) = try merge(count: block.rows, mean: mu, upper: c, root: root, communicator: comm)
+        guard let packed else { return (n, mean, nil) }
+        unpack(packed, into: &c)
+        return (n, mean, c)
+    }
+
+    /// Merges the ranks' (count, mean, upper-triangle comoment) by Chan et al.: the global count and mean
+    /// (every rank) and the packed upper triangle of the comoment on `root` (nil elsewhere; every rank when
+    /// `root` is nil).
+    static func merge(count: Int, mean mu: [Double], upper c: Matrix, root: Int?, communicator comm: Communicator) throws
+        -> (count: Int, mean: [Double], packed: [Double]?) {
+        let d = mu.count
+        let (n, mean) = try globalMean(localMean: mu, rows: count, communicator: comm)
+        // Pack the upper triangle with this rank's between-rank term nᵣ δδᵀ, reduce.
+        let nr = Double(count)
         let delta = (0 ..< d).map { mu[$0] - mean[$0] }
         var packed = [Double](repeating: 0, count: d * (d + 1) / 2)
-        acc.comoment.elements.withUnsafeBufferPointer { ce in
+        c.elements.withUnsafeBufferPointer { ce in
             var k = 0
             for i in 0 ..< d {
                 let w = nr * delta[i]
@@ -132,19 +187,16 @@ public enum ShardedCovariance {
         } else {
             try comm.allreduce(inPlace: &packed, .sum)
         }
-        var c = acc.comoment
-        acc.comoment = Matrix(rows: 0, columns: 0)
+        return (n, mean, packed)
+    }
+
+    /// Writes a packed upper triangle into both triangles of `c` (d × d).
+    static func unpack(_ packed: [Double], into c: inout Matrix) {
+        let d = c.rows
         c.elements.withUnsafeMutableBufferPointer { ce in
             var k = 0
             for i in 0 ..< d { for j in i ..< d { ce[i * d + j] = packed[k]; ce[j * d + i] = packed[k]; k += 1 } }
         }
-        return (n, mean, c)
-    }
-
-    /// ``comoment(_:root:communicator:)`` of samples in memory, folded `chunkRows` rows at a time.
-    public static func comoment(_ block: SampleBlock, root: Int?, communicator comm: Communicator,
-                                chunkRows: Int = defaultChunkRows) throws -> (count: Int, mean: [Double], comoment: Matrix?) {
-        try comoment(SampleBlock.Chunks(block, rows: chunkRows), root: root, communicator: comm)
     }
 
     /// The global mean and the comoment matrix Σ (x − μ)(x − μ)ᵀ (d × d, full) on every rank.
@@ -158,9 +210,11 @@ public enum ShardedCovariance {
     /// only (nil elsewhere; every rank when `root` is nil); the mean on every rank. One pass over `source`.
     public static func covariance<S: SampleBlockSource>(_ source: S, root: Int?, communicator comm: Communicator) throws
         -> (mean: [Double], matrix: Matrix?) {
-        let (n, mean, c) = try comoment(source, root: root, communicator: comm)
+        var result = try comoment(source, root: root, communicator: comm)
+        let (n, mean) = (result.count, result.mean)
         guard n >= 2 else { throw CovarianceError("a covariance needs at least 2 samples, found \(n)") }
-        guard var m = c else { return (mean, nil) }
+        guard var m = result.comoment else { return (mean, nil) }
+        result.comoment = nil                                  // m is the only reference: scaled in place
         let scale = 1 / Double(n - 1)
         for k in 0 ..< m.elements.count { m.elements[k] *= scale }
         return (mean, m)

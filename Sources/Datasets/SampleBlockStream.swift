@@ -158,7 +158,7 @@ struct BlockConverter {
     let coarse: [Int]
     let boxOffset: [Int], boxCount: [Int]
     /// Reused buffers: the file's float32 values, and float64 raw values when a sample needs rearranging.
-    private let float32 = Buffer<Float>(), raw = Buffer<Double>(), scratch = Buffer<Double>()
+    private let float32 = Buffer<Float>(), raw = Buffer<Double>(), scratch = Buffer<Double>(), scratchProbe = Buffer<Double>()
 
     init(_ sel: DatasetSelection, _ resolved: ResolvedSelection) {
         self.resolved = resolved
@@ -219,14 +219,19 @@ struct BlockConverter {
     /// The first row (of `rows`) holding a NaN or infinite value, or nil.
     func firstNonFinite(_ values: [Double], rows: Int) -> Int? {
         let d = resolved.features
+        // x − x is 0 for finite x and NaN for NaN and ±∞. Summed per feature over the whole block first
+        // (independent lanes, so the loop vectorises); the rows are searched only when the block has one.
+        let probe = scratchProbe.ensure(d)
+        let clean = values.withUnsafeBufferPointer { v -> Bool in
+            for f in 0 ..< d { probe[f] = 0 }
+            for r in 0 ..< rows { let row = v.baseAddress! + r * d; for f in 0 ..< d { probe[f] += row[f] - row[f] } }
+            var sum = 0.0
+            for f in 0 ..< d { sum += probe[f] }
+            return sum == 0
+        }
+        if clean { return nil }
         return values.withUnsafeBufferPointer { v -> Int? in
-            for r in 0 ..< rows {
-                // x − x is 0 for finite x and NaN for NaN and ±∞: one test per sample after summing.
-                var probe = 0.0
-                for f in 0 ..< d { probe += v[r * d + f] - v[r * d + f] }
-                if probe != 0 || probe.isNaN { return r }
-            }
-            return nil
+            (0 ..< rows).first { r in v[r * d ..< (r + 1) * d].contains { !$0.isFinite } }
         }
     }
 

@@ -61,7 +61,7 @@ while !args.isEmpty {
         let stream = SampleBlockStream.thisRank(sel, resolved, communicator: world)
         func cpuSeconds() -> Double {
             var usage = rusage()
-            getrusage(RUSAGE_SELF, &usage)
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
             return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
         }
         try world.barrier()
