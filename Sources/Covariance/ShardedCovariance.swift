@@ -262,7 +262,7 @@ public enum ShardedCovariance {
         let d = block.features
         let moments = try moments(block, communicator: comm)
         let n = moments.count
-        let scale = standardize ? moments.standardDeviation.map { $0 > 0 ? 1 / $0 : 0 } : [Double](repeating: 1, count: d)
+        let scale = gramScale(moments, standardize: standardize)
         var local = Matrix(rows: block.rows, columns: d)
         for r in 0 ..< block.rows { for f in 0 ..< d { local[r, f] = (block.values[r * d + f] - moments.mean[f]) * scale[f] } }
         let counts = try comm.allgatherCounts(block.rows)
@@ -288,12 +288,7 @@ public enum ShardedCovariance {
                 owner = incomingOwner
             }
         }
-        // Ranks hold consecutive sample blocks in rank order, so their row blocks concatenate to G.
-        if let root {
-            guard let all = try comm.gather(rows.elements, root: root) else { return (moments, nil) }
-            return (moments, Matrix(rows: n, columns: n, elements: all))
-        }
-        return (moments, Matrix(rows: n, columns: n, elements: try comm.allgather(rows.elements)))
+        return (moments, try assembleGram(rows, order: n, root: root, communicator: comm))
     }
 
     /// The n × n Gram matrix of a dataset streamed from its file, G_ab = (1/d) Σ_f x̃_af x̃_bf of the centred
@@ -303,7 +298,7 @@ public enum ShardedCovariance {
     /// One pass for the moments; then each rank holds one block A of its own samples at a time and streams
     /// every sample of the matrix past it (``Datasets/SampleBlockStream/everySample``, block B by block B),
     /// computing its rows G[A, B] with gemm. A holds as many samples as fit in the memory of the rank's rows
-    /// of G (``gramLeftRows(local:samples:)``, at least one block), so the file is read ⌈local samples / A⌉
+    /// of G (``gramLeftRows(local:communicator:)``, at least one block), so the file is read ⌈local samples / A⌉
     /// times — once or twice when d ≲ n. Memory per rank: its rows × n, A (at most as large) and one block B
     /// (the root also the gathered n × n); each element is computed once, so no sum depends on the rank count.
     /// Every rank reads the file it was given instead of the samples travelling round a ring of ranks, so
@@ -313,7 +308,7 @@ public enum ShardedCovariance {
         let d = local.features
         let moments = try moments(local, communicator: comm)
         let n = moments.count
-        let scale = standardize ? moments.standardDeviation.map { $0 > 0 ? 1 / $0 : 0 } : [Double](repeating: 1, count: d)
+        let scale = gramScale(moments, standardize: standardize)
         func centre(_ block: inout SampleBlock) {
             let m = block.rows
             block.values.withUnsafeMutableBufferPointer { x in
@@ -342,12 +337,22 @@ public enum ShardedCovariance {
                 }
             }
         }
-        // Ranks hold consecutive parts of the samples in rank order, so their row blocks concatenate to G.
+        return (moments, try assembleGram(rows, order: n, root: root, communicator: comm))
+    }
+
+    /// The factor of each centred feature in the Gram matrix: 1/σ (0 for a constant feature) or 1.
+    static func gramScale(_ moments: FeatureMoments, standardize: Bool) -> [Double] {
+        standardize ? moments.standardDeviation.map { $0 > 0 ? 1 / $0 : 0 } : [Double](repeating: 1, count: moments.mean.count)
+    }
+
+    /// The ranks' row blocks of G gathered on `root` (nil elsewhere; every rank when `root` is nil). Ranks
+    /// hold consecutive parts of the samples in rank order, so their row blocks concatenate to G.
+    static func assembleGram(_ rows: Matrix, order n: Int, root: Int?, communicator comm: Communicator) throws -> Matrix? {
         if let root {
-            guard let all = try comm.gather(rows.elements, root: root) else { return (moments, nil) }
-            return (moments, Matrix(rows: n, columns: n, elements: all))
+            guard let all = try comm.gather(rows.elements, root: root) else { return nil }
+            return Matrix(rows: n, columns: n, elements: all)
         }
-        return (moments, Matrix(rows: n, columns: n, elements: try comm.allgather(rows.elements)))
+        return Matrix(rows: n, columns: n, elements: try comm.allgather(rows.elements))
     }
 
     /// Samples of the left block A of the streamed Gram: as many as this rank's rows of G hold values

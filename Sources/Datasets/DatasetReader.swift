@@ -163,19 +163,10 @@ public enum DatasetReader {
 
     /// Block averages of a row-major field of `shape` over boxes of `factors` (which divide the shape).
     public static func coarseGrain(_ field: [Double], shape: [Int], factors: [Int]) -> [Double] {
-        let outShape = zip(shape, factors).map { $0 / $1 }
-        let outCount = outShape.reduce(1, *)
-        var out = [Double](repeating: 0, count: outCount)
-        let rank = shape.count
-        var index = [Int](repeating: 0, count: rank)
-        for value in field {
-            var o = 0
-            for a in 0 ..< rank { o = o * outShape[a] + index[a] / factors[a] }
-            out[o] += value
-            var a = rank - 1
-            while a >= 0 { index[a] += 1; if index[a] < shape[a] { break }; index[a] = 0; a -= 1 }
+        let outCount = zip(shape, factors).map { $0 / $1 }.reduce(1, *)
+        return [Double](unsafeUninitializedCapacity: outCount) { out, initialized in
+            field.withUnsafeBufferPointer { coarseGrain($0, shape: shape, factors: factors, into: out.baseAddress!) }
+            initialized = outCount
         }
-        let inv = 1 / Double(factors.reduce(1, *))
-        return out.map { $0 * inv }
     }
 }

@@ -102,6 +102,34 @@ public struct SampleBlockStream: SampleBlockSource, Sendable {
         return SampleBlockStream(selection, r, all: allSamples, part: firstPosition ..< firstPosition + samples.count)
     }
 
+    /// Runs of consecutive file positions joined in one HDF5 selection per read (HDF5 1.10 joins runs in time
+    /// that grows with the runs already selected: a sweep subset of 50 000 random rows of 100 000 × 64 took 23 s
+    /// on 2 ranks in one selection per block, 2.2 s in selections of 64 runs).
+    public static let runsPerRead = 64
+
+    /// Reads the rows at increasing file `positions` into `values` in reads of at most ``runsPerRead`` runs
+    /// each, as many reads on every rank (a rank with fewer reads nothing in the others). Collective.
+    private func readRuns(_ positions: [Int], _ h5: H5File, _ path: String, _ reader: BlockConverter,
+                          into values: inout [Double], part: inout [Double], communicator comm: Communicator) throws {
+        var groups: [Range<Int>] = []
+        var start = 0, runs = 0
+        for k in positions.indices where k == 0 || positions[k] != positions[k - 1] + 1 {
+            if runs == SampleBlockStream.runsPerRead { groups.append(start ..< k); start = k; runs = 0 }
+            runs += 1
+        }
+        if !positions.isEmpty { groups.append(start ..< positions.count) }
+        let reads = try comm.allreduce(groups.count, .max)
+        if reads <= 1 {
+            try reader.read(h5, path, .positions(positions), into: &values)
+            return
+        }
+        values.removeAll(keepingCapacity: true)
+        for g in 0 ..< reads {
+            try reader.read(h5, path, .positions(g < groups.count ? Array(positions[groups[g]]) : []), into: &part)
+            values += part
+        }
+    }
+
     /// The file index (along the sample axis) of selected sample `i`.
     public func fileIndex(ofSelected i: Int) -> Int { selection.first + i * selection.stride }
 
@@ -117,18 +145,19 @@ public struct SampleBlockStream: SampleBlockSource, Sendable {
         let h5 = try H5File.open(selection.file, communicator: comm)
         defer { try? h5.close() }
         let reader = BlockConverter(selection, resolved)
-        var values: [Double] = []
+        var values: [Double] = [], partValues: [Double] = []
         var firstBad = Int.max
         for call in 0 ..< calls {
             let lo = min(call * rowsPerBlock, mine), take = min(rowsPerBlock, mine - lo)
-            let positions: AxisSelection
             switch samples {
             case .range(let r):
-                positions = .strided(start: take > 0 ? fileIndex(ofSelected: r.lowerBound + lo) : 0, count: take, stride: selection.stride)
+                let positions = AxisSelection.strided(start: take > 0 ? fileIndex(ofSelected: r.lowerBound + lo) : 0, count: take,
+                                                      stride: selection.stride)
+                try reader.read(h5, path, positions, into: &values)
             case .list(let l):
-                positions = .positions(l[lo ..< lo + take].map(fileIndex(ofSelected:)))
+                try readRuns(l[lo ..< lo + take].map(fileIndex(ofSelected:)), h5, path, reader, into: &values, part: &partValues,
+                             communicator: comm)
             }
-            try reader.read(h5, path, positions, into: &values)
             if firstBad == Int.max, let bad = reader.firstNonFinite(values, rows: take) {
                 switch samples {
                 case .range(let r): firstBad = fileIndex(ofSelected: r.lowerBound + lo + bad)

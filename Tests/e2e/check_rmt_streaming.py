@@ -120,7 +120,9 @@ def matrix_checks(cascade, work, path, x):
 
 
 def sweep_checks(cascade, work, path):
-    """Subsets read as their rows in small blocks give the statistics of the default (one-block) reads."""
+    """Subsets read as their rows in small blocks give the statistics of the default (one-block) reads. With
+    stride 2 every selected row is a run of its own, so the one-block reads join > 64 runs (several reads per
+    block: SampleBlockStream.runsPerRead) and the blocks of 8 one read each."""
     def job(block_rows, matrix):
         return f"""kind = "rmt-sweep"
 [datasets]
@@ -130,10 +132,11 @@ files = ["{path}"]
 paths = ["fields"]
 [source]
 block_rows = {block_rows}
+stride = 2
 [matrix]
 type = "{matrix}"
 [sweep]
-sizes = [120, 301]
+sizes = [100, 151]
 repeats = 2
 """
     for matrix in ("covariance", "gram"):
