@@ -98,6 +98,20 @@ let streamingChecks: [MPICheck] = [
         for k in block.sampleRange { for f in 1 ..< 6 { expected.append(streamedValue(1 + 2 * k, f, 1)) } }
         t.expectAllClose(block.values, expected, rel: 0, "columns 1, 3, … of rows 1..<6 as samples")
         t.record("read", try comm.allgather(block.values), tolerance: 0)
+        // The storage layer refuses a selection past the end or out of order, on every rank.
+        let h5 = try H5File.open(path, communicator: comm)
+        var buffer = [Double](repeating: 0, count: 2 * features)
+        for bad in [AxisSelection.positions([5, 3]), .strided(start: 20, count: 2, stride: 9)] {
+            do {
+                try buffer.withUnsafeMutableBufferPointer {
+                    try h5.read("/t", into: $0, along: 1, bad, offset: [0, 0], count: [features, 0])
+                }
+                t.expect(false, "\(bad) accepted")
+            } catch let e as StorageError {
+                t.expect(e.message.contains("axis 1"), "refusal names the axis: \(e)")
+            }
+        }
+        try h5.close()
         sel.sampleAxis = 2
         do {
             _ = try DatasetReader.resolve(sel, communicator: comm)
