@@ -29,6 +29,7 @@ let package = Package(
         .executable(name: "cascade-bench-train", targets: ["BenchTrain"]),
         .executable(name: "cascade-bench-conv", targets: ["BenchConv"]),
         .executable(name: "cascade-bench-mlp", targets: ["BenchMLP"]),
+        .executable(name: "cascade-bench-eigen", targets: ["BenchEigen"]),
         .library(name: "Parallel", targets: ["Parallel"]),
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "CounterRNG", targets: ["CounterRNG"]),
@@ -158,6 +159,8 @@ let package = Package(
                           path: "bench/train", exclude: ["run.sh", "reference_torch.py"]),
         .executableTarget(name: "BenchConv", dependencies: ["Learning"],
                           path: "bench/conv", exclude: ["run.sh", "reference_torch.py"]),
+        .executableTarget(name: "BenchEigen", dependencies: ["DistributedLinalg", "Linalg", "Parallel", "CounterRNG"],
+                          path: "bench/eigen", exclude: ["run.sh"]),
         .executableTarget(name: "BenchMLP", dependencies: ["Learning", "TrainingData", "Storage", "Parallel", "CounterRNG", "COpenBLAS"],
                           path: "bench/mlp", exclude: ["run.sh", "reference_torch.py"]),
 
