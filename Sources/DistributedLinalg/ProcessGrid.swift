@@ -56,6 +56,8 @@ public final class ProcessGrid: @unchecked Sendable {
     }
 
     deinit {
+        // BLACS frees MPI communicators: only while MPI is still up (a grid held until exit is left to MPI_Finalize).
+        guard !MPIEnvironment.isFinalized else { return }
         Cblacs_gridexit(context)
         Cfree_blacs_system_handle(systemHandle)
     }

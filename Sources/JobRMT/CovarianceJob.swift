@@ -57,7 +57,7 @@ public struct CovarianceJob: JobKind {
                 levels = d.values
                 mean = d.mean
                 distributed = d
-                log.info("\(matrixType.rawValue) matrix \(dimension) × \(dimension) on a \(d.grid.rows) × \(d.grid.columns) grid (blocks of \(d.blockSize), \(formatBytes(Double(d.vectors?.localBytes ?? d.matrix?.localBytes ?? dimension * dimension * 8 / comm.size))) per rank), \(d.routine): \(String(format: "%.2f", MPIEnvironment.wtime() - t0)) s")
+                log.info("\(matrixType.rawValue) matrix \(dimension) × \(dimension) on a \(d.grid.rows) × \(d.grid.columns) grid (blocks of \(d.blockSize), about \(formatBytes(Double(dimension) * Double(dimension) * 8 / Double(comm.size))) of it per rank), \(d.routine): \(String(format: "%.2f", MPIEnvironment.wtime() - t0)) s")
             } else {
                 // Only rank 0 solves and writes, so only rank 0 receives the matrix.
                 let (m, mu) = try matrixType.compute(block, standardize: spec.standardize, root: 0, communicator: comm)

@@ -51,6 +51,18 @@ private func compareEigen(_ t: CheckContext, _ distributed: DistributedEigen, _ 
     return compared
 }
 
+/// The block-cyclic matrix equals the replicated one to 1e-12, and its pdsyevd decomposition LAPACK's
+/// (``compareEigen(_:_:_:_:)``); records the eigenvalues under `key` for the cross-rank comparison.
+private func checkAgainstReplicated(_ t: CheckContext, _ distributed: DistributedSymmetricMatrix, _ reference: Matrix,
+                                    _ label: String, record key: String) throws {
+    t.expectAllClose(try distributed.gathered().elements, reference.elements, rel: 1e-12, "block-cyclic \(label) = replicated \(label)")
+    let lapack = try SymmetricEigen(reference, vectors: true)
+    var a = distributed
+    let eigen = try a.diagonalize(vectors: true)
+    try compareEigen(t, eigen, lapack, label)
+    t.record(key, eigen.values, tolerance: 1e-12)
+}
+
 /// This process's peak and current resident set (VmHWM, VmRSS of /proc/self/status), in bytes.
 private func residentBytes() -> (peak: Int, current: Int) {
     guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
@@ -121,12 +133,7 @@ let distributedLinalgChecks: [MPICheck] = [
         let (_, cov) = try ShardedCovariance.covariance(block, communicator: comm)
         let reference = ShardedCovariance.correlation(fromCovariance: cov)
         let (_, dr) = try ShardedCovariance.distributedCovariance(block, correlation: true, grid: grid, blockSize: nb)
-        t.expectAllClose(try dr.gathered().elements, reference.elements, rel: 1e-12, "block-cyclic correlation = replicated correlation")
-        let lapack = try SymmetricEigen(reference, vectors: true)
-        var a = dr
-        let eigen = try a.diagonalize(vectors: true)
-        try compareEigen(t, eigen, lapack, "correlation")
-        t.record("eigenvalues", eigen.values, tolerance: 1e-12)
+        try checkAgainstReplicated(t, dr, reference, "correlation", record: "eigenvalues")
     },
     MPICheck("scalapack.gram-eigen") { comm, t in
         // n = 130 samples with nb = 32 (four blocks and one of 2), d = 170 > n: a full-rank centred Gram.
@@ -136,13 +143,8 @@ let distributedLinalgChecks: [MPICheck] = [
         for standardize in [false, true] {
             let (_, reference) = try ShardedCovariance.gram(block, standardize: standardize, communicator: comm)
             let (_, dg) = try ShardedCovariance.distributedGram(block, standardize: standardize, grid: grid, blockSize: nb)
-            t.expectAllClose(try dg.gathered().elements, reference.elements, rel: 1e-12, "block-cyclic Gram = replicated Gram (standardize \(standardize))")
-            let lapack = try SymmetricEigen(reference, vectors: true)
-            var a = dg
-            let eigen = try a.diagonalize(vectors: true)
-            // Centring leaves one zero eigenvalue (the constant vector): excluded by the separation rule only if degenerate.
-            try compareEigen(t, eigen, lapack, "gram (standardize \(standardize))")
-            t.record("eigenvalues-\(standardize)", eigen.values, tolerance: 1e-12)
+            // Centring leaves one zero eigenvalue (the constant vector), separated from the rest.
+            try checkAgainstReplicated(t, dg, reference, "Gram (standardize \(standardize))", record: "eigenvalues-\(standardize)")
         }
     },
     MPICheck("scalapack.eigenvectors-hdf5") { comm, t in
