@@ -62,6 +62,7 @@ extension CovarianceJob {
                           communicator comm: Communicator, log: Logger) throws -> ErrorBarResults {
         var results = ErrorBarResults()
         let type = p.matrixType, standardize = p.spec.standardize
+        try checkErrorBarMemory(p, block: block, communicator: comm)
         if comm.isRoot, p.errors.sectors, let m = matrix {
             let t = MPIEnvironment.wtime()
             let symmetry = SquareSymmetry(side: fieldShape[0])
@@ -101,6 +102,23 @@ extension CovarianceJob {
             log.info("null model \(model.rawValue): \(p.null.repeats) surrogates in \(String(format: "%.2f", MPIEnvironment.wtime() - t)) s")
         }
         return results
+    }
+
+    /// Refuses (every rank alike, before any surrogate is made) surrogates, resamples and the Wishart factor that
+    /// do not fit beside the data: the same estimate as ``CovarianceJob/memoryEstimate(_:ranks:)``, with the dataset's
+    /// real size (an hdf5 source is sized only once it is open).
+    static func checkErrorBarMemory(_ p: CovarianceParameters, block: SampleBlock, communicator comm: Communicator) throws {
+        guard p.errors.bootstrap > 0 || !p.null.models.isEmpty else { return }
+        var m = MemoryEstimate()
+        let n = Double(block.totalSamples), d = Double(block.features)
+        m.add("samples", elements: n * d / Double(comm.size), keys: ["source.samples"])
+        addMatrix(&m, type: p.matrixType, samples: n, features: d, vectors: p.vectors)
+        addErrorBars(&m, p, samples: n, features: d, ranks: comm.size)
+        let name = MPIEnvironment.shared.processorName
+        let perNode = try comm.allreduce(try comm.allgather(name).filter { $0 == name }.count, .max)
+        if let problem = m.problems(available: MemoryEstimate.available(ranksPerNode: perNode), ranksPerNode: perNode).first {
+            throw RunError("null models and bootstrap: \(problem.message) (fix: \(problem.fix))")
+        }
     }
 
     /// The d × d factor L (every rank) of the Wishart null's population covariance: the data's sample covariance

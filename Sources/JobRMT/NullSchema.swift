@@ -16,7 +16,7 @@ public struct NullParameters: ParameterSet {
     @Parameter("null.seed", .atLeast(0), doc: "Seed of the null models' counter-based streams (keyed by repeat, global sample and feature or mode: the same on any rank count).")
     var seed = 1
     @Parameter("null.population", .choices(["sample", "identity"]),
-               doc: "wishart: population covariance of the Gaussian samples: the data's sample covariance, or the identity times its mean variance (white data of the same total variance).")
+               doc: "wishart: population covariance of the Gaussian samples: the data's sample covariance (a plug-in: sampling broadens its spectrum a second time, so compare local statistics such as ⟨r⟩, Σ², Δ₃ with it, not entropy or α), or the identity times the mean variance (the white null of the same total variance).")
     var population = "sample"
 
     public init() {}
@@ -43,7 +43,7 @@ public struct ErrorBarParameters: ParameterSet {
     @Parameter("statistics.bootstrap_seed", .atLeast(0), doc: "Seed of the bootstrap draws (keyed by resample and draw: the same on any rank count).")
     var bootstrapSeed = 1
     @Parameter("statistics.error_length", .atLeast(0),
-               doc: "L (mean spacings) at which Σ²(L) and Δ₃(L) get error bars and null comparisons: the nearest L of the `lengths` grid; 0 = L_max.")
+               doc: "L (mean spacings) at which Σ²(L) and Δ₃(L) are compared with the null models and summarised with their errors: the nearest L of the `lengths` grid; 0 = L_max (standard errors are written at every L).")
     var errorLength = 0.0
     @Parameter("statistics.sectors",
                doc: "Square periodic fields (2-D, N × N): also analyse the spectrum of each irreducible representation of the square's point group D4 (A1, A2, B1, B2, E) under /sectors/<irrep>; covariance or correlation matrices only.")

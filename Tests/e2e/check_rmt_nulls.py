@@ -20,6 +20,7 @@ import sys
 
 import h5py
 import numpy as np
+import scipy.stats
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_cli import ROOT, check, results, run  # noqa: E402
@@ -107,6 +108,10 @@ def phase_checks(cascade, work):
         check("KS p-values in [0, 1]", all(0 <= float(p[f"ks_pvalue_{e}"]) <= 1 for e in ("poisson", "goe", "gue")),
               f"{[float(p[f'ks_pvalue_{e}']) for e in ('poisson', 'goe', 'gue')]}")
         print(f"     KS p-values of the spacings: Poisson {float(p['ks_pvalue_poisson']):.3g}, GOE {float(p['ks_pvalue_goe']):.3g}")
+        m = int(p["ks_spacings"])
+        exact = [scipy.stats.kstwo.sf(float(p[f"ks_{e}"]), m) for e in ("poisson", "goe", "gue")]
+        ours = [float(p[f"ks_pvalue_{e}"]) for e in ("poisson", "goe", "gue")]
+        check("KS p-values match scipy's exact kstwo law within 0.02", np.allclose(ours, exact, atol=0.02), f"{ours} vs {exact} (m = {m})")
 
 
 def rank_checks(cascade, work):
