@@ -70,8 +70,11 @@ extension CovarianceJob {
                 let dimension = symmetry.dimension(irrep)
                 let all = try SymmetricEigen(symmetry.project(m, irrep), vectors: false).values
                 let levels = Array(all.suffix(dimension))
+                // The sector's own Marchenko–Pastur ratio: its dimension against the samples.
+                let sectorOptions = p.statistics.options(ratio: MatrixType.aspectRatio(samples: block.totalSamples, features: dimension),
+                                                         positiveSpectrum: true)
                 results.sectors.append(SectorSpectrum(irrep: irrep, dimension: dimension, levels: levels,
-                                                      analysis: SpectralAnalysis(levels: levels, options: options)))
+                                                      analysis: SpectralAnalysis(levels: levels, options: sectorOptions)))
             }
             log.info("D4 sectors A1/A2/B1/B2/E of dimensions \(results.sectors.map(\.dimension).map(String.init).joined(separator: "/")) (E: one partner) in \(String(format: "%.2f", MPIEnvironment.wtime() - t)) s")
         }

@@ -200,6 +200,26 @@ def ns2d_checks(cascade, work):
         check("ns2d comparison numbers finite (z of ⟨r⟩ and entropy against each null)", all(np.isfinite(z)), f"{z}")
 
 
+def sweep_checks(cascade, work):
+    job = os.path.join(work, "sweep.toml")
+    with open(job, "w") as f:
+        f.write('kind = "rmt-sweep"\n[datasets]\nnames = ["white"]\ntypes = ["gaussian"]\n[source]\nsamples = 300\nfeatures = 40\nseed = 9\n'
+                '[sweep]\nsizes = [100, 300]\nrepeats = 3\n[statistics]\nlengths = [1.0, 5.0]\nlength_count = 3\nwindows = 100\n')
+    out = os.path.join(work, "sweep")
+    code, so, se = cascade_run(cascade, 2, job, out)
+    if not check("rmt-sweep with provenance exits 0", code == 0, (so + se)[-3000:]):
+        return
+    with h5py.File(os.path.join(out, "sweep.h5"), "r") as h:
+        g = h["white"]
+        check("rmt-sweep records the subset key and rule", int(g.attrs["subset_seed"]) == 9 ^ 0x5AB5E7 and "stream = k" in g.attrs["subset_rule"]
+              and int(h.attrs["ddof"]) == 1 and list(g.attrs["field_shape"]) == [40])
+        std = g["std"][...]
+        columns = h.attrs["columns"].split(",")
+        r = columns.index("mean_gap_ratio")
+        check("the spread over repeats vanishes at M = N (every subset is the whole dataset)", std[1, r] == 0 and std[0, r] > 0,
+              f"std of ⟨r⟩ at M = 100, 300: {std[:, r]}")
+
+
 def refusal_checks(cascade, work):
     cases = [
         ("phase of powerlaw data", 'type = "powerlaw"\nsamples = 100\nfeatures = 20', 'models = ["phase"]', "", "null.models"),
@@ -229,7 +249,7 @@ def main():
     shutil.rmtree(a.work, ignore_errors=True)
     os.makedirs(a.work)
     for name, f in [("white", white_checks), ("phase", phase_checks), ("ranks", rank_checks), ("sectors", sector_checks),
-                    ("refusal", refusal_checks), ("ns2d", ns2d_checks)]:
+                    ("refusal", refusal_checks), ("sweep", sweep_checks), ("ns2d", ns2d_checks)]:
         if not a.only or name in a.only.split(","):
             f(cascade, a.work)
     print(f"{results['passed']} passed, {results['failed']} failed")
