@@ -44,6 +44,7 @@ public struct CovarianceJob: JobKind {
             log.info("\(spec.type) source: \(samples) samples × \(features) features, \(block.rows) on rank 0; \(matrixType.rawValue) matrix")
             fieldShape = try CovarianceJob.fieldShape(of: spec, features: features, communicator: comm)
             try CovarianceJob.checkFieldModels(p, fieldShape: fieldShape)
+            try CovarianceJob.checkErrorBarMemory(p, block: block, communicator: comm)
             // Only rank 0 solves and writes, so only rank 0 receives the matrix.
             let (m, mu) = try matrixType.compute(block, standardize: spec.standardize, root: 0, communicator: comm)
             let t1 = MPIEnvironment.wtime()

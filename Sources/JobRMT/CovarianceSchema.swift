@@ -104,14 +104,15 @@ extension CovarianceJob {
         return m
     }
 
-    /// A surrogate or resampled block beside the data (2 for the shuffle's transposes), and the Wishart factor L
-    /// (d × d on every rank).
+    /// A surrogate or resampled block beside the data (3 with the shuffle's transposes), the Wishart factor L
+    /// (d × d on every rank) and the D4 sectors' projected matrices (rank 0).
     static func addErrorBars(_ m: inout MemoryEstimate, _ p: CovarianceParameters, samples n: Double, features d: Double, ranks: Int) {
         let models = p.null.nullModels
         if p.errors.bootstrap > 0 || !models.isEmpty {
             m.add("surrogate samples", elements: (models.contains(.shuffle) ? 3 : 1) * n * d / Double(ranks), keys: ["null.models", "statistics.bootstrap"])
         }
         if models.contains(.wishart) { m.add("Wishart factor (d × d)", elements: 2 * d * d, keys: ["null.models", "source.features"]) }
+        if p.errors.sectors { m.add("D4 sector matrices (d × d, rank 0)", elements: 3 * d * d, keys: ["statistics.sectors", "source.coarse"]) }
     }
 
     /// The matrix, its copy for the eigen-solver and the eigenvectors on one rank.

@@ -62,7 +62,6 @@ extension CovarianceJob {
                           communicator comm: Communicator, log: Logger) throws -> ErrorBarResults {
         var results = ErrorBarResults()
         let type = p.matrixType, standardize = p.spec.standardize
-        try checkErrorBarMemory(p, block: block, communicator: comm)
         if comm.isRoot, p.errors.sectors, let m = matrix {
             let t = MPIEnvironment.wtime()
             let symmetry = SquareSymmetry(side: fieldShape[0])
@@ -111,7 +110,7 @@ extension CovarianceJob {
     /// do not fit beside the data: the same estimate as ``CovarianceJob/memoryEstimate(_:ranks:)``, with the dataset's
     /// real size (an hdf5 source is sized only once it is open).
     static func checkErrorBarMemory(_ p: CovarianceParameters, block: SampleBlock, communicator comm: Communicator) throws {
-        guard p.errors.bootstrap > 0 || !p.null.models.isEmpty else { return }
+        guard p.errors.bootstrap > 0 || !p.null.models.isEmpty || p.errors.sectors else { return }
         var m = MemoryEstimate()
         let n = Double(block.totalSamples), d = Double(block.features)
         m.add("samples", elements: n * d / Double(comm.size), keys: ["source.samples"])
@@ -120,7 +119,7 @@ extension CovarianceJob {
         let name = MPIEnvironment.shared.processorName
         let perNode = try comm.allreduce(try comm.allgather(name).filter { $0 == name }.count, .max)
         if let problem = m.problems(available: MemoryEstimate.available(ranksPerNode: perNode), ranksPerNode: perNode).first {
-            throw RunError("null models and bootstrap: \(problem.message) (fix: \(problem.fix))")
+            throw RunError("null models, bootstrap and sectors: \(problem.message) (fix: \(problem.fix))")
         }
     }
 
