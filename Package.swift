@@ -92,7 +92,7 @@ let package = Package(
         // SpectraReference: GOE, GUE and Poisson reference draws (no MPI).
         .target(name: "SpectraReference", dependencies: ["CounterRNG", "Linalg"]),
         // Covariance: sharded covariance/Gram matrices and synthetic data.
-        .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "DistributedLinalg", "CounterRNG", "Datasets", "Spectra"]),
+        .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "DistributedLinalg", "CounterRNG", "DistributedFFT", "Datasets", "Spectra"]),
         // Learning: float32 layers (dense on OpenBLAS, convolutions on oneDNN), losses, a flat parameter
         // store, optimisers (C kernels), schedules and data order for training (no MPI inside).
         .target(name: "Learning", dependencies: ["CLearningKernels", "COpenBLAS", "CDNNL", "CounterRNG"]),

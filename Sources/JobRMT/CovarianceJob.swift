@@ -36,6 +36,9 @@ public struct CovarianceJob: JobKind {
         var samples = 0, features = 0
         var layout = MatrixLayout.replicated
         var distributed: DistributedSpectrum? = nil
+        var replicatedMatrix: Matrix? = nil  // rank 0's whole matrix (replicated layout), for the D4 sectors
+        var fieldShape: [Int] = []
+        var extras = ErrorBarResults()
         let t0 = MPIEnvironment.wtime()
         if spec.isSpectrum {
             log.info("drawing a \(spec.type.uppercased()) spectrum of \(spec.size) levels (seed \(spec.seed))")
@@ -46,9 +49,12 @@ public struct CovarianceJob: JobKind {
             samples = block.totalSamples
             features = block.features
             log.info("\(spec.type) source: \(samples) samples × \(features) features, \(block.rows) on rank 0; \(matrixType.rawValue) matrix")
+            fieldShape = try CovarianceJob.fieldShape(of: spec, features: features, communicator: comm)
+            try CovarianceJob.checkFieldModels(p, fieldShape: fieldShape)
+            try CovarianceJob.checkErrorBarMemory(p, block: block, communicator: comm)
             let dimension = matrixType == .gram ? samples : features
             let (chosen, reason) = try p.layout.resolved(order: dimension, vectors: wantVectors, writeMatrix: p.writeMatrix,
-                                                         blockSize: p.blockSize, communicator: comm)
+                                                         blockSize: p.blockSize, needsWholeMatrix: p.errors.sectors, communicator: comm)
             layout = chosen
             log.info("matrix layout \(chosen.rawValue): \(reason)")
             if chosen == .distributed {
@@ -71,7 +77,10 @@ public struct CovarianceJob: JobKind {
                     log.info("eigen-decomposition (\(p.solverName)) in \(String(format: "%.2f", MPIEnvironment.wtime() - t1)) s")
                 }
                 if p.writeMatrix { matrix = m }
+                replicatedMatrix = m
             }
+            let options = p.statistics.options(ratio: MatrixType.aspectRatio(samples: samples, features: features), positiveSpectrum: true)
+            extras = try CovarianceJob.errorBars(p, block: block, fieldShape: fieldShape, matrix: replicatedMatrix, options: options, communicator: comm, log: log)
         }
 
         // Rank 0 analyses and writes; the others wait for the file (and the verdict) to exist.
@@ -102,8 +111,11 @@ public struct CovarianceJob: JobKind {
                     try file.setAttribute("process_grid", .ints([distributed.grid.rows, distributed.grid.columns]))
                     try file.setAttribute("block_size", .int(distributed.blockSize))
                 }
+                try Provenance.matrix(matrixType, standardize: spec.standardize, on: "/", of: file)
+                try Provenance.source(spec, samples: samples, fieldShape: fieldShape, on: "/", of: file)
                 try AnalysisWriter.vector(file, "/mean", mean)
             }
+            try Provenance.statistics(p.statistics, on: "/", of: file)
             try AnalysisWriter.vector(file, "/eigenvalues", levels)
             if let v = vectors {
                 try file.createDataset("/eigenvectors", of: Double.self, shape: [v.rows, v.columns])
@@ -114,8 +126,16 @@ public struct CovarianceJob: JobKind {
                 try file.write("/matrix", m.elements, offset: [0, 0], count: [m.rows, m.columns])
             }
             try AnalysisWriter.write(analysis, to: file, group: "/statistics")
+            try ErrorBarWriter.ksPValues(analysis, to: file, group: "/statistics")
+            let lengthIndex = NullComparison.lengthIndex(p.errors.errorLength, in: options.lengths)
+            let compared = NullComparison.columns(errorLengthIndex: lengthIndex, lengths: options.lengths)
+            if let b = extras.bootstrap { try ErrorBarWriter.bootstrap(b, seed: p.errors.bootstrapSeed, to: file) }
+            try ErrorBarWriter.nulls(extras, data: analysis, parameters: p.null, compared: compared,
+                                     errorLength: options.lengths[lengthIndex], to: file)
+            try ErrorBarWriter.sectors(extras.sectors, to: file)
             try file.close()
             return CovarianceJob.summary(analysis, levels: levels.count)
+                + CovarianceJob.errorBarSummary(extras, data: analysis, compared: compared)
         }
         // The distributed eigenvectors (and matrix) are added by every rank, each writing its blocks.
         try distributed?.write(toFileAt: context.outputPath(fileName), communicator: comm)
@@ -143,6 +163,29 @@ public struct CovarianceJob: JobKind {
                      + String(format: ", effective rank %.2f", a.effectiveRank) + referenceTriple(e.mapValues(\.effectiveRank), format: "%.2f"))
         lines += a.warnings.map { "warning: \($0)" }
         return lines.joined(separator: "\n")
+    }
+
+    /// Per null model and statistic: the data ± its bootstrap error, the null's mean ± standard deviation, z and the rule's
+    /// answer; the bootstrap errors; each sector's level count and ⟨r⟩.
+    static func errorBarSummary(_ r: ErrorBarResults, data: SpectralAnalysis, compared: [String]) -> String {
+        var lines: [String] = []
+        if let b = r.bootstrap {
+            let se = r.stderr!
+            let parts = compared.map { name in String(format: "%@ %.4g ± %.2g", name, data.scalars[b.columns.firstIndex(of: name)!], se[b.columns.firstIndex(of: name)!]) }
+            lines.append("bootstrap (\(b.rows.count) resamples): " + parts.joined(separator: ", "))
+        }
+        for (model, scalars) in r.nulls {
+            let c = NullComparison(data: data.scalars, stderr: r.stderr, null: scalars, columns: compared)
+            let parts = c.rows.map { row in
+                String(format: "%@ %.4g vs %.4g ± %.2g (z %.1f%@)", row.column, row.data, row.nullMean, row.nullStd, row.z, row.differs ? ", differs" : "")
+            }
+            lines.append("null \(model.rawValue) (\(scalars.rows.count) repeats; differs when z > 2): " + parts.joined(separator: "; "))
+        }
+        for s in r.sectors {
+            lines.append(String(format: "sector %@: %d levels (dimension %d%@), ⟨r⟩ = %.4f", s.irrep.rawValue, s.analysis.keptCount, s.dimension,
+                                s.irrep == .e ? ", one partner" : "", s.analysis.meanGapRatio))
+        }
+        return lines.isEmpty ? "" : "\n" + lines.joined(separator: "\n")
     }
 
     /// " (Poisson x, GOE y, GUE z)" of the values present, "" if none.

@@ -60,10 +60,12 @@ struct DistributedSpectrum {
 extension MatrixLayout {
     /// The layout for a matrix of `order` on this communicator (collective: the same answer on every
     /// rank, from the smallest node's memory) and the reason, for the log.
-    func resolved(order: Int, vectors: Bool, writeMatrix: Bool, blockSize: Int, communicator comm: Communicator) throws -> (MatrixLayout, String) {
+    func resolved(order: Int, vectors: Bool, writeMatrix: Bool, blockSize: Int, needsWholeMatrix: Bool,
+                  communicator comm: Communicator) throws -> (MatrixLayout, String) {
         let name = MPIEnvironment.shared.processorName
         let perNode = try comm.allreduce(try comm.allgather(name).filter { $0 == name }.count, .max)
         let available = try comm.allreduce(MemoryEstimate.available(ranksPerNode: perNode), .min)
-        return resolved(order: order, vectors: vectors, writeMatrix: writeMatrix, ranks: comm.size, blockSize: blockSize, available: available)
+        return resolved(order: order, vectors: vectors, writeMatrix: writeMatrix, ranks: comm.size, blockSize: blockSize,
+                        needsWholeMatrix: needsWholeMatrix, available: available)
     }
 }

@@ -28,7 +28,9 @@ enum MatrixLayout: String, ParameterChoice {
     }
 
     /// The layout that runs (never `auto`) and why, for the log. `available` is a rank's memory.
-    func resolved(order: Int, vectors: Bool, writeMatrix: Bool, ranks: Int, blockSize: Int, available: Double) -> (MatrixLayout, String) {
+    /// `needsWholeMatrix` (the D4 sectors project rank 0's whole matrix) makes `auto` replicated.
+    func resolved(order: Int, vectors: Bool, writeMatrix: Bool, ranks: Int, blockSize: Int, needsWholeMatrix: Bool = false,
+                  available: Double) -> (MatrixLayout, String) {
         let replicated = MatrixLayout.replicatedBytes(order: Double(order), vectors: vectors)
         let distributed = MatrixLayout.distributedBytes(order: Double(order), vectors: vectors, writeMatrix: writeMatrix, ranks: ranks, blockSize: blockSize)
         let sizes = "replicated needs \(formatBytes(replicated)) on rank 0, distributed \(formatBytes(distributed)) per rank, a rank has \(formatBytes(available))"
@@ -37,6 +39,7 @@ enum MatrixLayout: String, ParameterChoice {
         case .distributed: return (.distributed, "matrix.layout = distributed (\(sizes))")
         case .auto:
             if ranks == 1 { return (.replicated, "auto on 1 rank: LAPACK (\(sizes))") }
+            if needsWholeMatrix { return (.replicated, "auto: statistics.sectors needs the whole matrix on rank 0 (\(sizes))") }
             if replicated <= MatrixLayout.comfortableFraction * available {
                 return (.replicated, "auto: the replicated matrix fits in half a rank's memory (\(sizes))")
             }
