@@ -17,7 +17,7 @@ public struct CovarianceParameters: ParameterSet {
     @Parameter("matrix.write", doc: "Write the matrix itself to the output file as /matrix.")
     var writeMatrix = false
     @Parameter("matrix.solver", .choices(Array(EigenSolver.names.keys).sorted()),
-               doc: "LAPACK symmetric eigensolver: dsyevd (divide-and-conquer) or dsyevr (mrrr).")
+               doc: "Symmetric eigensolver: dsyevd (divide-and-conquer) or dsyevr (mrrr) of LAPACK; with the distributed layout pdsyevd or pdsyevr of ScaLAPACK (pdsyevr also for divide-and-conquer without vectors).")
     var solverName = "divide-and-conquer"
     @Parameter("matrix.vectors", doc: "Also compute the eigenvectors and write them as /eigenvectors (columns).")
     var vectors = false
