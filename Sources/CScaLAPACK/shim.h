@@ -27,4 +27,8 @@ void pdsyevr_(const char *jobz, const char *range, const char *uplo, const int *
               int *m, int *nz, double *w, double *z, const int *iz, const int *jz, const int *descz,
               double *work, const int *lwork, int *iwork, const int *liwork, int *info);
 
+/* PBLAS transpose: C := beta C + alpha Aᵀ (distributed). */
+void pdtran_(const int *m, const int *n, const double *alpha, const double *a, const int *ia, const int *ja,
+             const int *desca, const double *beta, double *c, const int *ic, const int *jc, const int *descc);
+
 #endif

@@ -25,6 +25,9 @@ public struct DistributedSymmetricMatrix: @unchecked Sendable {
     public let localRows: Int, localColumns: Int
     /// This rank's blocks, column-major with ``leadingDimension``.
     public var local: [Double]
+    /// Whether the blocks above the diagonal blocks are stale (after an assembly, which forms the lower
+    /// block triangle only, until ``mirrorLowerTriangle()``). The eigensolvers read the lower triangle.
+    public internal(set) var upperIsStale = false
 
     /// The local leading dimension (at least 1, as descinit requires).
     public var leadingDimension: Int { max(1, localRows) }
@@ -105,6 +108,11 @@ public struct DistributedSymmetricMatrix: @unchecked Sendable {
 
     /// The whole matrix on every rank, row-major (collective; for tests and small matrices only).
     public func gathered() throws -> Matrix {
+        if upperIsStale {
+            var mirrored = self
+            try mirrored.mirrorLowerTriangle()
+            return try mirrored.gathered()
+        }
         var full = Matrix(rows: order, columns: order)
         let ld = leadingDimension
         for lj in 0 ..< localColumns {
@@ -115,7 +123,7 @@ public struct DistributedSymmetricMatrix: @unchecked Sendable {
         return full
     }
 
-    /// This rank's part in the file's row-major order of a `(order, order)` dataset: the owned rows in
+    /// This rank's part (as stored: see ``upperIsStale``) in the file's row-major order of a `(order, order)` dataset: the owned rows in
     /// increasing order, in each the owned columns (what ``H5File/write(_:_:rows:columns:)`` takes).
     public func localRowMajor() -> [Double] {
         var out = [Double](repeating: 0, count: local.count)
@@ -127,7 +135,13 @@ public struct DistributedSymmetricMatrix: @unchecked Sendable {
     /// Writes the matrix into the existing `(order, order)` float64 dataset `path` of `file` (opened on
     /// the grid's communicator), each rank its own blocks, in one collective strided write.
     /// Element (i, j) of the dataset is element (i, j) of the matrix (for eigenvectors: columns are vectors).
+    /// A matrix with a stale upper triangle is mirrored in a copy first (one more share).
     public func write(to file: H5File, path: String) throws {
+        if upperIsStale {
+            var mirrored = self
+            try mirrored.mirrorLowerTriangle()
+            return try mirrored.write(to: file, path: path)
+        }
         let data = localRowMajor()
         try data.withUnsafeBufferPointer {
             try file.write(path, $0, rows: rowAxis.runs(of: grid.myRow), columns: columnAxis.runs(of: grid.myColumn))

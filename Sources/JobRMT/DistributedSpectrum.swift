@@ -33,7 +33,9 @@ struct DistributedSpectrum {
             let (moments, g) = try ShardedCovariance.distributedGram(block, standardize: standardize, grid: grid, blockSize: blockSize)
             (mean, m) = (moments.mean, g)
         }
-        matrix = keepMatrix ? m : nil  // diagonalize overwrites m: the kept one is then a copy
+        // diagonalize overwrites m: the kept one is then a copy, with both triangles for the file.
+        if keepMatrix { try m.mirrorLowerTriangle() }
+        matrix = keepMatrix ? m : nil
         let eigen = try m.diagonalize(vectors: vectors, solver: solver == .divideAndConquer ? .divideAndConquer : .relativelyRobust)
         values = eigen.values
         self.vectors = eigen.vectors
