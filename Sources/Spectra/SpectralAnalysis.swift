@@ -34,8 +34,9 @@ public struct AnalysisOptions: Sendable {
     public var powerLawMinimumR2 = 0.99
     /// How α is reported: λ_i ∝ i^{−(1+α)} (``PowerLawConvention/onePlusAlpha``) or i^{−α}.
     public var powerLawConvention = PowerLawConvention.onePlusAlpha
-    /// Automatic range only: end it at the last rank above the Marchenko–Pastur noise edge (``marchenkoPastur``)
-    /// when at least ``PowerLaw/minimumAutomaticLevels`` ranks are above it (the sampling-noise tail excluded).
+    /// Automatic range only: end it at the last rank above the Marchenko–Pastur noise edge — the Tracy–Widom
+    /// threshold, ``MarchenkoPasturFit/significant`` — when at least ``PowerLaw/minimumAutomaticLevels`` ranks are
+    /// above it (the sampling-noise tail excluded); otherwise every positive level, as without a fit.
     public var powerLawAboveNoise = true
     /// Degenerate levels: kept, or one level per multiplet before unfolding and the spacing statistics.
     public var multiplets = MultipletMode.keep
@@ -140,11 +141,11 @@ public struct SpectralAnalysis: Sendable {
         } else if !o.powerLawAboveNoise {
             powerLawRangeRule = "R² only: every positive level"
         } else if let mp = marchenkoPastur {
-            if mp.aboveEdge >= PowerLaw.minimumAutomaticLevels {
-                lastRank = mp.aboveEdge
-                powerLawRangeRule = "ranks above the Marchenko–Pastur noise edge \(mp.upperEdge): 1…\(mp.aboveEdge)"
+            if mp.significant >= PowerLaw.minimumAutomaticLevels {
+                lastRank = mp.significant
+                powerLawRangeRule = "ranks above the Marchenko–Pastur noise edge (the Tracy–Widom threshold \(mp.threshold)): 1…\(mp.significant)"
             } else {
-                powerLawRangeRule = "every positive level: \(mp.aboveEdge) above the Marchenko–Pastur noise edge, fewer than \(PowerLaw.minimumAutomaticLevels)"
+                powerLawRangeRule = "every positive level: \(mp.significant) above the Marchenko–Pastur noise edge (Tracy–Widom threshold), fewer than \(PowerLaw.minimumAutomaticLevels)"
             }
         } else {
             powerLawRangeRule = "every positive level: no Marchenko–Pastur fit"
