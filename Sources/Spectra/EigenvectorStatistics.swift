@@ -48,8 +48,18 @@ public struct EigenvectorStatistics: Sendable, Equatable {
             return
         }
         let b = Double(d - 1) / 2, scale = Double(d)
-        porterThomasKS = Spacings.ksDistance(pooled) { SpecialFunctions.regularizedIncompleteBeta(min($0 / scale, 1), a: 0.5, b: b) }
-        chiSquaredKS = Spacings.ksDistance(pooled) { erf(($0 / 2).squareRoot()) }
+        // Both KS distances in one pass over the sorted components.
+        pooled.sort()
+        let count = Double(pooled.count)
+        var exact = 0.0, limit = 0.0
+        for (i, y) in pooled.enumerated() {
+            let f = SpecialFunctions.regularizedIncompleteBeta(min(y / scale, 1), a: 0.5, b: b), g = erf((y / 2).squareRoot())
+            let below = Double(i) / count, above = Double(i + 1) / count
+            exact = max(exact, abs(f - below), abs(f - above))
+            limit = max(limit, abs(g - below), abs(g - above))
+        }
+        porterThomasKS = exact
+        chiSquaredKS = limit
         porterThomasPValue = SpecialFunctions.kolmogorovPValue(porterThomasKS, samples: pooled.count)
     }
 
