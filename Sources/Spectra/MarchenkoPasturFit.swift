@@ -63,6 +63,8 @@ public struct MarchenkoPasturFit: Sendable, Equatable {
 
     /// Fewest positive levels for a fit (the central 80% quantiles then hold ≥ 8 levels).
     public static let minimumLevels = 10
+    /// F₁⁻¹(0.95) ≈ 0.9793, computed once (the default significance; each other level costs a bisection).
+    static let tracyWidom95 = TracyWidom.quantile(0.95)
     /// Quantile range of the bulk matched to the law.
     public static let bulkQuantiles = 0.1 ... 0.9
 
@@ -105,7 +107,7 @@ public struct MarchenkoPasturFit: Sendable, Equatable {
         // mean is the efficient estimate of the scale (relative error √(2/(Np)) for white data) once the signal
         // levels are set aside: those above the Tracy–Widom threshold of the current scale, repeated until stable.
         let (mu, sigma) = TracyWidom.johnstone(samples: shape.larger, dimension: shape.smaller)
-        let t = TracyWidom.quantile(1 - significance)
+        let t = significance == 0.05 ? Self.tracyWidom95 : TracyWidom.quantile(1 - significance)
         func thresholdOf(_ scale: Double) -> Double { scale * (mu + t * sigma) / shape.larger }
         var excluded = -1
         for _ in 0 ..< 50 {
