@@ -36,6 +36,7 @@ final class MarchenkoPasturFitTests: XCTestCase {
             XCTAssertLessThanOrEqual(fit.aboveEdge, 2, "seed \(seed)")
             if seed == 1 {
                 XCTAssertEqual(fit.significant, 0)
+                XCTAssertEqual(fit.aboveEdge, 0)
                 XCTAssertGreaterThan(fit.tracyWidomPValue, 0.05)
             }
         }
