@@ -109,10 +109,7 @@ public struct CovarianceJob: JobKind {
     /// The few numbers a user wants first.
     static func summary(_ a: SpectralAnalysis, levels: Int) -> String {
         var lines = ["\(levels) eigenvalues, \(a.keptCount) kept after \(a.zerosDropped) zero modes and trimming \(a.trimmedLow)/\(a.trimmedHigh); unfolding \(a.unfoldingName)"]
-        do {
-            let sizes = a.multiplets.sizeCounts.enumerated().filter { $0.element > 0 }.map { "\($0.element)×\($0.offset + 2)" }.joined(separator: ", ")
-            lines.append("\(a.multiplets.count) multiplets\(sizes.isEmpty ? "" : " (" + sizes + ")"); \(a.multiplets.mode == .reduce ? "reduced to \(a.multiplets.distinctLevels) distinct levels" : "kept (statistics.multiplets = \"reduce\" for one level each)")")
-        }
+        lines.append(multipletLine(a.multiplets))
         if let mp = a.marchenkoPastur {
             lines.append(String(format: "Marchenko–Pastur: σ² = %.4g, edge %.4g: %d above the edge, %d above the Tracy–Widom threshold (%.2g); largest TW %.2f, p = %.3g",
                                 mp.sigma2, mp.upperEdge, mp.aboveEdge, mp.significant, mp.significance, mp.tracyWidomStatistic, mp.tracyWidomPValue))
@@ -136,6 +133,15 @@ public struct CovarianceJob: JobKind {
                      + String(format: ", effective rank %.2f", a.effectiveRank) + referenceTriple(e.mapValues(\.effectiveRank), format: "%.2f"))
         lines += a.warnings.map { "warning: \($0)" }
         return lines.joined(separator: "\n")
+    }
+
+    /// "N multiplets (a×2, b×3); …" with what was done with them ("0 multiplets" without any).
+    static func multipletLine(_ m: MultipletSummary) -> String {
+        guard m.count > 0 else { return "0 multiplets (degenerate levels within \(m.tolerance) of the local mean spacing)" }
+        let sizes = m.sizeCounts.enumerated().filter { $0.element > 0 }.map { "\($0.element)×\($0.offset + 2)" }.joined(separator: ", ")
+        let action = m.mode == .reduce ? "reduced to \(m.distinctLevels) distinct levels for the spacing statistics"
+                                       : "kept (statistics.multiplets = \"reduce\" keeps one level each)"
+        return "\(m.count) multiplets (\(sizes)); " + action
     }
 
     /// " (Poisson x, GOE y, GUE z)" of the values present, "" if none.
