@@ -87,7 +87,8 @@ public struct CovarianceJob: JobKind {
         let solo = try comm.split(color: comm.isRoot ? 0 : 1)
         let summary = try context.rootComputes { () -> String in
             let ratio = spec.isSpectrum ? 1 : MatrixType.aspectRatio(samples: samples, features: features)
-            let options = p.statistics.options(ratio: ratio, positiveSpectrum: !spec.isSpectrum)
+            let options = p.statistics.options(ratio: ratio, positiveSpectrum: !spec.isSpectrum,
+                                               wishart: spec.isSpectrum ? nil : matrixType.wishartShape(samples: samples, features: features))
             let t2 = MPIEnvironment.wtime()
             let analysis = SpectralAnalysis(levels: levels, options: options)
             log.info("statistics of \(analysis.keptCount) kept levels in \(String(format: "%.2f", MPIEnvironment.wtime() - t2)) s")
@@ -126,6 +127,16 @@ public struct CovarianceJob: JobKind {
                 try file.write("/matrix", m.elements, offset: [0, 0], count: [m.rows, m.columns])
             }
             try AnalysisWriter.write(analysis, to: file, group: "/statistics")
+            if let v = vectors {
+                let bulk = EigenvectorStatistics.bulkColumns(values: levels, zeroTolerance: options.zeroTolerance, trimLow: options.trimLow,
+                                                             trimHigh: options.trimHigh, signal: analysis.marchenkoPastur?.significant ?? 0)
+                let e = EigenvectorStatistics(values: levels, vectors: v.elements, dimension: v.rows, bulk: bulk)
+                try AnalysisWriter.write(e, to: file, group: "/statistics/eigenvectors")
+                let meanIPR = e.inverseParticipationRatio.reduce(0, +) / Double(max(e.inverseParticipationRatio.count, 1))
+                let line = String(format: "eigenvectors: mean IPR %.4g (GOE 3/(d+2) = %.4g), Porter–Thomas KS %.4f, p = %.3g over %d bulk vectors",
+                                  meanIPR, e.goeReference, e.porterThomasKS, e.porterThomasPValue, bulk.count)
+                log.info("\(line)")
+            }
             try ErrorBarWriter.ksPValues(analysis, to: file, group: "/statistics")
             let lengthIndex = NullComparison.lengthIndex(p.errors.errorLength, in: options.lengths)
             let compared = NullComparison.columns(errorLengthIndex: lengthIndex, lengths: options.lengths)
@@ -145,10 +156,16 @@ public struct CovarianceJob: JobKind {
     /// The few numbers a user wants first.
     static func summary(_ a: SpectralAnalysis, levels: Int) -> String {
         var lines = ["\(levels) eigenvalues, \(a.keptCount) kept after \(a.zerosDropped) zero modes and trimming \(a.trimmedLow)/\(a.trimmedHigh); unfolding \(a.unfoldingName)"]
+        lines.append(multipletLine(a.multiplets))
+        if let mp = a.marchenkoPastur {
+            lines.append(String(format: "Marchenko–Pastur: σ² = %.4g, edge %.4g: %d above the edge, %d above the Tracy–Widom threshold (%.2g); largest TW %.2f, p = %.3g",
+                                mp.sigma2, mp.upperEdge, mp.aboveEdge, mp.significant, mp.significance, mp.tracyWidomStatistic, mp.tracyWidomPValue))
+        }
         if let p = a.powerLaw {
-            lines.append(String(format: "power law λ_i ∝ i^-(1+α): α = %.4f over ranks %d…%d%@ (R² %.4f)", p.alpha, p.firstRank, p.lastRank,
+            let law = a.powerLawConvention == .alpha ? "λ_i ∝ i^-α" : "λ_i ∝ i^-(1+α)"
+            lines.append(String(format: "power law %@: α = %.4f over ranks %d…%d%@ (R² %.4f)", law, a.alpha(p), p.firstRank, p.lastRank,
                                 p.automatic ? " (automatic)" : "", p.r2)
-                         + referenceTriple(a.rankOrderedReference.powerLaw.mapValues(\.alpha), format: "%.4f"))
+                         + referenceTriple(a.rankOrderedReference.powerLaw.mapValues { a.alpha($0) }, format: "%.4f"))
         }
         lines.append(String(format: "⟨r⟩ = %.4f (Poisson %.4f, GOE %.4f, GUE %.4f); Brody β = %.3f; KS to Poisson/GOE/GUE %.3f/%.3f/%.3f",
                             a.meanGapRatio, ReferenceEnsemble.poisson.meanGapRatio, ReferenceEnsemble.goe.meanGapRatio,
@@ -163,6 +180,15 @@ public struct CovarianceJob: JobKind {
                      + String(format: ", effective rank %.2f", a.effectiveRank) + referenceTriple(e.mapValues(\.effectiveRank), format: "%.2f"))
         lines += a.warnings.map { "warning: \($0)" }
         return lines.joined(separator: "\n")
+    }
+
+    /// "N multiplets (a×2, b×3); …" with what was done with them ("0 multiplets" without any).
+    static func multipletLine(_ m: MultipletSummary) -> String {
+        guard m.count > 0 else { return "0 multiplets (degenerate levels within \(m.tolerance) of the local mean spacing)" }
+        let sizes = m.sizeCounts.enumerated().filter { $0.element > 0 }.map { "\($0.element)×\($0.offset + 2)" }.joined(separator: ", ")
+        let action = m.mode == .reduce ? "reduced to \(m.distinctLevels) distinct levels for the spacing statistics"
+                                       : "kept (statistics.multiplets = \"reduce\" keeps one level each)"
+        return "\(m.count) multiplets (\(sizes)); " + action
     }
 
     /// Per null model and statistic: the data ± its bootstrap error, the null's mean ± standard deviation, z and the rule's

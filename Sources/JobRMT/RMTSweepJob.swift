@@ -121,7 +121,8 @@ public struct RMTSweepJob: JobKind {
                 if let (task, matrix) = mine {
                     let m = sizes[task / repeats]
                     let levels = try SymmetricEigen(matrix, solver: solver).values
-                    let options = p.statistics.options(ratio: MatrixType.aspectRatio(samples: m, features: features), positiveSpectrum: true)
+                    let options = p.statistics.options(ratio: MatrixType.aspectRatio(samples: m, features: features), positiveSpectrum: true,
+                                                       wishart: matrixType.wishartShape(samples: m, features: features))
                     store(task, SpectralAnalysis(levels: levels, options: options))
                 }
                 start = group.upperBound
