@@ -122,6 +122,19 @@ public enum ShardedCovariance {
         }
     }
 
+    /// This rank's mean of each feature (zeros when it holds no samples).
+    static func localMean(_ block: SampleBlock) -> [Double] {
+        let d = block.features
+        var mean = [Double](repeating: 0, count: d)
+        guard block.rows > 0 else { return mean }
+        block.values.withUnsafeBufferPointer { x in
+            for r in 0 ..< block.rows { for f in 0 ..< d { mean[f] += x[r * d + f] } }
+        }
+        let inv = 1 / Double(block.rows)
+        for f in 0 ..< d { mean[f] *= inv }
+        return mean
+    }
+
     /// The global mean from the ranks' counts and means (one allreduce of d + 1 values).
     static func globalMean(localMean: [Double], rows: Int, communicator comm: Communicator) throws -> (Int, [Double]) {
         var packed = localMean.map { $0 * Double(rows) } + [Double(rows)]
@@ -165,14 +178,9 @@ public enum ShardedCovariance {
     public static func comoment(_ block: SampleBlock, root: Int?, communicator comm: Communicator,
                                 chunkRows: Int = defaultChunkRows) throws -> (count: Int, mean: [Double], comoment: Matrix?) {
         let d = block.features
-        var mu = [Double](repeating: 0, count: d)
+        let mu = localMean(block)
         var c = Matrix(rows: d, columns: d)
         if block.rows > 0 {
-            block.values.withUnsafeBufferPointer { x in
-                for r in 0 ..< block.rows { for f in 0 ..< d { mu[f] += x[r * d + f] } }
-            }
-            let inv = 1 / Double(block.rows)
-            for f in 0 ..< d { mu[f] *= inv }
             let chunk = max(1, min(chunkRows, block.rows))
             var centred = [Double](repeating: 0, count: chunk * d)
             var start = 0

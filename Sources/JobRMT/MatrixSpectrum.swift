@@ -3,6 +3,7 @@ import JobKit
 import Datasets
 import Linalg
 import Parallel
+import Spectra
 
 /// Which matrix of the samples is diagonalised.
 enum MatrixType: String, ParameterChoice {
@@ -27,6 +28,13 @@ enum MatrixType: String, ParameterChoice {
             let (moments, g) = try ShardedCovariance.gram(b, standardize: standardize, root: root, communicator: comm)
             return (g, moments.mean)
         }
+    }
+
+    /// The white-Wishart null of this matrix of n samples and d features (Marchenko–Pastur fit, Tracy–Widom
+    /// test): covariance and correlation (a correlation is the covariance of standardised features, σ² ≈ 1)
+    /// l/(n − 1), Gram l/d, with n − 1 degrees of freedom (the data are centred).
+    func wishartShape(samples n: Int, features d: Int) -> WishartShape {
+        self == .gram ? .gram(samples: n, features: d) : .covariance(samples: n, features: d)
     }
 
     /// The Marchenko–Pastur aspect ratio min/max of (features, samples − 1): the nonzero part of the spectrum.

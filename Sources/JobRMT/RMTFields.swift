@@ -5,8 +5,12 @@ import Spectra
 public struct StatisticsParameters: ParameterSet {
     /// Unfolding methods, as job-file choices.
     public enum UnfoldingChoice: String, ParameterChoice {
-        case polynomial, semicircle, marchenkoPastur = "marchenko-pastur"
+        case polynomial, semicircle, marchenkoPastur = "marchenko-pastur", spline, log, local
     }
+    /// What the spacing statistics do with multiplets.
+    public enum MultipletChoice: String, ParameterChoice { case keep, reduce }
+    /// How α is reported.
+    public enum ConventionChoice: String, ParameterChoice { case onePlusAlpha = "one-plus-alpha", alpha }
 
     @Parameter("statistics.trim_low", .range(0 ... 0.45),
                doc: "Fraction of the (nonzero) levels removed at the low end before unfolding, spacings, gap ratios, Σ², Δ₃ and K(τ); recorded in the output.")
@@ -17,10 +21,26 @@ public struct StatisticsParameters: ParameterSet {
                doc: "Covariance/correlation/Gram spectra: eigenvalues ≤ this × the largest are zero modes and dropped (their count is recorded). Not applied to GOE/GUE/Poisson sources.")
     public var zeroTolerance = 1e-10
     @Parameter("statistics.unfolding",
-               doc: "Unfolding: a polynomial fit to the staircase N(λ), the semicircle law, or the Marchenko–Pastur law (aspect ratio from the matrix).")
+               doc: "Unfolding: a polynomial fit to the staircase N(λ), the semicircle law, the Marchenko–Pastur law (aspect ratio from the matrix), a monotone spline of N(λ) (spline) or of N(ln λ) (log; spectra spanning decades), or local moving-window unfolding (local). The last three increase by construction.")
     public var unfolding = UnfoldingChoice.polynomial
     @Parameter("statistics.degree", .range(1 ... 30), doc: "Degree of the polynomial unfolding.")
     public var degree = 9
+    @Parameter("statistics.knot_levels", .range(2 ... 100_000),
+               doc: "spline and log unfolding: levels per knot block (the smoothing scale; Σ²(L) is reliable for L well below it, and the density must not change much within it).")
+    public var knotLevels = 25
+    @Parameter("statistics.local_window", .range(2 ... 100_000), doc: "local unfolding: spacings in the moving window whose mean divides each spacing.")
+    public var localWindow = 25
+    @Parameter("statistics.multiplets",
+               doc: "Degenerate and near-degenerate levels (multiplets, e.g. the ±k pairs of periodic data): keep every level, or reduce each multiplet to one level (its mean) before trimming, unfolding and every spacing statistic. Their count is recorded either way.")
+    public var multiplets = MultipletChoice.keep
+    @Parameter("statistics.multiplet_tolerance", .range(0 ... 1),
+               doc: "Adjacent levels closer than this × the local mean spacing (mean of multiplet_window spacings centred on the pair) belong to one multiplet.")
+    public var multipletTolerance = 1e-6
+    @Parameter("statistics.multiplet_window", .range(1 ... 100_000), doc: "Spacings in the local mean spacing of the multiplet test.")
+    public var multipletWindow = 20
+    @Parameter("statistics.significance", .range(1e-12 ... 0.5),
+               doc: "Marchenko–Pastur fit: levels above the Tracy–Widom (β = 1) quantile 1 − significance of the largest noise level count as signal.")
+    public var significance = 0.05
     @Parameter("statistics.spacing_bins", .range(2 ... 10000), doc: "Bins of the nearest-neighbour spacing histogram on [0, spacing_max].")
     public var spacingBins = 40
     @Parameter("statistics.spacing_max", .range(0.1 ... 100), doc: "Upper end of the spacing histogram, in mean spacings.")
@@ -41,10 +61,16 @@ public struct StatisticsParameters: ParameterSet {
     @Parameter("statistics.tau_smoothing", .range(1 ... 1000), doc: "τ values averaged in each bin (running average in place of an ensemble average).")
     public var tauSmoothing = 8
     @Parameter("statistics.power_law_ranks", .count(2 ... 2, element: 0 ... 1 << 40),
-               doc: "[first, last] rank (1-based) of the fit λ_i ∝ i^−(1+α); [0, 0] chooses the range automatically.")
+               doc: "[first, last] rank (1-based) of the power-law fit; [0, 0] chooses the range automatically.")
     public var powerLawRanks = [0, 0]
     @Parameter("statistics.power_law_min_r2", .range(0 ... 1), doc: "Automatic range: the widest window (≥ 1 decade) whose log-log R² reaches this.")
     public var powerLawMinimumR2 = 0.99
+    @Parameter("statistics.power_law_above_noise",
+               doc: "Automatic range of a covariance/correlation/Gram spectrum: end it at the last level above the Marchenko–Pastur noise edge (the Tracy–Widom threshold) when at least 10 levels are above it, excluding the sampling-noise tail.")
+    public var powerLawAboveNoise = true
+    @Parameter("statistics.power_law_convention",
+               doc: "How α is reported: one-plus-alpha (λ_i ∝ i^−(1+α), Cascade's original) or alpha (λ_i ∝ i^−α, the literature's); recorded as the attribute power_law_convention.")
+    public var powerLawConvention = ConventionChoice.onePlusAlpha
 
     public init() {}
 
@@ -89,8 +115,9 @@ public struct StatisticsParameters: ParameterSet {
 
     /// The analysis options. `ratio` is the aspect ratio for Marchenko–Pastur unfolding and, for
     /// a positive spectrum, for the Marchenko–Pastur (GOE/GUE) references of the rank-ordered
-    /// spectrum; `positiveSpectrum` turns on zero-mode removal.
-    func options(ratio: Double, positiveSpectrum: Bool) -> AnalysisOptions {
+    /// spectrum; `positiveSpectrum` turns on zero-mode removal; `wishart` (positive spectra of data) turns on
+    /// the Marchenko–Pastur fit and the Tracy–Widom test.
+    func options(ratio: Double, positiveSpectrum: Bool, wishart: WishartShape? = nil) -> AnalysisOptions {
         var o = AnalysisOptions()
         o.trimLow = trimLow
         o.trimHigh = trimHigh
@@ -100,7 +127,17 @@ public struct StatisticsParameters: ParameterSet {
         case .semicircle: o.unfolding = .semicircle
         case .marchenkoPastur: o.unfolding = .marchenkoPastur(ratio: min(max(ratio, 1e-12), 1))
         case .polynomial: o.unfolding = .polynomial(degree: degree)
+        case .spline: o.unfolding = .spline(knotLevels: knotLevels)
+        case .log: o.unfolding = .logarithmic(knotLevels: knotLevels)
+        case .local: o.unfolding = .local(window: localWindow)
         }
+        o.multiplets = multiplets == .reduce ? .reduce : .keep
+        o.multipletTolerance = multipletTolerance
+        o.multipletWindow = multipletWindow
+        o.wishart = positiveSpectrum ? wishart : nil
+        o.significance = significance
+        o.powerLawAboveNoise = powerLawAboveNoise
+        o.powerLawConvention = powerLawConvention == .alpha ? .alpha : .onePlusAlpha
         o.spacingBins = spacingBins
         o.spacingMax = spacingMax
         o.ratioBins = ratioBins

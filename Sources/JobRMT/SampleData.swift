@@ -22,6 +22,13 @@ enum SampleData {
         }
     }
 
+    /// The samples in memory, or nil for a stream (which the job reads into memory only for the distributed
+    /// layout and for resampling: ``SourceSpec/load(communicator:matrix:vectors:layout:writeMatrix:blockSize:needsWholeMatrix:resamples:)``).
+    var inMemory: SampleBlock? {
+        if case .memory(let b) = self { return b }
+        return nil
+    }
+
     /// Samples this rank holds or streams.
     var localSamples: Int {
         switch self {

@@ -81,17 +81,27 @@ struct SourceSpec {
         return problems
     }
 
-    /// This rank's samples: an hdf5 source as a stream of blocks (nothing read yet), synthetic samples
-    /// generated. Collective. An hdf5 source's size is known only here: once the dataset's shape is
-    /// resolved, one block and the `matrix` (and its eigenvectors when `vectors`) are estimated against
-    /// the node's memory before anything is read. A stream's data errors (NaN) surface as
-    /// ``DatasetError`` when it is read: map them with ``naming(_:)``.
-    func load(communicator comm: Communicator, matrix: MatrixType, vectors: Bool = false) throws -> SampleData {
+    /// This rank's samples: an hdf5 source as a stream of blocks (nothing read yet), or read into memory
+    /// when the job needs them there (the distributed layout, which the `layout` resolves to here exactly as
+    /// the job will, or `resamples`: bootstrap and null models); synthetic samples generated. Collective.
+    /// An hdf5 source's size is known only here: once the dataset's shape is resolved, one block (or the
+    /// samples) and the `matrix` (and its eigenvectors when `vectors`) are estimated against the node's
+    /// memory before anything is read. A stream's data errors (NaN) surface as ``DatasetError`` when it is
+    /// read: map them with ``naming(_:)``.
+    func load(communicator comm: Communicator, matrix: MatrixType, vectors: Bool = false,
+              layout: MatrixLayout = .replicated, writeMatrix: Bool = false, blockSize: Int = 64,
+              needsWholeMatrix: Bool = false, resamples: Bool = false) throws -> SampleData {
         switch type {
         case "hdf5":
             return try naming {
                 let resolved = try DatasetReader.resolve(selection, communicator: comm)
-                try checkMemory(resolved, matrix: matrix, vectors: vectors, communicator: comm)
+                let order = matrix == .gram ? resolved.samples : resolved.features
+                let (chosen, _) = try layout.resolved(order: order, vectors: vectors, writeMatrix: writeMatrix, blockSize: blockSize,
+                                                      needsWholeMatrix: needsWholeMatrix, communicator: comm)
+                let inMemory = chosen == .distributed || resamples
+                try checkMemory(resolved, matrix: matrix, vectors: vectors, layout: chosen, writeMatrix: writeMatrix,
+                                blockSize: blockSize, samplesInMemory: inMemory, communicator: comm)
+                if inMemory { return .memory(try DatasetReader.read(selection, resolved, communicator: comm)) }
                 return .stream(SampleBlockStream.thisRank(selection, resolved, communicator: comm))
             }
         case "gaussian":
@@ -109,10 +119,12 @@ struct SourceSpec {
         do { return try body() } catch let e as DatasetError { throw CovarianceError(e.message(naming: key(for: e.field))) }
     }
 
-    /// Refuses (on every rank alike) a resolved hdf5 selection whose blocks and matrix do not fit
+    /// Refuses (on every rank alike) a resolved hdf5 selection whose blocks (or samples) and matrix do not fit
     /// the memory of a rank, naming the keys that size them.
-    func checkMemory(_ resolved: ResolvedSelection, matrix: MatrixType, vectors: Bool, communicator comm: Communicator) throws {
-        let m = SourceSpec.streamingEstimate(resolved, matrix: matrix, vectors: vectors, ranks: comm.size, dataset: selection.dataset)
+    func checkMemory(_ resolved: ResolvedSelection, matrix: MatrixType, vectors: Bool, layout: MatrixLayout,
+                     writeMatrix: Bool, blockSize: Int, samplesInMemory: Bool, communicator comm: Communicator) throws {
+        let m = SourceSpec.memoryEstimate(resolved, matrix: matrix, vectors: vectors, layout: layout, writeMatrix: writeMatrix,
+                                          blockSize: blockSize, samplesInMemory: samplesInMemory, ranks: comm.size, dataset: selection.dataset)
         let name = MPIEnvironment.shared.processorName
         let perNode = try comm.allreduce(try comm.allgather(name).filter { $0 == name }.count, .max)
         if let problem = m.problems(available: MemoryEstimate.available(ranksPerNode: perNode), ranksPerNode: perNode).first {
@@ -121,21 +133,28 @@ struct SourceSpec {
         }
     }
 
-    /// Memory per rank of streaming a resolved selection into a `matrix`: the blocks in flight (one for a
-    /// covariance, two for the Gram's rows) and the matrix part — the d × d comoment and its packed triangle
-    /// on every rank (the root also the copy the solver works on, and the eigenvectors when `vectors`), or
-    /// for the Gram this rank's rows × n and the gathered n × n (and its solver copy) on the root.
-    static func streamingEstimate(_ resolved: ResolvedSelection, matrix: MatrixType, vectors: Bool, ranks: Int, dataset: String) -> MemoryEstimate {
+    /// Memory per rank of a resolved selection and its `matrix` in `layout` (never `auto`): the samples when they
+    /// are held in memory, else one streamed block; the layout's matrix memory (``MatrixLayout/planBytes``); and
+    /// for the replicated layout what every rank accumulates — the d × d comoment and its packed triangle, or
+    /// for the Gram this rank's rows × n of G and the left block of its product (at most as large).
+    static func memoryEstimate(_ resolved: ResolvedSelection, matrix: MatrixType, vectors: Bool, layout: MatrixLayout, writeMatrix: Bool,
+                               blockSize: Int, samplesInMemory: Bool, ranks: Int, dataset: String) -> MemoryEstimate {
         let n = Double(resolved.samples), d = resolved.fieldShape.reduce(1.0) { $0 * Double($1) }
         var m = MemoryEstimate()
-        m.add("a block of \(resolved.blockRows) samples × \(resolved.rawFeatures) values of \(dataset)",
-              elements: Double(resolved.blockBytes), bytesPerElement: 1, keys: ["source.block_rows", "source.crop"])
+        if samplesInMemory {
+            m.add("samples (\(resolved.samples) × \(Int(min(d, 1e18))) of \(dataset))", elements: n * d / Double(max(ranks, 1)),
+                  keys: ["source.samples", "source.crop", "source.coarse"])
+        } else {
+            m.add("a block of \(resolved.blockRows) samples × \(resolved.rawFeatures) values of \(dataset)",
+                  elements: Double(resolved.blockBytes), bytesPerElement: 1, keys: ["source.block_rows", "source.crop"])
+        }
         let order = matrix == .gram ? n : d
-        // Gram: this rank's rows of G, and the left block A of the product, at most as large (ShardedCovariance.gram).
-        let rowsPart = matrix == .gram ? 2 * (n / Double(max(ranks, 1))).rounded(.up) * n : 1.5 * d * d
-        m.add("\(matrix.rawValue) matrix (\(Int(min(order, 1e18))) × \(Int(min(order, 1e18))))",
-              elements: rowsPart + (vectors ? 3 : 2) * order * order,
-              keys: matrix == .gram ? ["source.samples", "source.stride", "matrix.type"] : ["source.crop", "source.coarse", "matrix.type"])
+        let bytes = layout.planBytes(order: order, vectors: vectors, writeMatrix: writeMatrix, ranks: ranks, blockSize: blockSize)
+        let accumulated = layout == .distributed ? 0 : matrix == .gram ? 2 * (n / Double(max(ranks, 1))).rounded(.up) * n : 1.5 * d * d
+        m.add("\(matrix.rawValue) matrix (\(Int(min(order, 1e18))) × \(Int(min(order, 1e18))), \(layout.rawValue) layout)",
+              elements: bytes / 8 + accumulated,
+              keys: matrix == .gram ? ["source.samples", "source.stride", "matrix.type", "matrix.layout"]
+                                    : ["source.crop", "source.coarse", "matrix.type", "matrix.layout"])
         return m
     }
 

@@ -115,6 +115,7 @@ let rmtChecks: [MPICheck] = [
         var options = AnalysisOptions()
         options.zeroTolerance = 1e-10
         options.windows = 300
+        options.wishart = .covariance(samples: n, features: d)     // the Marchenko–Pastur columns are defined and compared too
         let a = SpectralAnalysis(levels: levels, options: options)
         t.expect(a.scalars.allSatisfy { $0.isFinite }, "all statistics finite: \(a.scalars)")
         t.record("eigenvalues", levels, tolerance: 1e-10)

@@ -30,8 +30,8 @@ while i < arguments.count {
     }
 }
 
-let allChecks: [MPICheck] = parallelChecks + linalgChecks + fftChecks + storageChecks + turbulenceChecks + rmtChecks + streamingChecks
-    + trainingChecks + trainingDataChecks
+let allChecks: [MPICheck] = parallelChecks + linalgChecks + fftChecks + storageChecks + turbulenceChecks + rmtChecks + rmtNullChecks + streamingChecks
+    + trainingChecks + trainingDataChecks + distributedLinalgChecks
 let world = Communicator.world
 var passed = 0, failed = 0
 var allRecords: [String: [String: Any]] = [:]

@@ -17,6 +17,22 @@ public struct PowerLawFit: Sendable, Equatable {
     public var automatic: Bool
 }
 
+/// How the power-law exponent is reported. The fit is the same line in log-log coordinates either way.
+public enum PowerLawConvention: String, Sendable, CaseIterable {
+    /// λ_i ∝ i^{−(1+α)}: α = −slope − 1 (Cascade's original convention; a flat spectrum has α = −1).
+    case onePlusAlpha = "one-plus-alpha"
+    /// λ_i ∝ i^{−α}: α = −slope (the literature's convention for covariance and neural-representation spectra).
+    case alpha
+
+    /// The exponent in this convention of an α given in the λ_i ∝ i^{−(1+α)} convention (``PowerLawFit/alpha``).
+    public func exponent(_ onePlusAlpha: Double) -> Double {
+        self == .onePlusAlpha ? onePlusAlpha : onePlusAlpha + 1
+    }
+
+    /// The law as written in outputs: "lambda_i ~ i^-(1+alpha)" or "lambda_i ~ i^-alpha".
+    public var law: String { self == .onePlusAlpha ? "lambda_i ~ i^-(1+alpha)" : "lambda_i ~ i^-alpha" }
+}
+
 /// Rank-ordered eigenvalues and their bulk power law.
 public enum PowerLaw {
     /// Fewest ranks of a fit with given ranks (a line through two points has no residual).

@@ -32,6 +32,23 @@ public struct AnalysisOptions: Sendable {
     public var powerLawRanks: ClosedRange<Int>? = nil
     /// Smallest R² the automatic power-law range accepts.
     public var powerLawMinimumR2 = 0.99
+    /// How α is reported: λ_i ∝ i^{−(1+α)} (``PowerLawConvention/onePlusAlpha``) or i^{−α}.
+    public var powerLawConvention = PowerLawConvention.onePlusAlpha
+    /// Automatic range only: end it at the last rank above the Marchenko–Pastur noise edge — the Tracy–Widom
+    /// threshold, ``MarchenkoPasturFit/significant`` — when at least ``PowerLaw/minimumAutomaticLevels`` ranks are
+    /// above it (the sampling-noise tail excluded); otherwise every positive level, as without a fit.
+    public var powerLawAboveNoise = true
+    /// Degenerate levels: kept, or one level per multiplet before unfolding and the spacing statistics.
+    public var multiplets = MultipletMode.keep
+    /// A spacing at most this times the local mean spacing joins its levels into a multiplet.
+    public var multipletTolerance = 1e-6
+    /// Spacings in the local mean of a multiplet test (see ``MultipletSummary``).
+    public var multipletWindow = 20
+    /// The white-Wishart shape of a positive semi-definite spectrum, for the Marchenko–Pastur fit, the edge
+    /// count and the Tracy–Widom test; nil skips them (reference spectra, or no shape known).
+    public var wishart: WishartShape? = nil
+    /// Significance level of the Tracy–Widom signal threshold.
+    public var significance = 0.05
 
     public init() {}
 }
@@ -82,7 +99,17 @@ public struct SpectralAnalysis: Sendable {
     public var entropy: Double
     public var effectiveRank: Double
     public var participationRatio: Double
+    /// The multiplets of the nonzero levels and what was done with them (``AnalysisOptions/multiplets``);
+    /// the trimming, unfolding, spacing, gap-ratio, Σ², Δ₃ and K(τ) statistics use the reduced levels under
+    /// `reduce`, the rank-ordered spectrum, power law, entropy and Marchenko–Pastur fit always every level.
+    public var multiplets: MultipletSummary
+    /// The Marchenko–Pastur fit of the nonzero levels (nil without ``AnalysisOptions/wishart`` or with too few levels).
+    public var marchenkoPastur: MarchenkoPasturFit?
+    /// The convention α is reported in, and the rule that chose the power law's last rank (a sentence).
+    public var powerLawConvention: PowerLawConvention
+    public var powerLawRangeRule: String
     /// The unfolding used (the one asked for, or the lower-degree polynomial that replaced it).
+    public var unfoldingMethod: UnfoldingMethod
     public var unfoldingName: String
     /// Why the unfolding asked for was replaced (see ``Unfolding/unfoldChecked(_:kept:method:)``); nil if it was not.
     public var unfoldingFallback: String?
@@ -102,17 +129,44 @@ public struct SpectralAnalysis: Sendable {
         }
         var undefined: [UndefinedStatistic] = []
         rankOrdered = PowerLaw.rankOrdered(levels)
+        let positive = levels.filter { $0 > 0 }
+        marchenkoPastur = o.wishart.flatMap { MarchenkoPasturFit.fit(positive, shape: $0, significance: o.significance) }
+        if o.wishart != nil && marchenkoPastur == nil {
+            undefined.append(UndefinedStatistic("marchenko_pastur", "\(positive.count) positive levels (at least \(MarchenkoPasturFit.minimumLevels) needed) or a Wishart shape with fewer than 2 samples or features"))
+        }
+        powerLawConvention = o.powerLawConvention
+        var lastRank: Int? = nil
+        if o.powerLawRanks != nil {
+            powerLawRangeRule = "given ranks (statistics.power_law_ranks)"
+        } else if !o.powerLawAboveNoise {
+            powerLawRangeRule = "R² only: every positive level"
+        } else if let mp = marchenkoPastur {
+            if mp.significant >= PowerLaw.minimumAutomaticLevels {
+                lastRank = mp.significant
+                powerLawRangeRule = "ranks above the Marchenko–Pastur noise edge (the Tracy–Widom threshold \(mp.threshold)): 1…\(mp.significant)"
+            } else {
+                powerLawRangeRule = "every positive level: \(mp.significant) above the Marchenko–Pastur noise edge (Tracy–Widom threshold), fewer than \(PowerLaw.minimumAutomaticLevels)"
+            }
+        } else {
+            powerLawRangeRule = "every positive level: no Marchenko–Pastur fit"
+        }
         if let reason = PowerLaw.undefinedReason(rankOrdered, ranks: o.powerLawRanks) {
             powerLaw = nil
             undefined.append(UndefinedStatistic("power_law", reason))
         } else if let r = o.powerLawRanks {
             powerLaw = PowerLaw.fit(rankOrdered, ranks: r)
         } else {
-            powerLaw = PowerLaw.automaticFit(rankOrdered, minimumR2: o.powerLawMinimumR2)
+            powerLaw = PowerLaw.automaticFit(Array(rankOrdered.prefix(lastRank ?? rankOrdered.count)), minimumR2: o.powerLawMinimumR2)
             if powerLaw == nil { undefined.append(UndefinedStatistic("power_law", "no window of the automatic range has unequal levels")) }
         }
         rankOrderedReference = RankOrderedReference(ascending: levels, positiveSemidefinite: o.zeroTolerance != nil,
                                                     ratio: o.marchenkoPasturRatio, fitRanks: powerLaw.map { $0.firstRank ... $0.lastRank })
+        (entropy, effectiveRank, participationRatio) = SpectralEntropy.compute(levels)
+        if rankOrdered.isEmpty { undefined.append(UndefinedStatistic("entropy", "no positive levels")) }
+
+        // The spacing statistics' levels: every nonzero level, or one per multiplet.
+        multiplets = MultipletSummary(levels, mode: o.multiplets, tolerance: o.multipletTolerance, window: o.multipletWindow)
+        if o.multiplets == .reduce { levels = multiplets.reduced(levels) }
 
         let n = levels.count
         trimmedLow = Int((o.trimLow * Double(n)).rounded(.down))
@@ -131,12 +185,14 @@ public struct SpectralAnalysis: Sendable {
         if unfoldedReason == nil {
             let u = Unfolding.unfoldChecked(levels, kept: keptRange, method: o.unfolding)
             unfolded = u.levels
+            unfoldingMethod = u.method
             unfoldingName = u.method.name
             unfoldingFallback = u.fallback
             s = Spacings.normalised(unfolded)
             if !(s.reduce(0, +) > 0) { unfoldedReason = "the unfolded levels have zero mean spacing (all kept levels outside the density's support?)" }
         } else {
             unfolded = []
+            unfoldingMethod = o.unfolding
             unfoldingName = o.unfolding.name
             unfoldingFallback = nil
         }
@@ -183,8 +239,6 @@ public struct SpectralAnalysis: Sendable {
             gapRatio = curve(rh.centres, rh.density) { $0.gapRatioDensity($1) }
         }
 
-        (entropy, effectiveRank, participationRatio) = SpectralEntropy.compute(levels)
-        if rankOrdered.isEmpty { undefined.append(UndefinedStatistic("entropy", "no positive levels")) }
         self.undefined = undefined
     }
 
@@ -192,7 +246,8 @@ public struct SpectralAnalysis: Sendable {
     public static func scalarNames(lengths: [Double]) -> [String] {
         var names = ["kept_levels", "alpha", "alpha_r2", "alpha_first_rank", "alpha_last_rank", "mean_gap_ratio",
                      "brody_beta", "ks_poisson", "ks_goe", "ks_gue", "ks_brody", "entropy", "effective_rank",
-                     "participation_ratio", "unfolding_fallback"]
+                     "participation_ratio", "unfolding_fallback", "multiplets", "distinct_levels", "mp_sigma2", "mp_above_edge",
+                     "mp_significant", "tw_statistic", "tw_p_value"]
         for l in lengths { names.append("sigma2_L\(formatLength(l))") }
         for l in lengths { names.append("delta3_L\(formatLength(l))") }
         for statistic in ["alpha", "entropy", "effective_rank", "participation_ratio"] {
@@ -202,20 +257,30 @@ public struct SpectralAnalysis: Sendable {
     }
 
     /// The scalar statistics as one vector (order of ``scalarNames(lengths:)``); `unfolding_fallback` is 1 when
-    /// the unfolding asked for was replaced, else 0.
+    /// the unfolding asked for was replaced, else 0; α in ``powerLawConvention``; the Marchenko–Pastur columns
+    /// NaN without a fit.
     public var scalars: [Double] {
-        var v: [Double] = [Double(keptCount), powerLaw?.alpha ?? .nan, powerLaw?.r2 ?? .nan,
+        let mp = marchenkoPastur
+        var v: [Double] = [Double(keptCount), alpha(powerLaw), powerLaw?.r2 ?? .nan,
                            Double(powerLaw?.firstRank ?? 0), Double(powerLaw?.lastRank ?? 0), meanGapRatio,
                            brodyBeta, ksDistance[.poisson]!, ksDistance[.goe]!, ksDistance[.gue]!, ksBrody,
-                           entropy, effectiveRank, participationRatio, unfoldingFallback == nil ? 0 : 1]
+                           entropy, effectiveRank, participationRatio, unfoldingFallback == nil ? 0 : 1,
+                           Double(multiplets.count), Double(multiplets.distinctLevels), mp?.sigma2 ?? .nan,
+                           mp.map { Double($0.aboveEdge) } ?? .nan, mp.map { Double($0.significant) } ?? .nan,
+                           mp?.tracyWidomStatistic ?? .nan, mp?.tracyWidomPValue ?? .nan]
         v += numberVariance.measured
         v += rigidity.measured
         let r = rankOrderedReference, ensembles = ReferenceEnsemble.allCases
-        v += ensembles.map { r.powerLaw[$0]?.alpha ?? .nan }
+        v += ensembles.map { alpha(r.powerLaw[$0]) }
         v += ensembles.map { r.entropy[$0]?.entropy ?? .nan }
         v += ensembles.map { r.entropy[$0]?.effectiveRank ?? .nan }
         v += ensembles.map { r.entropy[$0]?.participationRatio ?? .nan }
         return v
+    }
+
+    /// The exponent of `fit` in ``powerLawConvention`` (NaN without a fit).
+    public func alpha(_ fit: PowerLawFit?) -> Double {
+        fit.map { powerLawConvention.exponent($0.alpha) } ?? .nan
     }
 
     static func formatLength(_ l: Double) -> String {

@@ -19,8 +19,9 @@ extension SpectralAnalysis {
     /// The groups of statistics that can be undefined:
     /// `power_law` (α, its R², ranks and the references' α), `unfolded` (spacing histogram, Brody β,
     /// KS distances, Σ², Δ₃, K(τ)), `gap_ratio` (mean and histogram), `entropy` (entropy, effective rank,
-    /// participation ratio).
-    public static let statisticGroups = ["power_law", "unfolded", "gap_ratio", "entropy"]
+    /// participation ratio), `marchenko_pastur` (σ², edges, counts, Tracy–Widom test: only when a Wishart
+    /// shape was given).
+    public static let statisticGroups = ["power_law", "unfolded", "gap_ratio", "entropy", "marchenko_pastur"]
 
     /// Every warning, one sentence each: the unfolding fallback and each undefined statistic.
     public var warnings: [String] {

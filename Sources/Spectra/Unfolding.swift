@@ -11,14 +11,44 @@ public enum UnfoldingMethod: Sendable, Equatable {
     /// The Marchenko–Pastur law for a covariance with aspect ratio q = p/n ≤ 1 (p nonzero
     /// eigenvalues of a sample covariance of n samples); the scale σ² is the mean eigenvalue.
     case marchenkoPastur(ratio: Double)
+    /// A monotone spline of the staircase N(λ): knots at the means of consecutive blocks of `knotLevels`
+    /// levels (the block-averaged staircase), joined by the monotone piecewise-cubic Hermite interpolant of
+    /// Fritsch & Butland (1984) (see ``MonotoneUnfolding``). Increasing by construction.
+    case spline(knotLevels: Int)
+    /// The same spline in ln λ: the staircase N(ln λ) smoothed, for spectra spanning decades (positive levels).
+    case logarithmic(knotLevels: Int)
+    /// Local (moving-window) unfolding: each spacing divided by the mean of the `window` spacings centred on
+    /// it, the unfolded levels their running sum. Increasing by construction.
+    case local(window: Int)
 
-    /// A short name for outputs: "polynomial-9", "semicircle", "marchenko-pastur".
+    /// A short name for outputs: "polynomial-9", "semicircle", "marchenko-pastur", "spline-50", "log-spline-50", "local-50".
     public var name: String {
         switch self {
         case .polynomial(let d): return "polynomial-\(d)"
         case .semicircle: return "semicircle"
         case .marchenkoPastur: return "marchenko-pastur"
+        case .spline(let k): return "spline-\(k)"
+        case .logarithmic(let k): return "log-spline-\(k)"
+        case .local(let w): return "local-\(w)"
         }
+    }
+
+    /// The method's parameters as (attribute name, value): `degree`, `knot_levels`, `window` or
+    /// `marchenko_pastur_ratio`; none for the semicircle.
+    public var parameters: [(name: String, value: Double)] {
+        switch self {
+        case .polynomial(let d): return [("degree", Double(d))]
+        case .semicircle: return []
+        case .marchenkoPastur(let q): return [("marchenko_pastur_ratio", q)]
+        case .spline(let k), .logarithmic(let k): return [("knot_levels", Double(k))]
+        case .local(let w): return [("window", Double(w))]
+        }
+    }
+
+    /// The variable the staircase is smoothed in: "log-lambda" for ``logarithmic(knotLevels:)``, else "lambda".
+    public var variable: String {
+        if case .logarithmic = self { return "log-lambda" }
+        return "lambda"
     }
 }
 
@@ -80,6 +110,16 @@ public enum Unfolding {
             let n = Double(all.count)
             let law = LimitingDensity.wishart(mean: all.reduce(0, +) / n, ratio: q)
             return UnfoldingResult(levels: kept.map { n * law.cumulative($0) }, method: method, fallback: nil)
+        case .spline(let k):
+            return UnfoldingResult(levels: MonotoneUnfolding.spline(all, kept: range, knotLevels: k), method: method, fallback: nil)
+        case .logarithmic(let k):
+            guard let first = all.first, first > 0 else {
+                let note = "log-spline-\(k) unfolding replaced by spline-\(k): ln λ needs positive levels, the smallest is \(all.first ?? .nan)"
+                return UnfoldingResult(levels: MonotoneUnfolding.spline(all, kept: range, knotLevels: k), method: .spline(knotLevels: k), fallback: note)
+            }
+            return UnfoldingResult(levels: MonotoneUnfolding.spline(all.map { log($0) }, kept: range, knotLevels: k), method: method, fallback: nil)
+        case .local(let w):
+            return UnfoldingResult(levels: MonotoneUnfolding.local(all, kept: range, window: w), method: method, fallback: nil)
         }
     }
 

@@ -56,7 +56,9 @@ final class DegenerateSpectrumTests: XCTestCase {
 
     /// A zero matrix (constant features): every level a zero mode. Before: entropy 0, effective rank 0.
     func testNoPositiveLevels() {
-        let a = SpectralAnalysis(levels: [Double](repeating: 0, count: 20), options: positive())
+        var o = positive()
+        o.wishart = .covariance(samples: 100, features: 20)    // the Marchenko–Pastur fit is undefined too
+        let a = SpectralAnalysis(levels: [Double](repeating: 0, count: 20), options: o)
         XCTAssertEqual(a.zerosDropped, 20)
         XCTAssertTrue(a.entropy.isNaN && a.effectiveRank.isNaN && a.participationRatio.isNaN)
         XCTAssertEqual(Set(reasons(a).keys), Set(SpectralAnalysis.statisticGroups))

@@ -266,12 +266,12 @@ def degenerate_checks(cascade, work, path):
                       f"{a['unfolding']!r} {a['unfolding_fallback']!r} {a['warnings']!r}")
             check(f"poisson N=256 degree 7 np={ranks}: the fallback is logged as a warning", "warning" in text and "polynomial-6" in text, text[-2000:])
     degenerate = [
-        # (name, ranks, source, undefined statistics)
-        ("2 samples", 3, 'type = "gaussian"\nsamples = 2\nfeatures = 8', {"power_law", "unfolded", "gap_ratio"}),
-        ("3 samples on 5 ranks", 5, 'type = "gaussian"\nsamples = 3\nfeatures = 8', {"power_law", "unfolded", "gap_ratio"}),
-        ("constant features", 2, f'type = "hdf5"\nfile = "{path}"\ndataset = "constant"', {"power_law", "unfolded", "gap_ratio", "entropy"}),
+        # (name, ranks, source, undefined statistics; the Marchenko–Pastur fit needs ≥ 10 positive levels)
+        ("2 samples", 3, 'type = "gaussian"\nsamples = 2\nfeatures = 8', {"power_law", "unfolded", "gap_ratio", "marchenko_pastur"}),
+        ("3 samples on 5 ranks", 5, 'type = "gaussian"\nsamples = 3\nfeatures = 8', {"power_law", "unfolded", "gap_ratio", "marchenko_pastur"}),
+        ("constant features", 2, f'type = "hdf5"\nfile = "{path}"\ndataset = "constant"', {"power_law", "unfolded", "gap_ratio", "entropy", "marchenko_pastur"}),
         ("constant features standardised", 2, f'type = "hdf5"\nfile = "{path}"\ndataset = "constant"\nstandardize = true',
-         {"power_law", "unfolded", "gap_ratio"}),
+         {"power_law", "unfolded", "gap_ratio", "marchenko_pastur"}),
     ]
     for name, ranks, source, expected in degenerate:
         code, text, out = run_covariance(cascade, work, "degenerate-" + name.replace(" ", "-"), ranks, source)
@@ -436,6 +436,82 @@ def example_checks(cascade, work):
         check("jobs/rmt-turbulence.toml Gram matrix equals Xc Xcᵀ/d", rel(g, xc @ xc.T / xc.shape[1]) < 1e-12)
 
 
+def signal_checks(cascade, work):
+    """Multiplets, the Marchenko–Pastur fit, the Tracy–Widom test, eigenvector statistics and the power-law
+    convention end to end, on h5py-written data: stationary periodic samples with every cyclic shift (an exactly
+    circulant covariance: d/2 − 1 degenerate ±k pairs), and Gaussian data with three planted spikes above the
+    BBP threshold and one below."""
+    d, n = 64, 8
+    rng = np.random.default_rng(11)
+    k = np.arange(d // 2 + 1)
+    amplitude = np.sqrt(1 / (1 + (k / 6.0) ** 2) / d)
+    j = np.arange(d)
+    base = np.array([(amplitude[:, None] * (rng.standard_normal((k.size, 1)) * np.cos(2 * np.pi * np.outer(k, j) / d)
+                                            + rng.standard_normal((k.size, 1)) * np.sin(2 * np.pi * np.outer(k, j) / d))).sum(0)
+                     for _ in range(n)])
+    periodic = np.concatenate([np.roll(base, shift, axis=1) for shift in range(d)])
+    p_spikes, n_spikes = 150, 1500
+    population = np.ones(p_spikes)
+    population[[0, 40, 80]] = [2.0, 3.0, 6.0]          # above 1 + √γ = 1.32
+    population[120] = 1.1                               # below
+    spiked = rng.standard_normal((n_spikes, p_spikes)) * np.sqrt(population)
+    path = os.path.join(work, "signal.h5")
+    with h5py.File(path, "w") as h:
+        h["periodic"] = periodic
+        h["spiked"] = spiked
+        h["white"] = rng.standard_normal((1000, 100))
+    results_by_mode = {}
+    for mode in ("keep", "reduce"):
+        code, text, out = run_covariance(cascade, work, f"periodic-{mode}", 2, f'type = "hdf5"\nfile = "{path}"\ndataset = "periodic"',
+                                         statistics=f'multiplets = "{mode}"')
+        if not check(f"periodic data, multiplets = {mode}: exits 0", code == 0, text[-3000:]):
+            return
+        with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+            m = dict(h["statistics/multiplets"].attrs)
+            results_by_mode[mode] = (m, float(h["statistics/gap_ratio"].attrs["mean"]),
+                                     h["statistics/multiplets/size"][...] if "size" in h["statistics/multiplets"] else None)
+        check(f"periodic data, {mode}: the summary counts the multiplets", f"{d // 2 - 1} multiplets" in text, text[-1500:])
+    (mk, rk, sizes), (mr, rr, _) = results_by_mode["keep"], results_by_mode["reduce"]
+    check(f"periodic data: {d // 2 - 1} doublets found, {d // 2 + 1} distinct levels with reduce",
+          int(mk["count"]) == d // 2 - 1 and sizes is not None and np.all(sizes == 2) and int(mr["distinct_levels"]) == d // 2 + 1
+          and mr["mode"] == "reduce", f"{m}")
+    print(f"     periodic data: ⟨r⟩ keep {rk:.3f}, reduce {rr:.3f}")
+    check("periodic data: ⟨r⟩ collapses with keep (< 0.1) and not with reduce (> 0.25)", rk < 0.1 and rr > 0.25, f"{rk} {rr}")
+
+    code, text, out = run_covariance(cascade, work, "spiked", 2, f'type = "hdf5"\nfile = "{path}"\ndataset = "spiked"',
+                                     matrix="vectors = true", statistics='power_law_convention = "alpha"')
+    if not check("spiked data: exits 0", code == 0, text[-3000:]):
+        return
+    with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+        mp = dict(h["statistics/marchenko_pastur"].attrs)
+        attrs = dict(h["statistics"].attrs)
+        ev = dict(h["statistics/eigenvectors"].attrs)
+        ipr = h["statistics/eigenvectors/inverse_participation_ratio"][...]
+        vectors = h["eigenvectors"][...]
+    gamma = p_spikes / (n_spikes - 1)
+    print(f"     spiked data: σ² {float(mp['sigma2']):.4f}, edge {float(mp['upper_edge']):.4f} "
+          f"(σ²(1+√γ)² = {float(mp['sigma2']) * (1 + np.sqrt(gamma)) ** 2:.4f}), significant {int(mp['significant'])}, "
+          f"TW p {float(mp['tracy_widom_p_value']):.2e}; Porter–Thomas p {float(ev['porter_thomas_p_value']):.3f}")
+    check("spiked data: σ² fitted within 3% of 1, edge σ²(1 + √γ)²",
+          abs(float(mp["sigma2"]) - 1) < 0.03 and abs(float(mp["upper_edge"]) / (float(mp["sigma2"]) * (1 + np.sqrt(gamma)) ** 2) - 1) < 1e-12, str(mp))
+    check("spiked data: the 3 spikes above the BBP threshold are significant, not the one below; TW p < 1e-10",
+          int(mp["significant"]) == 3 and float(mp["tracy_widom_p_value"]) < 1e-10, str(mp))
+    check("spiked data: the summary prints the Marchenko–Pastur counts and the TW p-value",
+          "3 above the Tracy–Widom threshold" in text and "p = " in text, text[-1500:])
+    check("eigenvectors: IPR = numpy Σ v⁴ by rank, GOE reference 3/(d + 2)",
+          len(ipr) == p_spikes and rel(ipr, (vectors ** 4).sum(0)[::-1]) < 1e-12 and abs(float(ev["goe_reference"]) - 3 / (p_spikes + 2)) < 1e-15)
+    # The spiked data's bulk vectors avoid the three spike directions (3 of 150 components near zero): Porter–Thomas
+    # rightly rejects them (measured p 4e-4). White data's vectors are uniform on the sphere and pass.
+    code, text, out = run_covariance(cascade, work, "white-vectors", 2, f'type = "hdf5"\nfile = "{path}"\ndataset = "white"',
+                                     matrix="vectors = true")
+    if check("white data with vectors: exits 0", code == 0, text[-3000:]):
+        with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
+            ev = dict(h["statistics/eigenvectors"].attrs)
+        print(f"     white data: Porter–Thomas KS {float(ev['porter_thomas_ks']):.4f}, p {float(ev['porter_thomas_p_value']):.3f}")
+        check("eigenvectors: white data's bulk passes Porter–Thomas (p > 0.001)", float(ev["porter_thomas_p_value"]) > 1e-3, str(ev))
+    check("power_law_convention = alpha is recorded", attrs.get("power_law_convention") == "lambda_i ~ i^-alpha", str(attrs.get("power_law_convention")))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cascade", required=True)
@@ -447,6 +523,7 @@ def main():
     path, x = make_data(args.work)
     covariance_checks(cascade, args.work, path, x)
     reference_checks(cascade, args.work)
+    signal_checks(cascade, args.work)
     error_checks(cascade, args.work, path)
     spectrum_checks(cascade, args.work)
     degenerate_checks(cascade, args.work, path)
