@@ -88,6 +88,8 @@ def matrix_checks(cascade, work, path, x):
                 continue
             with h5py.File(os.path.join(out, "rmt.h5"), "r") as h:
                 m = h["matrix"][...]
+                axis = int(h.attrs.get("selection_sample_axis", -1))
+            check(f"{name} np={ranks} records selection_sample_axis", axis == (1 if "sample_axis = 1" in source else 0), str(axis))
             ok = m.shape == ref.shape and rel(m, ref) <= 1e-12
             check(f"{name} np={ranks} equals np.cov to 1e-12", ok, f"shape {m.shape} vs {ref.shape}" + (f", rel {rel(m, ref):.2e}" if m.shape == ref.shape else ""))
             if m.shape == ref.shape:
