@@ -63,10 +63,8 @@ public struct CovarianceJob: JobKind {
             layout = chosen
             log.info("matrix layout \(chosen.rawValue): \(reason)")
             if chosen == .distributed {
-                // spec.load read the samples into memory for this layout (it resolves the layout the same way).
-                guard let block = data.inMemory else { preconditionFailure("the distributed layout needs the samples in memory") }
-                let d = try DistributedSpectrum(block, type: matrixType, standardize: spec.standardize, vectors: wantVectors,
-                                                keepMatrix: p.writeMatrix, solver: solver, blockSize: p.blockSize, communicator: comm)
+                let d = try spec.naming { try DistributedSpectrum(data, type: matrixType, standardize: spec.standardize, vectors: wantVectors,
+                                                                  keepMatrix: p.writeMatrix, solver: solver, blockSize: p.blockSize, communicator: comm) }
                 levels = d.values
                 mean = d.mean
                 distributed = d

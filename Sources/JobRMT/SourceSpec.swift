@@ -82,8 +82,9 @@ struct SourceSpec {
     }
 
     /// This rank's samples: an hdf5 source as a stream of blocks (nothing read yet), or read into memory
-    /// when the job needs them there (the distributed layout, which the `layout` resolves to here exactly as
-    /// the job will, or `resamples`: bootstrap and null models); synthetic samples generated. Collective.
+    /// when the job needs them there (a Gram matrix in the distributed layout, which the `layout` resolves to
+    /// here exactly as the job will, or `resamples`: bootstrap and null models); synthetic samples generated.
+    /// Collective.
     /// An hdf5 source's size is known only here: once the dataset's shape is resolved, one block (or the
     /// samples) and the `matrix` (and its eigenvectors when `vectors`) are estimated against the node's
     /// memory before anything is read. A stream's data errors (NaN) surface as ``DatasetError`` when it is
@@ -98,7 +99,8 @@ struct SourceSpec {
                 let order = matrix == .gram ? resolved.samples : resolved.features
                 let (chosen, _) = try layout.resolved(order: order, vectors: vectors, writeMatrix: writeMatrix, blockSize: blockSize,
                                                       needsWholeMatrix: needsWholeMatrix, communicator: comm)
-                let inMemory = chosen == .distributed || resamples
+                // The distributed Gram's all-to-all and resampling need every sample in memory; the rest streams.
+                let inMemory = (chosen == .distributed && matrix == .gram) || resamples
                 try checkMemory(resolved, matrix: matrix, vectors: vectors, layout: chosen, writeMatrix: writeMatrix,
                                 blockSize: blockSize, samplesInMemory: inMemory, communicator: comm)
                 if inMemory { return .memory(try DatasetReader.read(selection, resolved, communicator: comm)) }
@@ -144,6 +146,11 @@ struct SourceSpec {
         if samplesInMemory {
             m.add("samples (\(resolved.samples) × \(Int(min(d, 1e18))) of \(dataset))", elements: n * d / Double(max(ranks, 1)),
                   keys: ["source.samples", "source.crop", "source.coarse"])
+        } else if layout == .distributed {
+            // The distributed comoment folds blocks of ShardedCovariance.defaultFoldBytes, and centres a copy of each.
+            let foldRows = min(n / Double(max(ranks, 1)), Double(ShardedCovariance.defaultFoldBytes) / (8 * max(d, 1))).rounded(.up)
+            m.add("a fold of \(Int(foldRows)) samples of \(dataset) and its centred copy", elements: 2 * foldRows * d + Double(resolved.blockBytes) / 8,
+                  keys: ["source.samples", "source.crop"])
         } else {
             m.add("a block of \(resolved.blockRows) samples × \(resolved.rawFeatures) values of \(dataset)",
                   elements: Double(resolved.blockBytes), bytesPerElement: 1, keys: ["source.block_rows", "source.crop"])

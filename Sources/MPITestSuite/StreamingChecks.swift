@@ -1,5 +1,6 @@
 import Covariance
 import Datasets
+import DistributedLinalg
 import Foundation
 import Linalg
 import Parallel
@@ -9,6 +10,13 @@ import Storage
 private func streamedValue(_ s: Int, _ y: Int, _ x: Int) -> Double {
     let t = Double(s)
     return 40 + sin(0.7 * t + Double(y)) * Double(1 + x) + cos(1.3 * t * Double(x + 1)) + 0.01 * Double(y * 4 + x)
+}
+
+/// The lower triangle of a square matrix, row by row (what the block-cyclic assembly forms; see ``DistributedSymmetricMatrix``).
+private func lowerTriangle(_ m: Matrix) -> [Double] {
+    var out: [Double] = []
+    for i in 0 ..< m.rows { for j in 0 ... i { out.append(m[i, j]) } }
+    return out
 }
 
 /// Samples streamed from a file block by block give the matrices of the samples in memory.
@@ -51,6 +59,15 @@ let streamingChecks: [MPICheck] = [
         let (_, gMemory) = try ShardedCovariance.gram(whole, standardize: true, communicator: solo)
         t.expectAllClose(g!.elements, gMemory.elements, rel: 1e-12, "streamed Gram = in-memory Gram")
         t.record("gram", g!.elements, tolerance: 1e-12)
+
+        // The distributed comoment folding the stream 3 samples at a time (many collective folds, a
+        // shift shared by the ranks) equals the replicated one.
+        let grid = try ProcessGrid(communicator: comm)
+        let (_, _, folded) = try ShardedCovariance.distributedComoment(streaming: stream, grid: grid, blockSize: 8, foldBytes: 3 * 8 * d)
+        let (_, _, replicatedComoment) = try ShardedCovariance.comoment(whole, communicator: solo)
+        let foldedMatrix = try folded.gathered()
+        t.expectAllClose(lowerTriangle(foldedMatrix), lowerTriangle(replicatedComoment), rel: 1e-12,
+                         "streamed block-cyclic comoment = in-memory comoment")
 
         // A subset read as its rows only: every third sample left out.
         let subset = (0 ..< samples).filter { $0 % 3 != 1 }
