@@ -101,7 +101,7 @@ struct SourceSpec {
                                                       needsWholeMatrix: needsWholeMatrix, communicator: comm)
                 // The distributed Gram's all-to-all and resampling need every sample in memory; the rest streams.
                 let inMemory = (chosen == .distributed && matrix == .gram) || resamples
-                try checkMemory(resolved, matrix: matrix, vectors: vectors, layout: chosen, writeMatrix: writeMatrix,
+                try checkMemory(resolved, matrix: matrix, vectors: vectors, layout: layout, resolvedLayout: chosen, writeMatrix: writeMatrix,
                                 blockSize: blockSize, samplesInMemory: inMemory, communicator: comm)
                 if inMemory { return .memory(try DatasetReader.read(selection, resolved, communicator: comm)) }
                 return .stream(SampleBlockStream.thisRank(selection, resolved, communicator: comm))
@@ -123,10 +123,11 @@ struct SourceSpec {
 
     /// Refuses (on every rank alike) a resolved hdf5 selection whose blocks (or samples) and matrix do not fit
     /// the memory of a rank, naming the keys that size them.
-    func checkMemory(_ resolved: ResolvedSelection, matrix: MatrixType, vectors: Bool, layout: MatrixLayout,
+    func checkMemory(_ resolved: ResolvedSelection, matrix: MatrixType, vectors: Bool, layout: MatrixLayout, resolvedLayout: MatrixLayout,
                      writeMatrix: Bool, blockSize: Int, samplesInMemory: Bool, communicator comm: Communicator) throws {
-        let m = SourceSpec.memoryEstimate(resolved, matrix: matrix, vectors: vectors, layout: layout, writeMatrix: writeMatrix,
-                                          blockSize: blockSize, samplesInMemory: samplesInMemory, ranks: comm.size, dataset: selection.dataset)
+        let m = SourceSpec.memoryEstimate(resolved, matrix: matrix, vectors: vectors, layout: layout, resolvedLayout: resolvedLayout,
+                                          writeMatrix: writeMatrix, blockSize: blockSize, samplesInMemory: samplesInMemory,
+                                          ranks: comm.size, dataset: selection.dataset)
         let name = MPIEnvironment.shared.processorName
         let perNode = try comm.allreduce(try comm.allgather(name).filter { $0 == name }.count, .max)
         if let problem = m.problems(available: MemoryEstimate.available(ranksPerNode: perNode), ranksPerNode: perNode).first {
@@ -135,18 +136,21 @@ struct SourceSpec {
         }
     }
 
-    /// Memory per rank of a resolved selection and its `matrix` in `layout` (never `auto`): the samples when they
-    /// are held in memory, else one streamed block; the layout's matrix memory (``MatrixLayout/planBytes``); and
-    /// for the replicated layout what every rank accumulates — the d × d comoment and its packed triangle, or
-    /// for the Gram this rank's rows × n of G and the left block of its product (at most as large).
-    static func memoryEstimate(_ resolved: ResolvedSelection, matrix: MatrixType, vectors: Bool, layout: MatrixLayout, writeMatrix: Bool,
-                               blockSize: Int, samplesInMemory: Bool, ranks: Int, dataset: String) -> MemoryEstimate {
+    /// Memory per rank of a resolved selection and its `matrix`: the samples when they are held in memory,
+    /// else one streamed block (a fold for the distributed layout); the matrix memory of the `layout` asked
+    /// for (``MatrixLayout/planBytes``, which for `auto` takes the smaller layout, as the plan did before
+    /// streaming); and for the replicated `resolvedLayout` what every rank accumulates — the d × d comoment
+    /// and its packed triangle, or for the Gram this rank's rows × n of G and the left block of its product
+    /// (at most as large).
+    static func memoryEstimate(_ resolved: ResolvedSelection, matrix: MatrixType, vectors: Bool, layout: MatrixLayout,
+                               resolvedLayout: MatrixLayout, writeMatrix: Bool, blockSize: Int, samplesInMemory: Bool,
+                               ranks: Int, dataset: String) -> MemoryEstimate {
         let n = Double(resolved.samples), d = resolved.fieldShape.reduce(1.0) { $0 * Double($1) }
         var m = MemoryEstimate()
         if samplesInMemory {
             m.add("samples (\(resolved.samples) × \(Int(min(d, 1e18))) of \(dataset))", elements: n * d / Double(max(ranks, 1)),
                   keys: ["source.samples", "source.crop", "source.coarse"])
-        } else if layout == .distributed {
+        } else if resolvedLayout == .distributed {
             // The distributed comoment folds blocks of ShardedCovariance.defaultFoldBytes, and centres a copy of each.
             let foldRows = min(n / Double(max(ranks, 1)), Double(ShardedCovariance.defaultFoldBytes) / (8 * max(d, 1))).rounded(.up)
             m.add("a fold of \(Int(foldRows)) samples of \(dataset) and its centred copy", elements: 2 * foldRows * d + Double(resolved.blockBytes) / 8,
@@ -157,7 +161,7 @@ struct SourceSpec {
         }
         let order = matrix == .gram ? n : d
         let bytes = layout.planBytes(order: order, vectors: vectors, writeMatrix: writeMatrix, ranks: ranks, blockSize: blockSize)
-        let accumulated = layout == .distributed ? 0 : matrix == .gram ? 2 * (n / Double(max(ranks, 1))).rounded(.up) * n : 1.5 * d * d
+        let accumulated = resolvedLayout == .distributed ? 0 : matrix == .gram ? 2 * (n / Double(max(ranks, 1))).rounded(.up) * n : 1.5 * d * d
         m.add("\(matrix.rawValue) matrix (\(Int(min(order, 1e18))) × \(Int(min(order, 1e18))), \(layout.rawValue) layout)",
               elements: bytes / 8 + accumulated,
               keys: matrix == .gram ? ["source.samples", "source.stride", "matrix.type", "matrix.layout"]
