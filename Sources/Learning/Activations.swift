@@ -18,14 +18,17 @@ struct ElementwiseState {
     /// Outputs of `tangentForward` (ActivationTangents.swift), apart from the training buffers.
     var tangent = TangentOutputs()
 
-    mutating func build(input: TensorShape, batch: Int) -> TensorShape {
+    /// Allocates the output and input-gradient buffers (`false`: an empty one, for a layer that
+    /// returns another layer's buffer instead).
+    mutating func build(input: TensorShape, batch: Int, output hasOutput: Bool = true,
+                        inputGradient hasInputGradient: Bool = true) -> TensorShape {
         precondition(!built, "a layer instance belongs to one model; it is already built")
         built = true
         shape = input
         width = input.elements
         self.batch = batch
-        output = FloatBuffer(count: batch * width)
-        inputGradient = FloatBuffer(count: batch * width)
+        output = FloatBuffer(count: hasOutput ? batch * width : 0)
+        inputGradient = FloatBuffer(count: hasInputGradient ? batch * width : 0)
         return input
     }
 
@@ -66,22 +69,56 @@ func stableSigmoid(_ x: Float) -> Float {
 }
 
 /// max(0, x); the derivative at 0 is taken as 0.
+///
+/// Inside a `Sequential` (or a composite's chain) a ReLU right after a oneDNN `Conv2d` is fused
+/// into it when the model is built (`planReLUFusion`): the convolution applies max(0, ·) as a
+/// oneDNN post-op, this layer's forward passes the convolution's output through, and its backward
+/// masks dy by that output (y > 0 exactly where the pre-activation is > 0), in place when dy is the
+/// next convolution's own dL/dx buffer. Either way both passes are vectorised C loops.
 public final class ReLU: Layer, ElementwiseActivation {
     var s = ElementwiseState()
+    /// The previous layer (a Conv2d) applies max(0, ·) itself; set before `build`.
+    private(set) var isFused = false
+    /// Backward may overwrite the dy it is given (the next layer's own dL/dx buffer, read by nobody
+    /// else); set before `build`, only together with `isFused`.
+    private(set) var masksGradientInPlace = false
+
     /// A ReLU of any width (the width comes from the previous layer).
     public init() {}
     /// "ReLU".
     public var summary: String { "ReLU" }
-    /// y = max(0, x).
+
+    /// Marks this ReLU as applied by the preceding convolution (see the type's documentation).
+    func fuse(masksGradientInPlace inPlace: Bool) {
+        precondition(!s.built, "ReLU.fuse must come before build")
+        isFused = true
+        masksGradientInPlace = inPlace
+    }
+
+    /// As the input; a fused ReLU allocates no output buffer, and no gradient buffer when it masks in place.
+    public func build(input: TensorShape, context: BuildContext) throws -> TensorShape {
+        s.build(input: input, batch: context.batch, output: !isFused, inputGradient: !masksGradientInPlace)
+    }
+
+    /// y = max(0, x); fused: x itself (the convolution's output, already max(0, ·)).
     public func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
-        let n = s.begin(x, rows: rows), y = s.output.pointer
-        for i in 0 ..< n { y[i] = max(0, x[i]) }
+        let n = s.begin(x, rows: rows)
+        if isFused { return x }
+        let y = s.output.pointer
+        cl_relu_forward(x, y, n)
         return UnsafePointer(y)
     }
-    /// dx = dy where y > 0, else 0 (read from the stored output).
+
+    /// dx = dy where y > 0, else 0 (y: the stored output, or the fused convolution's); in place in
+    /// dy when planned so.
     public func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
-        let y = s.output.pointer, dx = s.inputGradient.pointer
-        for i in 0 ..< rows * s.width { dx[i] = y[i] > 0 ? dy[i] : 0 }
+        let y = isFused ? s.input() : UnsafePointer(s.output.pointer), n = rows * s.width
+        if masksGradientInPlace {
+            cl_relu_mask(y, UnsafeMutablePointer(mutating: dy), n)
+            return dy
+        }
+        let dx = s.inputGradient.pointer
+        cl_relu_backward(y, dy, dx, n)
         return UnsafePointer(dx)
     }
 }

@@ -62,6 +62,8 @@ public final class Conv2d: Layer, TangentLayer {
     private var inputGradient = FloatBuffer(count: 0)
     private var lastInput: UnsafePointer<Float>?
     private var computesInputGradient = true
+    /// The model's plan put the following ReLU into this layer's forward (`fuseReLU`).
+    private(set) var fusesReLU = false
     var tangent: TangentBuffers?
 
     /// A convolution to `outputs` channels with a `kernel` × `kernel` window (1 or 3) and
@@ -98,6 +100,18 @@ public final class Conv2d: Layer, TangentLayer {
         computesInputGradient = false
     }
 
+    /// Applies max(0, ·) to the output (the following ReLU layer then only masks the gradient):
+    /// decided once, by `planReLUFusion`, before `build`. The backward is unchanged: dy arrives
+    /// already masked by that ReLU.
+    func fuseReLU() {
+        precondition(store == nil, "fuseReLU must come before build")
+        fusesReLU = true
+    }
+
+    /// Whether max(0, ·) runs inside the oneDNN forward primitive (a post-op) rather than as a
+    /// clamp after it (im2col, or a oneDNN layout mismatch).
+    var fusesReLUInPrimitive: Bool { fusesReLU && ((engine as? OneDNNConvolution)?.hasFusedReLUPrimitive ?? false) }
+
     /// Checks that the input is an image [H, W, C] (H, W even for stride 2), registers
     /// "path.weight" [outputs, kernel, kernel, C] and "path.bias" [outputs], initialises them
     /// (fan-in kernel²·C, fan-out kernel²·outputs) and creates the backend's primitives and
@@ -128,7 +142,7 @@ public final class Conv2d: Layer, TangentLayer {
         switch backend {
         case .oneDNN:
             engine = OneDNNConvolution(geometry: g, batch: context.batch, weightScale: weightScale, biasScale: biasScale,
-                                       computesInputGradient: computesInputGradient)
+                                       computesInputGradient: computesInputGradient, fusesReLU: fusesReLU)
         case .im2col:
             engine = Im2colConvolution(geometry: g, weightScale: weightScale, biasScale: biasScale)
         }
@@ -144,14 +158,19 @@ public final class Conv2d: Layer, TangentLayer {
     /// Whether each oneDNN step reorders the weights from the canonical layout (false for im2col).
     public var reordersWeightsEachStep: Bool { (engine as? OneDNNConvolution)?.reordersWeights ?? false }
 
-    /// y = s_w · conv(x, W) + s_b · b into the layer's buffer.
+    /// y = s_w · conv(x, W) + s_b · b into the layer's buffer (max(0, y) when a ReLU is fused).
     public func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         guard let store, let engine else { preconditionFailure("Conv2d.forward before build") }
         precondition(rows <= batch, "Conv2d.forward: \(rows) rows, built for \(batch)")
         lastInput = x
-        let y = output.pointer, (w, b) = (weight, bias)
+        let y = output.pointer, (w, b) = (weight, bias), relu = fusesReLU
         store.values.withUnsafeBufferPointer { v in
-            engine.forward(x, weights: v.baseAddress! + w.offset, bias: v.baseAddress! + b.offset, into: y, rows: rows)
+            let wp = v.baseAddress! + w.offset, bp = v.baseAddress! + b.offset
+            if relu {
+                engine.forwardReLU(x, weights: wp, bias: bp, into: y, rows: rows)
+            } else {
+                engine.forward(x, weights: wp, bias: bp, into: y, rows: rows)
+            }
         }
         return UnsafePointer(y)
     }
