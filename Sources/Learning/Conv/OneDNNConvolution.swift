@@ -63,12 +63,14 @@ final class DNNLConvolutionPrimitives {
     let source: DNNLMemory, forwardFeed: DNNLWeightsFeed, bias: DNNLMemory, destination: DNNLMemory
     let backwardData: DNNLCall?
     let backwardFeed: DNNLWeightsFeed?
-    /// Periodic, stride 1: backward-data as a FORWARD convolution of dy with the flipped, transposed kernel
-    /// W'[c, a, b, o] = s_w · W[o, k−1−a, k−1−b, c] and padding k−1−p (dx of a padding-0 conv on the
-    /// halo is the "full" convolution, padding k−1). oneDNN 2.6 has brgemm kernels for forward only
-    /// (backward-data runs on its older jit kernels), and newer oneDNN does the same substitution.
-    /// Measured (bench/README.md): the periodic stack 1.17× → 1.26× PyTorch circular; the zero-padded
-    /// stack showed no gain (0.97× → 0.93×, within the noise), so it keeps the backward-data primitive.
+    /// Stride 1, 3 × 3: backward-data as a FORWARD convolution of dy with the flipped, transposed kernel
+    /// W'[c, a, b, o] = s_w · W[o, k−1−a, k−1−b, c] and padding k−1−p (periodic: dx of a padding-0 conv
+    /// on the halo is the "full" convolution, padding k−1; zero: padding k−1−p = p). oneDNN 2.6 has
+    /// brgemm kernels for forward only (backward-data runs on its older jit kernels), and newer oneDNN
+    /// does the same substitution. Measured (bench/README.md): the periodic stack 1.17× → 1.26× PyTorch
+    /// circular; the zero-padded stack 17 ms (3%) faster a step in 4 of 4 alternated pairs once the ReLU
+    /// passes stopped dominating the noise (it first looked like no gain). Stride 2 (needs a dilated
+    /// dy) and 1 × 1 (not measured) keep the backward-data primitive.
     let transposedForward: DNNLCall?
     let transposedFeed: DNNLWeightsFeed?
     /// W' in the canonical layout [inputs, k, k, outputs], refilled before each backward-data.
@@ -114,7 +116,7 @@ final class DNNLConvolutionPrimitives {
         }
         var backwardDataPD: DNNLPrimitiveDescriptor?, transposedPD: DNNLPrimitiveDescriptor?
         let flippedCanonical = dnnlDescriptor([g.inputs, g.outputs, g.kernel, g.kernel], dnnl_ohwi)
-        if computesInputGradient && g.stride == 1 && g.usesHalo {
+        if computesInputGradient && g.stride == 1 && g.kernel == 3 {
             var anyFlipped = dnnlDescriptor([g.inputs, g.outputs, g.kernel, g.kernel], dnnl_format_tag_any)
             let full: [dnnl_dim_t] = [dnnl_dim_t(g.kernel - 1 - pad), dnnl_dim_t(g.kernel - 1 - pad)]
             var td = dnnl_convolution_desc_t()
