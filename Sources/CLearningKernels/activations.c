@@ -114,11 +114,37 @@ void cl_relu_backward(const float *restrict y, const float *restrict dy, float *
     }
 }
 
+// The masked gradient is also the bias gradient's summand: its per-channel sums come out of the same
+// pass (oneDNN's backward-weights otherwise re-reads dy for them). Double sums, one position after the
+// other: the same order in every version.
+
 CL_CLONES
-void cl_relu_mask(const float *restrict y, float *restrict dy, size_t n) {
-    for (size_t i = 0; i < n; i++) {
-        const float g = dy[i];
-        dy[i] = y[i] > 0.0f ? g : 0.0f;
+void cl_relu_mask_sums(const float *restrict y, float *restrict dy, size_t positions, size_t channels,
+                       double *restrict sums) {
+    for (size_t p = 0; p < positions; p++) {
+        const float *yp = y + p * channels;
+        float *gp = dy + p * channels;
+        for (size_t c = 0; c < channels; c++) {
+            const float g = gp[c];
+            const float v = yp[c] > 0.0f ? g : 0.0f;
+            gp[c] = v;
+            sums[c] += (double)v;
+        }
+    }
+}
+
+CL_CLONES
+void cl_relu_backward_sums(const float *restrict y, const float *restrict dy, float *restrict dx, size_t positions,
+                           size_t channels, double *restrict sums) {
+    for (size_t p = 0; p < positions; p++) {
+        const float *yp = y + p * channels, *gp = dy + p * channels;
+        float *dp = dx + p * channels;
+        for (size_t c = 0; c < channels; c++) {
+            const float g = gp[c];
+            const float v = yp[c] > 0.0f ? g : 0.0f;
+            dp[c] = v;
+            sums[c] += (double)v;
+        }
     }
 }
 

@@ -70,18 +70,14 @@ func stableSigmoid(_ x: Float) -> Float {
 
 /// max(0, x); the derivative at 0 is taken as 0.
 ///
-/// Inside a `Sequential` (or a composite's chain) a ReLU right after a oneDNN `Conv2d` is fused
-/// into it when the model is built (`planReLUFusion`): the convolution applies max(0, ·) as a
-/// oneDNN post-op, this layer's forward passes the convolution's output through, and its backward
-/// masks dy by that output (y > 0 exactly where the pre-activation is > 0), in place when dy is the
-/// next convolution's own dL/dx buffer. Either way both passes are vectorised C loops.
+/// Inside a `Sequential` (or a composite's chain) a ReLU right after a `Conv2d` is fused into it
+/// when the model is built (`planReLUFusion`): the convolution applies max(0, ·) in its forward (a
+/// oneDNN post-op) and masks dy in its backward, and this layer passes both through. Unfused, both
+/// passes are vectorised C loops.
 public final class ReLU: Layer, ElementwiseActivation {
     var s = ElementwiseState()
-    /// The previous layer (a Conv2d) applies max(0, ·) itself; set before `build`.
+    /// The previous layer (a Conv2d) applies the ReLU itself; set before `build`.
     private(set) var isFused = false
-    /// Backward may overwrite the dy it is given (the next layer's own dL/dx buffer, read by nobody
-    /// else); set before `build`, only together with `isFused`.
-    private(set) var masksGradientInPlace = false
 
     /// A ReLU of any width (the width comes from the previous layer).
     public init() {}
@@ -89,15 +85,14 @@ public final class ReLU: Layer, ElementwiseActivation {
     public var summary: String { "ReLU" }
 
     /// Marks this ReLU as applied by the preceding convolution (see the type's documentation).
-    func fuse(masksGradientInPlace inPlace: Bool) {
+    func fuse() {
         precondition(!s.built, "ReLU.fuse must come before build")
         isFused = true
-        masksGradientInPlace = inPlace
     }
 
-    /// As the input; a fused ReLU allocates no output buffer, and no gradient buffer when it masks in place.
+    /// As the input; a fused ReLU allocates no buffers.
     public func build(input: TensorShape, context: BuildContext) throws -> TensorShape {
-        s.build(input: input, batch: context.batch, output: !isFused, inputGradient: !masksGradientInPlace)
+        s.build(input: input, batch: context.batch, output: !isFused, inputGradient: !isFused)
     }
 
     /// y = max(0, x); fused: x itself (the convolution's output, already max(0, ·)).
@@ -109,16 +104,11 @@ public final class ReLU: Layer, ElementwiseActivation {
         return UnsafePointer(y)
     }
 
-    /// dx = dy where y > 0, else 0 (y: the stored output, or the fused convolution's); in place in
-    /// dy when planned so.
+    /// dx = dy where y > 0, else 0 (from the stored output); fused: dy itself (the convolution masks it).
     public func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
-        let y = isFused ? s.input() : UnsafePointer(s.output.pointer), n = rows * s.width
-        if masksGradientInPlace {
-            cl_relu_mask(y, UnsafeMutablePointer(mutating: dy), n)
-            return dy
-        }
+        if isFused { return dy }
         let dx = s.inputGradient.pointer
-        cl_relu_backward(y, dy, dx, n)
+        cl_relu_backward(s.output.pointer, dy, dx, rows * s.width)
         return UnsafePointer(dx)
     }
 }

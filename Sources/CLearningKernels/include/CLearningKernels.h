@@ -83,8 +83,15 @@ void cl_relu_in_place(float *x, size_t n);
 /// the pre-activation is > 0; the derivative at the kink is 0).
 void cl_relu_backward(const float *restrict y, const float *restrict dy, float *restrict dx, size_t n);
 
-/// cl_relu_backward in place: dy[i] = 0 where y[i] <= 0 (or NaN); y and dy must not overlap.
-void cl_relu_mask(const float *restrict y, float *restrict dy, size_t n);
+/// cl_relu_backward in place on `positions` × `channels` floats (channels fastest), adding each
+/// channel's masked values to sums[c] (double, positions in order): dy[p, c] = 0 where y[p, c] <= 0,
+/// sums[c] += Σ_p dy[p, c]. y and dy must not overlap.
+void cl_relu_mask_sums(const float *restrict y, float *restrict dy, size_t positions, size_t channels,
+                       double *restrict sums);
+
+/// cl_relu_backward into dx with the same per-channel sums as cl_relu_mask_sums.
+void cl_relu_backward_sums(const float *restrict y, const float *restrict dy, float *restrict dx, size_t positions,
+                           size_t channels, double *restrict sums);
 
 // MARK: GroupNorm
 //

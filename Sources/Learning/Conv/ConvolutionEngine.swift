@@ -23,9 +23,10 @@ protocol ConvolutionEngine: AnyObject {
     /// dx = s_w · convᵀ(dy, weights) (overwrites dx); `weights` are the last forward's.
     func backwardData(_ dy: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                       into dx: UnsafeMutablePointer<Float>, rows: Int)
-    /// dW += s_w · Σ x ⊗ dy and db += s_b · Σ dy; `x` is the last forward's input.
+    /// dW += s_w · Σ x ⊗ dy and db += s_b · Σ dy (`biasGradient == nil`: the caller sums dy itself);
+    /// `x` is the last forward's input.
     func backwardWeights(_ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>,
-                         weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>,
+                         weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
                          rows: Int)
 }
 

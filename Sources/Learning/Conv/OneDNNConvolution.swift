@@ -129,9 +129,13 @@ final class DNNLConvolutionPrimitives {
                                                                strides, padding, padding), "convolution_backward_data_desc_init")
             backwardDataPD = create(&bd, hint: forwardPD, "convolution backward data")
         }
+        // Fused with a ReLU, the layer sums db in its masking pass over dy: oneDNN would read dy once more.
         var wd = dnnl_convolution_desc_t()
-        dnnlCheck(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src, &anyWeights, &biasMD, &dst,
-                                                              strides, padding, padding), "convolution_backward_weights_desc_init")
+        withUnsafePointer(to: &biasMD) { b in
+            dnnlCheck(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src, &anyWeights,
+                                                                  fusesReLU ? nil : b, &dst, strides, padding, padding),
+                      "convolution_backward_weights_desc_init")
+        }
         let backwardWeightsPD = create(&wd, hint: forwardPD, "convolution backward weights")
 
         // Layouts oneDNN chose for the weights, and the reorders they need.
@@ -203,7 +207,8 @@ final class DNNLConvolutionPrimitives {
         let dw = DNNLMemory(diffWeightsMD)
         dw.point(at: diffWeights.raw)
         backwardWeights = DNNLCall(backwardWeightsPD, [(Int32(CDNNL_ARG_SRC), weightsSource), (Int32(CDNNL_ARG_DIFF_DST), diffDestination),
-                                                       (Int32(CDNNL_ARG_DIFF_WEIGHTS), dw), (Int32(CDNNL_ARG_DIFF_BIAS), diffBias)],
+                                                       (Int32(CDNNL_ARG_DIFF_WEIGHTS), dw)]
+                                       + (fusesReLU ? [] : [(Int32(CDNNL_ARG_DIFF_BIAS), diffBias)]),
                                    scratchpad: scratchpad, name: "convolution backward weights")
         if let diffReorder {
             let to = DNNLMemory(canonical)
@@ -229,7 +234,8 @@ final class OneDNNConvolution: ConvolutionEngine {
     let weightScale: Float, biasScale: Float
     let batch: Int
     let computesInputGradient: Bool
-    /// Whether the primitives include the forward with a ReLU post-op (`forwardReLU`).
+    /// Whether the primitives include the forward with a ReLU post-op (`forwardReLU`); backward-weights
+    /// then leaves db to the caller (`biasGradient == nil`).
     let fusesReLU: Bool
     let stream = DNNLStream()
     private let halo: AlignedBuffer?
@@ -375,9 +381,10 @@ final class OneDNNConvolution: ConvolutionEngine {
     }
 
     func backwardWeights(_ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>,
-                         weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>,
+                         weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
                          rows: Int) {
         guard rows > 0 else { return }
+        precondition((biasGradient == nil) == fusesReLU, "Conv2d: db comes from oneDNN exactly when no ReLU is fused")
         let p = set(rows: rows)
         // Periodic: the halo still holds the last forward's input (see ConvolutionEngine).
         if let halo { p.weightsSource.point(at: halo.raw) } else { p.weightsSource.point(at: x) }
@@ -393,6 +400,6 @@ final class OneDNNConvolution: ConvolutionEngine {
         // oneDNN overwrites its dW and db; the store accumulates.
         let sw = weightScale, sb = biasScale, db = diffBias.floats
         for i in 0 ..< g.weightCount { weightGradient[i] += sw * dw[i] }
-        for j in 0 ..< g.outputs { biasGradient[j] += sb * db[j] }
+        if let biasGradient { for j in 0 ..< g.outputs { biasGradient[j] += sb * db[j] } }
     }
 }
