@@ -118,34 +118,32 @@ void cl_relu_backward(const float *restrict y, const float *restrict dy, float *
 // pass (oneDNN's backward-weights otherwise re-reads dy for them). Double sums, one position after the
 // other: the same order in every version.
 
-CL_CLONES
-void cl_relu_mask_sums(const float *restrict y, float *restrict dy, size_t positions, size_t channels,
-                       double *restrict sums) {
+// dz may be dy itself (the in-place version): each element is read before it is written, and the
+// wrappers' restrict pointers tell the compiler what may alias after inlining.
+static inline void relu_mask_sums(const float *restrict y, const float *dy, float *dz, size_t positions,
+                                  size_t channels, double *restrict sums) {
     for (size_t p = 0; p < positions; p++) {
-        const float *yp = y + p * channels;
-        float *gp = dy + p * channels;
+        const float *yp = y + p * channels, *gp = dy + p * channels;
+        float *zp = dz + p * channels;
         for (size_t c = 0; c < channels; c++) {
             const float g = gp[c];
             const float v = yp[c] > 0.0f ? g : 0.0f;
-            gp[c] = v;
+            zp[c] = v;
             sums[c] += (double)v;
         }
     }
 }
 
 CL_CLONES
+void cl_relu_mask_sums(const float *restrict y, float *restrict dy, size_t positions, size_t channels,
+                       double *restrict sums) {
+    relu_mask_sums(y, dy, dy, positions, channels, sums);
+}
+
+CL_CLONES
 void cl_relu_backward_sums(const float *restrict y, const float *restrict dy, float *restrict dx, size_t positions,
                            size_t channels, double *restrict sums) {
-    for (size_t p = 0; p < positions; p++) {
-        const float *yp = y + p * channels, *gp = dy + p * channels;
-        float *dp = dx + p * channels;
-        for (size_t c = 0; c < channels; c++) {
-            const float g = gp[c];
-            const float v = yp[c] > 0.0f ? g : 0.0f;
-            dp[c] = v;
-            sums[c] += (double)v;
-        }
-    }
+    relu_mask_sums(y, dy, dx, positions, channels, sums);
 }
 
 CL_CLONES
