@@ -93,3 +93,63 @@ void cl_gelu_backward(const float *restrict x, const float *restrict dy, float *
         dx[i] = dy[i] * (s + 2.0f * v * (s * sc) * du);
     }
 }
+
+// ReLU. Both operands are loaded unconditionally and the result is a select, so the loops vectorise
+// (a conditional load `y > 0 ? dy : 0` written element by element compiles to a branch per float,
+// mispredicted half the time on real activations: 18 ms per 16 × 64 × 64 × 64 layer measured).
+
+CL_CLONES
+void cl_relu_forward(const float *restrict x, float *restrict y, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i];
+        y[i] = v > 0.0f ? v : 0.0f;
+    }
+}
+
+CL_CLONES
+void cl_relu_backward(const float *restrict y, const float *restrict dy, float *restrict dx, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const float g = dy[i];
+        dx[i] = y[i] > 0.0f ? g : 0.0f;
+    }
+}
+
+// The masked gradient is also the bias gradient's summand: its per-channel sums come out of the same
+// pass (oneDNN's backward-weights otherwise re-reads dy for them). Double sums, one position after the
+// other: the same order in every version.
+
+// dz may be dy itself (the in-place version): each element is read before it is written, and the
+// wrappers' restrict pointers tell the compiler what may alias after inlining.
+static inline void relu_mask_sums(const float *restrict y, const float *dy, float *dz, size_t positions,
+                                  size_t channels, double *restrict sums) {
+    for (size_t p = 0; p < positions; p++) {
+        const float *yp = y + p * channels, *gp = dy + p * channels;
+        float *zp = dz + p * channels;
+        for (size_t c = 0; c < channels; c++) {
+            const float g = gp[c];
+            const float v = yp[c] > 0.0f ? g : 0.0f;
+            zp[c] = v;
+            sums[c] += (double)v;
+        }
+    }
+}
+
+CL_CLONES
+void cl_relu_mask_sums(const float *restrict y, float *restrict dy, size_t positions, size_t channels,
+                       double *restrict sums) {
+    relu_mask_sums(y, dy, dy, positions, channels, sums);
+}
+
+CL_CLONES
+void cl_relu_backward_sums(const float *restrict y, const float *restrict dy, float *restrict dx, size_t positions,
+                           size_t channels, double *restrict sums) {
+    relu_mask_sums(y, dy, dx, positions, channels, sums);
+}
+
+CL_CLONES
+void cl_relu_in_place(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const float v = x[i];
+        x[i] = v > 0.0f ? v : 0.0f;
+    }
+}

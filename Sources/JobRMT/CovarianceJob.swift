@@ -39,6 +39,8 @@ public struct CovarianceJob: JobKind {
         var replicatedMatrix: Matrix? = nil  // rank 0's whole matrix (replicated layout), for the D4 sectors
         var fieldShape: [Int] = []
         var extras = ErrorBarResults()
+        /// The data's analysis when the error bars needed it first (rank 0).
+        var dataAnalysis: SpectralAnalysis? = nil
         let t0 = MPIEnvironment.wtime()
         if spec.isSpectrum {
             log.info("drawing a \(spec.type.uppercased()) spectrum of \(spec.size) levels (seed \(spec.seed))")
@@ -85,9 +87,18 @@ public struct CovarianceJob: JobKind {
                 replicatedMatrix = m
             }
             try PeakMemory.log(comm, log)
-            let options = p.statistics.options(ratio: MatrixType.aspectRatio(samples: samples, features: features), positiveSpectrum: true)
+            // Resamples and surrogates are analysed exactly as the data (the same options, Wishart shape included),
+            // and α over the data's own fit ranks: an automatic range follows each spectrum's noise threshold, and
+            // exponents fitted over different ranks are not comparable.
+            var repeatOptions = p.statistics.options(ratio: MatrixType.aspectRatio(samples: samples, features: features), positiveSpectrum: true,
+                                                     wishart: matrixType.wishartShape(samples: samples, features: features))
+            if comm.isRoot && (p.errors.bootstrap > 0 || !p.null.models.isEmpty) {
+                let analysis = SpectralAnalysis(levels: levels, options: repeatOptions)
+                if repeatOptions.powerLawRanks == nil, let fit = analysis.powerLaw { repeatOptions.powerLawRanks = fit.firstRank ... fit.lastRank }
+                dataAnalysis = analysis
+            }
             extras = try CovarianceJob.errorBars(p, block: data.inMemory, samples: samples, fieldShape: fieldShape, matrix: replicatedMatrix,
-                                                 options: options, communicator: comm, log: log)
+                                                 options: repeatOptions, communicator: comm, log: log)
         }
 
         // Rank 0 analyses and writes; the others wait for the file (and the verdict) to exist.
@@ -97,7 +108,7 @@ public struct CovarianceJob: JobKind {
             let options = p.statistics.options(ratio: ratio, positiveSpectrum: !spec.isSpectrum,
                                                wishart: spec.isSpectrum ? nil : matrixType.wishartShape(samples: samples, features: features))
             let t2 = MPIEnvironment.wtime()
-            let analysis = SpectralAnalysis(levels: levels, options: options)
+            let analysis = dataAnalysis ?? SpectralAnalysis(levels: levels, options: options)
             log.info("statistics of \(analysis.keptCount) kept levels in \(String(format: "%.2f", MPIEnvironment.wtime() - t2)) s")
             for warning in analysis.warnings { log.warning("\(warning)") }
             let file = try H5File.create(context.outputPath(fileName), communicator: solo)

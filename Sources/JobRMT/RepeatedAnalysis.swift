@@ -53,11 +53,12 @@ struct NullComparison {
     static let threshold = 2.0
     static let rule = "differs when |data - null_mean| > 2 sqrt(data_stderr^2 + null_std^2); data_stderr is the bootstrap standard error (0 without statistics.bootstrap)"
 
-    /// The compared columns: ⟨r̃⟩, α, entropy, effective rank, Brody β, KS to GOE, and Σ², Δ₃ at the error length.
+    /// The compared columns: ⟨r̃⟩, α, entropy, effective rank, Brody β, KS to GOE, the count of levels above the
+    /// Tracy–Widom noise threshold of the Marchenko–Pastur fit (the signal count), and Σ², Δ₃ at the error length.
     static func columns(errorLengthIndex i: Int, lengths: [Double]) -> [String] {
         let names = SpectralAnalysis.scalarNames(lengths: lengths)
         let sigma = names.filter { $0.hasPrefix("sigma2_L") }, delta = names.filter { $0.hasPrefix("delta3_L") }
-        return ["mean_gap_ratio", "alpha", "entropy", "effective_rank", "brody_beta", "ks_goe", sigma[i], delta[i]]
+        return ["mean_gap_ratio", "alpha", "entropy", "effective_rank", "brody_beta", "ks_goe", "mp_significant", sigma[i], delta[i]]
     }
 
     /// The index of the `lengths` value nearest to `length` (0: the last, L_max).

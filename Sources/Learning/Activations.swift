@@ -18,14 +18,17 @@ struct ElementwiseState {
     /// Outputs of `tangentForward` (ActivationTangents.swift), apart from the training buffers.
     var tangent = TangentOutputs()
 
-    mutating func build(input: TensorShape, batch: Int) -> TensorShape {
+    /// Allocates the output and input-gradient buffers (`false`: an empty one, for a layer that
+    /// returns another layer's buffer instead).
+    mutating func build(input: TensorShape, batch: Int, output hasOutput: Bool = true,
+                        inputGradient hasInputGradient: Bool = true) -> TensorShape {
         precondition(!built, "a layer instance belongs to one model; it is already built")
         built = true
         shape = input
         width = input.elements
         self.batch = batch
-        output = FloatBuffer(count: batch * width)
-        inputGradient = FloatBuffer(count: batch * width)
+        output = FloatBuffer(count: hasOutput ? batch * width : 0)
+        inputGradient = FloatBuffer(count: hasInputGradient ? batch * width : 0)
         return input
     }
 
@@ -66,22 +69,46 @@ func stableSigmoid(_ x: Float) -> Float {
 }
 
 /// max(0, x); the derivative at 0 is taken as 0.
+///
+/// Inside a `Sequential` (or a composite's chain) a ReLU right after a `Conv2d` is fused into it
+/// when the model is built (`planReLUFusion`): the convolution applies max(0, ·) in its forward (a
+/// oneDNN post-op) and masks dy in its backward, and this layer passes both through. Unfused, both
+/// passes are vectorised C loops.
 public final class ReLU: Layer, ElementwiseActivation {
     var s = ElementwiseState()
+    /// The previous layer (a Conv2d) applies the ReLU itself; set before `build`.
+    private(set) var isFused = false
+
     /// A ReLU of any width (the width comes from the previous layer).
     public init() {}
     /// "ReLU".
     public var summary: String { "ReLU" }
-    /// y = max(0, x).
+
+    /// Marks this ReLU as applied by the preceding convolution (see the type's documentation).
+    func fuse() {
+        precondition(!s.built, "ReLU.fuse must come before build")
+        isFused = true
+    }
+
+    /// As the input; a fused ReLU allocates no buffers.
+    public func build(input: TensorShape, context: BuildContext) throws -> TensorShape {
+        s.build(input: input, batch: context.batch, output: !isFused, inputGradient: !isFused)
+    }
+
+    /// y = max(0, x); fused: x itself (the convolution's output, already max(0, ·)).
     public func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
-        let n = s.begin(x, rows: rows), y = s.output.pointer
-        for i in 0 ..< n { y[i] = max(0, x[i]) }
+        let n = s.begin(x, rows: rows)
+        if isFused { return x }
+        let y = s.output.pointer
+        cl_relu_forward(x, y, n)
         return UnsafePointer(y)
     }
-    /// dx = dy where y > 0, else 0 (read from the stored output).
+
+    /// dx = dy where y > 0, else 0 (from the stored output); fused: dy itself (the convolution masks it).
     public func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
-        let y = s.output.pointer, dx = s.inputGradient.pointer
-        for i in 0 ..< rows * s.width { dx[i] = y[i] > 0 ? dy[i] : 0 }
+        if isFused { return dy }
+        let dx = s.inputGradient.pointer
+        cl_relu_backward(s.output.pointer, dy, dx, rows * s.width)
         return UnsafePointer(dx)
     }
 }

@@ -2,7 +2,8 @@
 ///
 /// Building checks every layer's input width against its predecessor's output (a `ShapeError`
 /// names the layer and both shapes), registers all parameters in one `ParameterStore` and
-/// allocates every buffer. `forward` and `backward` then allocate nothing.
+/// allocates every buffer. `forward` and `backward` then allocate nothing. Each `Conv2d` directly
+/// followed by a `ReLU` applies the ReLU in its own forward (`planReLUFusion`, decided here once).
 public final class Sequential {
     /// The layers, in order.
     public let layers: [any Layer]
@@ -34,10 +35,18 @@ public final class Sequential {
     /// Builds `layers` for batches of up to `batch` samples of shape `input`. Parameters are
     /// initialised from `seed` (layer i uses CounterRNG stream i). Training needs no gradient
     /// with respect to the data, so by default none is computed; pass `inputGradient: true` for one.
-    public init(input: TensorShape, batch: Int, seed: UInt64, inputGradient: Bool = false, _ layers: [any Layer]) throws {
+    public convenience init(input: TensorShape, batch: Int, seed: UInt64, inputGradient: Bool = false,
+                            _ layers: [any Layer]) throws {
+        try self.init(input: input, batch: batch, seed: seed, inputGradient: inputGradient, fusingReLUs: true, layers)
+    }
+
+    /// The designated initialiser; `fusingReLUs: false` keeps every ReLU a pass of its own (the
+    /// tests' reference for the fused path, see `planReLUFusion`).
+    init(input: TensorShape, batch: Int, seed: UInt64, inputGradient: Bool, fusingReLUs: Bool, _ layers: [any Layer]) throws {
         precondition(batch > 0, "Sequential needs a positive batch")
         let store = ParameterStore()
         if !inputGradient { layers.first?.omitInputGradient() }
+        if fusingReLUs { planReLUFusion(layers) }
         var shape = input
         var ranges: [Range<Int>] = []
         for (i, layer) in layers.enumerated() {

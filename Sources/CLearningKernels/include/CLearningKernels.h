@@ -73,6 +73,26 @@ void cl_gelu_forward(const float *restrict x, float *restrict y, size_t n);
 /// (equal to 0.5·(1 + t) + 0.5·x·(1 − t²)·u′ with t = tanh(u)).
 void cl_gelu_backward(const float *restrict x, const float *restrict dy, float *restrict dx, size_t n);
 
+/// ReLU: y[i] = x[i] if x[i] > 0, else 0 (NaN gives 0, as the Swift max(0, x) it replaces).
+void cl_relu_forward(const float *restrict x, float *restrict y, size_t n);
+
+/// cl_relu_forward in place: x[i] = max(0, x[i]) (NaN gives 0).
+void cl_relu_in_place(float *x, size_t n);
+
+/// ReLU backward from the forward OUTPUT y: dx[i] = dy[i] if y[i] > 0, else 0 (y > 0 exactly where
+/// the pre-activation is > 0; the derivative at the kink is 0).
+void cl_relu_backward(const float *restrict y, const float *restrict dy, float *restrict dx, size_t n);
+
+/// cl_relu_backward in place on `positions` × `channels` floats (channels fastest), adding each
+/// channel's masked values to sums[c] (double, positions in order): dy[p, c] = 0 where y[p, c] <= 0,
+/// sums[c] += Σ_p dy[p, c]. y and dy must not overlap.
+void cl_relu_mask_sums(const float *restrict y, float *restrict dy, size_t positions, size_t channels,
+                       double *restrict sums);
+
+/// cl_relu_backward into dx with the same per-channel sums as cl_relu_mask_sums.
+void cl_relu_backward_sums(const float *restrict y, const float *restrict dy, float *restrict dx, size_t positions,
+                           size_t channels, double *restrict sums);
+
 // MARK: GroupNorm
 //
 // A batch of `rows` samples, each `positions` × `channels` floats (channels fastest: NHWC with

@@ -30,6 +30,7 @@ struct LayerChain {
     /// Builds layer i at `context.child(i)` on the previous layer's output; returns the last output
     /// shape (the input shape for an empty chain).
     mutating func build(input: TensorShape, context: BuildContext) throws -> TensorShape {
+        planReLUFusion(layers)
         var shape = input
         for (i, layer) in layers.enumerated() {
             let child = context.child(i)

@@ -1,3 +1,5 @@
+import CLearningKernels
+
 /// 2-D convolution on NHWC images with "same" padding: y = s_w · conv(x, W) + s_b · b.
 ///
 /// One sample is [height, width, inputs]; the output is [height/stride, width/stride, outputs].
@@ -62,6 +64,14 @@ public final class Conv2d: Layer, TangentLayer {
     private var inputGradient = FloatBuffer(count: 0)
     private var lastInput: UnsafePointer<Float>?
     private var computesInputGradient = true
+    /// The model's plan put the following ReLU into this layer (`fuseReLU`).
+    private(set) var fusesReLU = false
+    /// Fused: backward masks the dy it is given in place (the next layer's own dL/dx buffer).
+    private(set) var masksGradientInPlace = false
+    /// Fused, not in place: the masked dy.
+    private var maskedGradient = FloatBuffer(count: 0)
+    /// Fused: Σ of the masked dy per output channel (db), in double.
+    private var channelSums: [Double] = []
     var tangent: TangentBuffers?
 
     /// A convolution to `outputs` channels with a `kernel` × `kernel` window (1 or 3) and
@@ -98,6 +108,21 @@ public final class Conv2d: Layer, TangentLayer {
         computesInputGradient = false
     }
 
+    /// Takes in the following ReLU (which then passes values and gradients through): the forward
+    /// applies max(0, ·) to its output, the backward masks dy by that output (y > 0 ⇔ the
+    /// pre-activation > 0) and sums db in the same pass. In place when `masksGradientInPlace`
+    /// (dy is the next layer's own buffer, read by nobody after). Decided once, by
+    /// `planReLUFusion`, before `build`.
+    func fuseReLU(masksGradientInPlace inPlace: Bool) {
+        precondition(store == nil, "fuseReLU must come before build")
+        fusesReLU = true
+        masksGradientInPlace = inPlace
+    }
+
+    /// Whether max(0, ·) runs inside the oneDNN forward primitive (a post-op) rather than as a
+    /// clamp after it (im2col, or a oneDNN layout mismatch).
+    var fusesReLUInPrimitive: Bool { fusesReLU && ((engine as? OneDNNConvolution)?.hasFusedReLUPrimitive ?? false) }
+
     /// Checks that the input is an image [H, W, C] (H, W even for stride 2), registers
     /// "path.weight" [outputs, kernel, kernel, C] and "path.bias" [outputs], initialises them
     /// (fan-in kernel²·C, fan-out kernel²·outputs) and creates the backend's primitives and
@@ -128,7 +153,7 @@ public final class Conv2d: Layer, TangentLayer {
         switch backend {
         case .oneDNN:
             engine = OneDNNConvolution(geometry: g, batch: context.batch, weightScale: weightScale, biasScale: biasScale,
-                                       computesInputGradient: computesInputGradient)
+                                       computesInputGradient: computesInputGradient, fusesReLU: fusesReLU)
         case .im2col:
             engine = Im2colConvolution(geometry: g, weightScale: weightScale, biasScale: biasScale)
         }
@@ -138,36 +163,65 @@ public final class Conv2d: Layer, TangentLayer {
         shape = .image(height: g.outHeight, width: g.outWidth, channels: outputs)
         output = FloatBuffer(count: batch * g.outputElements)
         inputGradient = FloatBuffer(count: computesInputGradient ? batch * g.inputElements : 0)
+        maskedGradient = FloatBuffer(count: fusesReLU && !masksGradientInPlace ? batch * g.outputElements : 0)
+        channelSums = [Double](repeating: 0, count: fusesReLU ? outputs : 0)
         return shape
     }
 
     /// Whether each oneDNN step reorders the weights from the canonical layout (false for im2col).
     public var reordersWeightsEachStep: Bool { (engine as? OneDNNConvolution)?.reordersWeights ?? false }
 
-    /// y = s_w · conv(x, W) + s_b · b into the layer's buffer.
+    /// y = s_w · conv(x, W) + s_b · b into the layer's buffer (max(0, y) when a ReLU is fused).
     public func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         guard let store, let engine else { preconditionFailure("Conv2d.forward before build") }
         precondition(rows <= batch, "Conv2d.forward: \(rows) rows, built for \(batch)")
         lastInput = x
-        let y = output.pointer, (w, b) = (weight, bias)
+        let y = output.pointer, (w, b) = (weight, bias), relu = fusesReLU
         store.values.withUnsafeBufferPointer { v in
-            engine.forward(x, weights: v.baseAddress! + w.offset, bias: v.baseAddress! + b.offset, into: y, rows: rows)
+            let wp = v.baseAddress! + w.offset, bp = v.baseAddress! + b.offset
+            if relu {
+                engine.forwardReLU(x, weights: wp, bias: bp, into: y, rows: rows)
+            } else {
+                engine.forward(x, weights: wp, bias: bp, into: y, rows: rows)
+            }
         }
         return UnsafePointer(y)
     }
 
     /// dW += s_w · Σ x ⊗ dy, db += s_b · Σ dy, and dx = s_w · convᵀ(dy, W) (skipped after
-    /// `omitInputGradient()`).
+    /// `omitInputGradient()`); with a fused ReLU, dy masked by the output first.
     public func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         guard let store, let engine, let x = lastInput else { preconditionFailure("Conv2d.backward before forward") }
         let dx = inputGradient.pointer, (w, b) = (weight, bias), input = computesInputGradient
+        let dz = fusesReLU ? maskByOutput(dy, rows: rows) : dy
         store.values.withUnsafeBufferPointer { v in
             store.gradients.withUnsafeMutableBufferPointer { gr in
-                engine.backwardWeights(dy, input: x, weightGradient: gr.baseAddress! + w.offset,
-                                       biasGradient: gr.baseAddress! + b.offset, rows: rows)
-                if input { engine.backwardData(dy, weights: v.baseAddress! + w.offset, into: dx, rows: rows) }
+                let db = gr.baseAddress! + b.offset
+                engine.backwardWeights(dz, input: x, weightGradient: gr.baseAddress! + w.offset,
+                                       biasGradient: fusesReLU ? nil : db, rows: rows)
+                if fusesReLU {
+                    let sb = biasScale
+                    for j in 0 ..< outputs { db[j] += sb * Float(channelSums[j]) }
+                }
+                if input { engine.backwardData(dz, weights: v.baseAddress! + w.offset, into: dx, rows: rows) }
             }
         }
         return UnsafePointer(dx)
+    }
+
+    /// dz = dy where the (fused) output is > 0, else 0, in place or into `maskedGradient`; the
+    /// per-channel sums of dz into `channelSums`.
+    private func maskByOutput(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
+        let y = UnsafePointer(output.pointer), positions = rows * shape.height * shape.width, c = outputs
+        let inPlace = masksGradientInPlace, masked = maskedGradient.pointer
+        channelSums.withUnsafeMutableBufferPointer { sums in
+            sums.update(repeating: 0)
+            if inPlace {
+                cl_relu_mask_sums(y, UnsafeMutablePointer(mutating: dy), positions, c, sums.baseAddress!)
+            } else {
+                cl_relu_backward_sums(y, dy, masked, positions, c, sums.baseAddress!)
+            }
+        }
+        return inPlace ? dy : UnsafePointer(masked)
     }
 }

@@ -77,15 +77,23 @@ final class DNNLMemory {
     deinit { dnnl_memory_destroy(handle) }
 }
 
-/// Primitive attributes with a user-managed scratchpad (so no execution allocates) and optional
-/// output scale (for reorders: dst = scale · src).
-func dnnlAttributes(outputScale: Float = 1) -> OpaquePointer {
+/// Primitive attributes with a user-managed scratchpad (so no execution allocates), an optional
+/// output scale (for reorders: dst = scale · src) and optionally max(0, ·) applied to the result
+/// (an eltwise ReLU post-op: the convolution's kernel clamps its accumulators before storing them).
+func dnnlAttributes(outputScale: Float = 1, relu: Bool = false) -> OpaquePointer {
     var attr: OpaquePointer?
     dnnlCheck(dnnl_primitive_attr_create(&attr), "dnnl_primitive_attr_create")
     dnnlCheck(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "set_scratchpad_mode(user)")
     if outputScale != 1 {
         var s = outputScale
         dnnlCheck(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &s), "set_output_scales")
+    }
+    if relu {
+        var postOps: OpaquePointer?
+        dnnlCheck(dnnl_post_ops_create(&postOps), "dnnl_post_ops_create")
+        defer { dnnl_post_ops_destroy(postOps) }
+        dnnlCheck(dnnl_post_ops_append_eltwise(postOps, 1, dnnl_eltwise_relu, 0, 0), "post_ops_append_eltwise(relu)")
+        dnnlCheck(dnnl_primitive_attr_set_post_ops(attr, postOps), "set_post_ops")
     }
     return attr!
 }

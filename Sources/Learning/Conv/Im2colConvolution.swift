@@ -98,7 +98,7 @@ final class Im2colConvolution: ConvolutionEngine {
     }
 
     func backwardWeights(_ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>,
-                         weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>,
+                         weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
                          rows: Int) {
         let m = g.outHeight * g.outWidth, n = g.outputs, k = g.patch, sb = biasScale
         for s in 0 ..< rows {
@@ -106,6 +106,7 @@ final class Im2colConvolution: ConvolutionEngine {
             let dys = dy + s * g.outputElements
             cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(n), blasint(k), blasint(m),
                         weightScale, dys, blasint(n), columns.pointer, blasint(k), 1, weightGradient, blasint(k))
+            guard let biasGradient else { continue }
             for r in 0 ..< m {
                 let row = dys + r * n
                 for j in 0 ..< n { biasGradient[j] += sb * row[j] }

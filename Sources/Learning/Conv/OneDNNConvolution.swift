@@ -56,15 +56,21 @@ final class DNNLWeightsFeed {
 /// first use). Memory objects are fixed in the argument lists; only their data pointers change.
 final class DNNLConvolutionPrimitives {
     let forward: DNNLCall
+    /// The forward convolution with max(0, ·) as an eltwise post-op (a Conv2d followed by a ReLU),
+    /// on the same memory objects and weights feed as `forward`; nil when not asked for, or when
+    /// oneDNN would pick another weights layout for it (then the engine clamps after `forward`).
+    let reluForward: DNNLCall?
     let source: DNNLMemory, forwardFeed: DNNLWeightsFeed, bias: DNNLMemory, destination: DNNLMemory
     let backwardData: DNNLCall?
     let backwardFeed: DNNLWeightsFeed?
-    /// Periodic, stride 1: backward-data as a FORWARD convolution of dy with the flipped, transposed kernel
-    /// W'[c, a, b, o] = s_w · W[o, k−1−a, k−1−b, c] and padding k−1−p (dx of a padding-0 conv on the
-    /// halo is the "full" convolution, padding k−1). oneDNN 2.6 has brgemm kernels for forward only
-    /// (backward-data runs on its older jit kernels), and newer oneDNN does the same substitution.
-    /// Measured (bench/README.md): the periodic stack 1.17× → 1.26× PyTorch circular; the zero-padded
-    /// stack showed no gain (0.97× → 0.93×, within the noise), so it keeps the backward-data primitive.
+    /// Stride 1, 3 × 3: backward-data as a FORWARD convolution of dy with the flipped, transposed kernel
+    /// W'[c, a, b, o] = s_w · W[o, k−1−a, k−1−b, c] and padding k−1−p (periodic: dx of a padding-0 conv
+    /// on the halo is the "full" convolution, padding k−1; zero: padding k−1−p = p). oneDNN 2.6 has
+    /// brgemm kernels for forward only (backward-data runs on its older jit kernels), and newer oneDNN
+    /// does the same substitution. Measured (bench/README.md): the periodic stack 1.17× → 1.26× PyTorch
+    /// circular; the zero-padded stack 17 ms (3%) faster a step in 4 of 4 alternated pairs once the ReLU
+    /// passes stopped dominating the noise (it first looked like no gain). Stride 2 (needs a dilated
+    /// dy) and 1 × 1 (not measured) keep the backward-data primitive.
     let transposedForward: DNNLCall?
     let transposedFeed: DNNLWeightsFeed?
     /// W' in the canonical layout [inputs, k, k, outputs], refilled before each backward-data.
@@ -79,7 +85,7 @@ final class DNNLConvolutionPrimitives {
     var reordersWeights: Bool { forwardFeed.reorders || (backwardFeed?.reorders ?? false) || (transposedFeed?.reorders ?? false) }
     private let scratchpad: AlignedBuffer
 
-    init(geometry g: ConvolutionGeometry, rows: Int, weightScale: Float, computesInputGradient: Bool,
+    init(geometry g: ConvolutionGeometry, rows: Int, weightScale: Float, computesInputGradient: Bool, fusesReLU: Bool,
          diffBias: DNNLMemory, canonicalDiffWeights: AlignedBuffer) {
         let engine = DNNLEngine.cpu.handle
         let (inH, inW, pad) = g.usesHalo ? (g.haloHeight, g.haloWidth, 0) : (g.height, g.width, g.pad)
@@ -90,21 +96,27 @@ final class DNNLConvolutionPrimitives {
         let canonical = dnnlDescriptor([g.outputs, g.inputs, g.kernel, g.kernel], dnnl_ohwi)
         let strides: [dnnl_dim_t] = [dnnl_dim_t(g.stride), dnnl_dim_t(g.stride)]
         let padding: [dnnl_dim_t] = [dnnl_dim_t(pad), dnnl_dim_t(pad)]
-        let attr = dnnlAttributes()
-        defer { dnnl_primitive_attr_destroy(attr) }
+        let attr = dnnlAttributes(), reluAttr = dnnlAttributes(relu: true)
+        defer { dnnl_primitive_attr_destroy(attr); dnnl_primitive_attr_destroy(reluAttr) }
 
-        func create(_ desc: inout dnnl_convolution_desc_t, hint: DNNLPrimitiveDescriptor?, _ what: String) -> DNNLPrimitiveDescriptor {
+        func create(_ desc: inout dnnl_convolution_desc_t, hint: DNNLPrimitiveDescriptor?, _ what: String,
+                    attributes: OpaquePointer? = nil) -> DNNLPrimitiveDescriptor {
             var pd: OpaquePointer?
-            dnnlCheck(dnnl_primitive_desc_create(&pd, &desc, attr, engine, hint?.handle), "primitive_desc_create(\(what))")
+            dnnlCheck(dnnl_primitive_desc_create(&pd, &desc, attributes ?? attr, engine, hint?.handle), "primitive_desc_create(\(what))")
             return DNNLPrimitiveDescriptor(taking: pd!)
         }
         var fd = dnnl_convolution_desc_t()
         dnnlCheck(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &src, &anyWeights,
                                                      &biasMD, &dst, strides, padding, padding), "convolution_forward_desc_init")
         let forwardPD = create(&fd, hint: nil, "convolution forward")
+        // The fused one must read the same weights layout, so both share one feed (reordered once a step).
+        let reluPD = fusesReLU ? create(&fd, hint: nil, "convolution forward + relu", attributes: reluAttr) : nil
+        let sharedReluPD = reluPD.flatMap { r in
+            dnnlSameLayout(r.descriptor(dnnl_query_weights_md), forwardPD.descriptor(dnnl_query_weights_md)) ? r : nil
+        }
         var backwardDataPD: DNNLPrimitiveDescriptor?, transposedPD: DNNLPrimitiveDescriptor?
         let flippedCanonical = dnnlDescriptor([g.inputs, g.outputs, g.kernel, g.kernel], dnnl_ohwi)
-        if computesInputGradient && g.stride == 1 && g.usesHalo {
+        if computesInputGradient && g.stride == 1 && g.kernel == 3 {
             var anyFlipped = dnnlDescriptor([g.inputs, g.outputs, g.kernel, g.kernel], dnnl_format_tag_any)
             let full: [dnnl_dim_t] = [dnnl_dim_t(g.kernel - 1 - pad), dnnl_dim_t(g.kernel - 1 - pad)]
             var td = dnnl_convolution_desc_t()
@@ -117,9 +129,13 @@ final class DNNLConvolutionPrimitives {
                                                                strides, padding, padding), "convolution_backward_data_desc_init")
             backwardDataPD = create(&bd, hint: forwardPD, "convolution backward data")
         }
+        // Fused with a ReLU, the layer sums db in its masking pass over dy: oneDNN would read dy once more.
         var wd = dnnl_convolution_desc_t()
-        dnnlCheck(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src, &anyWeights, &biasMD, &dst,
-                                                              strides, padding, padding), "convolution_backward_weights_desc_init")
+        withUnsafePointer(to: &biasMD) { b in
+            dnnlCheck(dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src, &anyWeights,
+                                                                  fusesReLU ? nil : b, &dst, strides, padding, padding),
+                      "convolution_backward_weights_desc_init")
+        }
         let backwardWeightsPD = create(&wd, hint: forwardPD, "convolution backward weights")
 
         // Layouts oneDNN chose for the weights, and the reorders they need.
@@ -140,7 +156,7 @@ final class DNNLConvolutionPrimitives {
         let transposedReorder = transposedWeights.flatMap { w in
             dnnlSameLayout(w, flippedCanonical) ? nil : dnnlReorderDescriptor(from: flippedCanonical, to: w)
         }
-        let pds = [forwardPD, backwardDataPD, transposedPD, backwardWeightsPD, forwardReorder, dataReorder, transposedReorder,
+        let pds = [forwardPD, sharedReluPD, backwardDataPD, transposedPD, backwardWeightsPD, forwardReorder, dataReorder, transposedReorder,
                    diffReorder].compactMap { $0 }
         scratchpad = AlignedBuffer(bytes: pds.map(\.scratchpadBytes).max() ?? 0)
 
@@ -152,6 +168,13 @@ final class DNNLConvolutionPrimitives {
         forward = DNNLCall(forwardPD, [(Int32(CDNNL_ARG_SRC), source), (Int32(CDNNL_ARG_WEIGHTS), forwardFeed.memory),
                                        (Int32(CDNNL_ARG_BIAS), bias), (Int32(CDNNL_ARG_DST), destination)],
                            scratchpad: scratchpad, name: "convolution forward")
+        if let sharedReluPD {
+            reluForward = DNNLCall(sharedReluPD, [(Int32(CDNNL_ARG_SRC), source), (Int32(CDNNL_ARG_WEIGHTS), forwardFeed.memory),
+                                                  (Int32(CDNNL_ARG_BIAS), bias), (Int32(CDNNL_ARG_DST), destination)],
+                                   scratchpad: scratchpad, name: "convolution forward + relu")
+        } else {
+            reluForward = nil
+        }
         if let backwardDataPD, let dataWeights {
             let feed = dataSharesFeed ? forwardFeed
                 : DNNLWeightsFeed(canonical: canonical, target: dataWeights, scale: weightScale, reorder: dataReorder, scratchpad: scratchpad)
@@ -184,7 +207,8 @@ final class DNNLConvolutionPrimitives {
         let dw = DNNLMemory(diffWeightsMD)
         dw.point(at: diffWeights.raw)
         backwardWeights = DNNLCall(backwardWeightsPD, [(Int32(CDNNL_ARG_SRC), weightsSource), (Int32(CDNNL_ARG_DIFF_DST), diffDestination),
-                                                       (Int32(CDNNL_ARG_DIFF_WEIGHTS), dw), (Int32(CDNNL_ARG_DIFF_BIAS), diffBias)],
+                                                       (Int32(CDNNL_ARG_DIFF_WEIGHTS), dw)]
+                                       + (fusesReLU ? [] : [(Int32(CDNNL_ARG_DIFF_BIAS), diffBias)]),
                                    scratchpad: scratchpad, name: "convolution backward weights")
         if let diffReorder {
             let to = DNNLMemory(canonical)
@@ -210,6 +234,9 @@ final class OneDNNConvolution: ConvolutionEngine {
     let weightScale: Float, biasScale: Float
     let batch: Int
     let computesInputGradient: Bool
+    /// Whether the primitives include the forward with a ReLU post-op (`forwardReLU`); backward-weights
+    /// then leaves db to the caller (`biasGradient == nil`).
+    let fusesReLU: Bool
     let stream = DNNLStream()
     private let halo: AlignedBuffer?
     private let haloGradient: AlignedBuffer?
@@ -220,8 +247,10 @@ final class OneDNNConvolution: ConvolutionEngine {
     private let canonicalDiffWeights: AlignedBuffer
     private var primitives: [Int: DNNLConvolutionPrimitives] = [:]
 
-    init(geometry: ConvolutionGeometry, batch: Int, weightScale: Float, biasScale: Float, computesInputGradient: Bool) {
+    init(geometry: ConvolutionGeometry, batch: Int, weightScale: Float, biasScale: Float, computesInputGradient: Bool,
+         fusesReLU: Bool = false) {
         g = geometry
+        self.fusesReLU = fusesReLU
         self.batch = batch
         self.weightScale = weightScale
         self.biasScale = biasScale
@@ -245,7 +274,7 @@ final class OneDNNConvolution: ConvolutionEngine {
 
     private func makePrimitives(rows: Int) -> DNNLConvolutionPrimitives {
         DNNLConvolutionPrimitives(geometry: g, rows: rows, weightScale: weightScale,
-                                  computesInputGradient: computesInputGradient,
+                                  computesInputGradient: computesInputGradient, fusesReLU: fusesReLU,
                                   diffBias: diffBiasMemory, canonicalDiffWeights: canonicalDiffWeights)
     }
 
@@ -261,6 +290,29 @@ final class OneDNNConvolution: ConvolutionEngine {
     func forward(_ x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                  into y: UnsafeMutablePointer<Float>, rows: Int) {
         guard rows > 0 else { return }
+        prepareForward(x, weights: weights, bias: bias, into: y, rows: rows).forward.run(on: stream)
+    }
+
+    /// max(0, forward) by the fused primitive (no pass of its own), else forward then a clamp.
+    func forwardReLU(_ x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                     into y: UnsafeMutablePointer<Float>, rows: Int) {
+        guard rows > 0 else { return }
+        let p = prepareForward(x, weights: weights, bias: bias, into: y, rows: rows)
+        if let fused = p.reluForward {
+            fused.run(on: stream)
+        } else {
+            p.forward.run(on: stream)
+            cl_relu_in_place(y, rows * g.outputElements)
+        }
+    }
+
+    /// Whether the built batch's fused forward exists (false: `forwardReLU` clamps after the convolution).
+    var hasFusedReLUPrimitive: Bool { primitivesForBuiltBatch.reluForward != nil }
+
+    /// Points the forward's memory objects at this call's data (the halo copy first, periodic) and
+    /// loads the weights; returns the primitives to run.
+    private func prepareForward(_ x: UnsafePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                                into y: UnsafeMutablePointer<Float>, rows: Int) -> DNNLConvolutionPrimitives {
         let p = set(rows: rows)
         if let halo {
             cl_periodic_halo(x, halo.floats, rows, g.height, g.width, g.inputs, g.pad)
@@ -281,7 +333,7 @@ final class OneDNNConvolution: ConvolutionEngine {
             p.bias.point(at: zeroBias.raw)
         }
         p.destination.point(at: y)
-        p.forward.run(on: stream)
+        return p
     }
 
     func backwardData(_ dy: UnsafePointer<Float>, weights: UnsafePointer<Float>,
@@ -329,9 +381,10 @@ final class OneDNNConvolution: ConvolutionEngine {
     }
 
     func backwardWeights(_ dy: UnsafePointer<Float>, input x: UnsafePointer<Float>,
-                         weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>,
+                         weightGradient: UnsafeMutablePointer<Float>, biasGradient: UnsafeMutablePointer<Float>?,
                          rows: Int) {
         guard rows > 0 else { return }
+        precondition((biasGradient == nil) == fusesReLU, "Conv2d: db comes from oneDNN exactly when no ReLU is fused")
         let p = set(rows: rows)
         // Periodic: the halo still holds the last forward's input (see ConvolutionEngine).
         if let halo { p.weightsSource.point(at: halo.raw) } else { p.weightsSource.point(at: x) }
@@ -347,6 +400,6 @@ final class OneDNNConvolution: ConvolutionEngine {
         // oneDNN overwrites its dW and db; the store accumulates.
         let sw = weightScale, sb = biasScale, db = diffBias.floats
         for i in 0 ..< g.weightCount { weightGradient[i] += sw * dw[i] }
-        for j in 0 ..< g.outputs { biasGradient[j] += sb * db[j] }
+        if let biasGradient { for j in 0 ..< g.outputs { biasGradient[j] += sb * db[j] } }
     }
 }
