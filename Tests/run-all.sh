@@ -6,6 +6,8 @@
 #   3. end-to-end checks of the `cascade` executable (Tests/e2e/check_cli.py): selftest on
 #      1–4 ranks, its HDF5 read back with h5py and h5dump, broken job files refused; and
 #      Tests/e2e/check_rmt.py: covariance/RMT jobs against numpy and scipy on 1–4 ranks;
+#      Tests/e2e/check_rmt_streaming.py: streamed block reads (dtypes, strides, crops, sample_axis,
+#      Gram, sweep subsets) against numpy, and 200 000 × 1024 float32 on 2 ranks below 250 MB per rank;
 #      Tests/e2e/check_rmt_nulls.py: null models, bootstrap errors, D4 sectors, provenance (1–4 ranks);
 #      Tests/e2e/check_distributed.py: matrix.layout = "distributed" (ScaLAPACK, grids 1×1–2×2)
 #      against scipy, eigenvectors written in parallel, `auto` choosing by memory;
@@ -105,6 +107,8 @@ timeout 1500 .build/pyvenv/bin/python Tests/e2e/check_cli.py --cascade .build/de
 count "$work/e2e.log" "end-to-end"
 timeout 1500 .build/pyvenv/bin/python Tests/e2e/check_rmt.py --cascade .build/debug/cascade --work "$work/e2e-rmt" 2>&1 | tee "$work/e2e-rmt.log" | grep -vE "^PASS"
 count "$work/e2e-rmt.log" "end-to-end covariance/RMT (numpy, scipy)"
+timeout 900 .build/pyvenv/bin/python Tests/e2e/check_rmt_streaming.py --cascade .build/debug/cascade --work "$work/e2e-rmt-streaming" 2>&1 | tee "$work/e2e-rmt-streaming.log" | grep -vE "^PASS"
+count "$work/e2e-rmt-streaming.log" "end-to-end streamed covariance (numpy, peak memory)"
 timeout 900 .build/pyvenv/bin/python Tests/e2e/check_rmt_nulls.py --cascade .build/debug/cascade --work "$work/e2e-rmt-nulls" 2>&1 | tee "$work/e2e-rmt-nulls.log" | grep -vE "^PASS"
 count "$work/e2e-rmt-nulls.log" "end-to-end null models, bootstrap, D4 sectors"
 timeout 900 .build/pyvenv/bin/python Tests/e2e/check_distributed.py --cascade .build/debug/cascade --work "$work/e2e-distributed" 2>&1 | tee "$work/e2e-distributed.log" | grep -vE "^PASS"

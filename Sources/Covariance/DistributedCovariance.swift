@@ -83,12 +83,53 @@ extension ShardedCovariance {
         return try accumulator.finish()
     }
 
+    /// ``distributedComoment(_:grid:blockSize:foldBytes:)`` of samples streamed from their file: each fold is
+    /// one block of the stream read `foldBytes` at a time (the stream's calls are collective, as the folds
+    /// are), centred on a shift K that every rank shares — the mean of every rank's first fold block, read
+    /// once more beforehand — so no rank holds more than a fold of samples. A NaN or infinite value is
+    /// refused (every rank) after the last fold.
+    public static func distributedComoment(streaming stream: SampleBlockStream, grid: ProcessGrid,
+                                           blockSize: Int = DistributedSymmetricMatrix.defaultBlockSize,
+                                           foldBytes: Int = defaultFoldBytes) throws -> (count: Int, mean: [Double], comoment: DistributedSymmetricMatrix) {
+        let comm = grid.communicator
+        let d = stream.features
+        let folding = stream.readingBlocks(of: max(1, foldBytes / max(1, 8 * d)))
+        let head = SampleBlockStream(folding.selection, folding.resolved, all: folding.samples,
+                                     part: 0 ..< min(folding.blockRows, folding.localSamples))
+        var sums = [Double](repeating: 0, count: d + 1)
+        try head.forEachBlock(communicator: comm) { block in
+            block.values.withUnsafeBufferPointer { x in
+                for r in 0 ..< block.rows { for f in 0 ..< d { sums[f] += x[r * d + f] } }
+            }
+            sums[d] += Double(block.rows)
+        }
+        try comm.allreduce(inPlace: &sums, .sum)
+        let shift = sums[d] > 0 ? sums[..<d].map { $0 / sums[d] } : [Double](repeating: 0, count: d)
+        var accumulator = try DistributedComoment(shift: shift, grid: grid, blockSize: blockSize)
+        try folding.forEachBlock(communicator: comm) { block in
+            try block.values.withUnsafeBufferPointer { try accumulator.fold($0, count: block.rows) }
+        }
+        return try accumulator.finish()
+    }
+
     /// The sample covariance (ddof 1, as `np.cov(X, rowvar=False)`) or, with `correlation`, the
     /// correlation D^{-1/2} C D^{-1/2} (diagonal 1, a constant feature's row and column 0) as a
     /// block-cyclic matrix, and the mean on every rank. Collective.
     public static func distributedCovariance(_ block: SampleBlock, correlation: Bool, grid: ProcessGrid,
                                              blockSize: Int = DistributedSymmetricMatrix.defaultBlockSize) throws -> (mean: [Double], matrix: DistributedSymmetricMatrix) {
-        var (n, mean, c) = try distributedComoment(block, grid: grid, blockSize: blockSize)
+        try scaledCovariance(try distributedComoment(block, grid: grid, blockSize: blockSize), correlation: correlation)
+    }
+
+    /// ``distributedCovariance(_:correlation:grid:blockSize:)`` of samples streamed from their file.
+    public static func distributedCovariance(streaming stream: SampleBlockStream, correlation: Bool, grid: ProcessGrid,
+                                             blockSize: Int = DistributedSymmetricMatrix.defaultBlockSize) throws -> (mean: [Double], matrix: DistributedSymmetricMatrix) {
+        try scaledCovariance(try distributedComoment(streaming: stream, grid: grid, blockSize: blockSize), correlation: correlation)
+    }
+
+    /// The comoment divided by n − 1, and scaled to the correlation when asked.
+    static func scaledCovariance(_ comoment: (count: Int, mean: [Double], comoment: DistributedSymmetricMatrix),
+                                 correlation: Bool) throws -> (mean: [Double], matrix: DistributedSymmetricMatrix) {
+        var (n, mean, c) = comoment
         guard n >= 2 else { throw CovarianceError("a covariance needs at least 2 samples, found \(n)") }
         let scale = 1 / Double(n - 1)
         c.update { _, _, v in v * scale }

@@ -17,16 +17,110 @@ public struct FeatureMoments: Sendable {
 
 /// Covariance, correlation and Gram matrices of a dataset whose samples are split over ranks.
 ///
-/// Centred properly (never E[xxᵀ] − μμᵀ): each rank subtracts its own mean and accumulates
-/// its comoment Cᵣ = Σ (x − μᵣ)(x − μᵣ)ᵀ with BLAS syrk; the ranks' parts are merged with the
-/// parallel formula of Chan, Golub & LeVeque (1979),
-/// C = Σᵣ [Cᵣ + nᵣ (μᵣ − μ)(μᵣ − μ)ᵀ], μ = Σᵣ nᵣ μᵣ / n, in one MPI reduction of the packed upper triangle.
+/// Centred properly (never E[xxᵀ] − μμᵀ), in one pass over the samples, block by block
+/// (``Datasets/SampleBlockSource``: a file streamed with ``Datasets/SampleBlockStream``, or samples in
+/// memory): each block is centred on its own mean and folded into the rank's comoment with BLAS syrk,
+/// then merged with the running (count, mean, comoment) by the pairwise formula of Chan, Golub &
+/// LeVeque (1979), C ← C + C_b + (n n_b / (n + n_b)) δδᵀ, δ = μ_b − μ (``Accumulator``, which shifts
+/// blocks by the running mean in one pass and defers the rank-1 terms); the ranks' parts are merged with the
+/// same formula, C = Σᵣ [Cᵣ + nᵣ (μᵣ − μ)(μᵣ − μ)ᵀ], μ = Σᵣ nᵣ μᵣ / n, in one MPI reduction of the packed
+/// upper triangle. A rank holds its d × d comoment and one block, whatever the sample count.
 ///
 /// Each matrix is built on one rank (`root`) when only that rank uses it: the others send their parts
 /// and hold no result (`nil`). The variants without `root` give the matrix to every rank.
 public enum ShardedCovariance {
-    /// Default rows per syrk call: bounds the centred copy to `chunkRows × features` doubles.
+    /// Default rows per syrk call for samples in memory: bounds the centred copy to `chunkRows × features` doubles.
     public static let defaultChunkRows = 1024
+
+    /// This rank's running count, mean and comoment (upper triangle of the d × d `comoment`) over its blocks.
+    struct Accumulator {
+        var count = 0
+        var mean: [Double]
+        var comoment: Matrix
+        private var blockMean: [Double]
+
+        /// Deferred rank-1 corrections, one row of d per block (``applyPending()``).
+        private var pending: [Double]
+        private var pendingRows = 0
+        static let pendingLimit = 64
+
+        init(features d: Int, matrix: Bool) {
+            mean = [Double](repeating: 0, count: d)
+            blockMean = mean
+            comoment = Matrix(rows: matrix ? d : 0, columns: matrix ? d : 0)
+            pending = [Double](repeating: 0, count: matrix ? Accumulator.pendingLimit * d : 0)
+        }
+
+        /// Folds `block` in (overwriting it), with `matrix` false only the diagonal (`m2`).
+        ///
+        /// The first block is centred on its own mean (two passes). Later blocks are shifted by the running
+        /// mean μ in one fused pass (x ← x − μ while summing, so δ = μ_b − μ comes out of the same pass), folded
+        /// with syrk as S = Σ (x − μ)(x − μ)ᵀ, and corrected with one rank-1 term: the block's own comoment is
+        /// S − m δδᵀ and Chan et al.'s merge adds (n m/(n + m)) δδᵀ, so C ← C + S − (m²/(n + m)) δδᵀ. δ is a
+        /// block-mean fluctuation (~σ/√m), so the correction cancels ~1/m of S: no loss of precision, one
+        /// pass over the data fewer.
+        mutating func fold(_ block: inout SampleBlock, m2: inout [Double]) {
+            let m = block.rows, d = block.features
+            guard m > 0 else { return }
+            let fullMatrix = comoment.rows == d
+            let first = count == 0
+            let total = count + m
+            let w = -Double(m) * Double(m) / Double(total), fraction = Double(m) / Double(total)
+            // Raw pointers throughout: these loops run over every value read, so they must vectorise.
+            blockMean.withUnsafeMutableBufferPointer { bm in
+                mean.withUnsafeMutableBufferPointer { mu in
+                    block.values.withUnsafeMutableBufferPointer { x in
+                        let base = x.baseAddress!, sums = bm.baseAddress!, shift = mu.baseAddress!
+                        for f in 0 ..< d { sums[f] = 0 }
+                        if first {
+                            for r in 0 ..< m { let row = base + r * d; for f in 0 ..< d { sums[f] += row[f] } }
+                            let inv = 1 / Double(m)
+                            for f in 0 ..< d { shift[f] = sums[f] * inv; sums[f] = 0 }
+                        }
+                        for r in 0 ..< m {
+                            let row = base + r * d
+                            for f in 0 ..< d { let y = row[f] - shift[f]; row[f] = y; sums[f] += y }
+                        }
+                        if fullMatrix {
+                            BLAS.syrkTransposed(1, UnsafeBufferPointer(x), rows: m, columns: d, 1, &comoment)
+                        } else {
+                            m2.withUnsafeMutableBufferPointer { q in
+                                for r in 0 ..< m { let row = base + r * d; for f in 0 ..< d { q[f] += row[f] * row[f] } }
+                            }
+                        }
+                    }
+                    // δ = μ_b − μ (0 up to round-off for the first block, centred on its own mean).
+                    let inv = 1 / Double(m)
+                    for f in 0 ..< d { bm[f] *= inv }
+                    if fullMatrix {
+                        // −(m²/(n + m)) δδᵀ is applied later, with others, as one syrk (see `pending`).
+                        let scale = (-w).squareRoot()
+                        pending.withUnsafeMutableBufferPointer { p in
+                            let row = p.baseAddress! + pendingRows * d
+                            for f in 0 ..< d { row[f] = scale * bm[f] }
+                        }
+                        pendingRows += 1
+                    } else {
+                        m2.withUnsafeMutableBufferPointer { q in for f in 0 ..< d { q[f] += w * bm[f] * bm[f] } }
+                    }
+                    for f in 0 ..< d { mu[f] += bm[f] * fraction }
+                }
+            }
+            count = total
+            if pendingRows == Accumulator.pendingLimit { applyPending() }
+        }
+
+        /// Subtracts the deferred rank-1 terms: C ← C − PᵀP for the rows P = √(m²/(n + m)) δ of the blocks
+        /// folded since the last call. One syrk of a few rows instead of a rank-1 loop over C per block
+        /// (which touched the whole d × d matrix once per block: 40% of the non-BLAS time at d = 2048).
+        mutating func applyPending() {
+            let d = comoment.rows
+            if pendingRows > 0 && d > 0 {
+                pending.withUnsafeBufferPointer { BLAS.syrkTransposed(-1, $0, rows: pendingRows, columns: d, 1, &comoment) }
+            }
+            pendingRows = 0
+        }
+    }
 
     /// This rank's mean of each feature (zeros when it holds no samples).
     static func localMean(_ block: SampleBlock) -> [Double] {
@@ -49,22 +143,38 @@ public enum ShardedCovariance {
         return (Int(n.rounded()), n > 0 ? packed.map { $0 / n } : packed)
     }
 
-    /// Per-feature moments merged over ranks (Chan et al. formula for the diagonal).
-    public static func moments(_ block: SampleBlock, communicator comm: Communicator) throws -> FeatureMoments {
-        let d = block.features
-        let mu = localMean(block)
+    /// Per-feature moments merged over ranks (Chan et al. formula for the diagonal), in one pass over the
+    /// blocks of `source` (collective when it is a stream).
+    public static func moments<S: SampleBlockSource>(_ source: S, communicator comm: Communicator) throws -> FeatureMoments {
+        let d = source.features
+        var acc = Accumulator(features: d, matrix: false)
         var m2 = [Double](repeating: 0, count: d)
-        block.values.withUnsafeBufferPointer { x in
-            for r in 0 ..< block.rows { for f in 0 ..< d { let t = x[r * d + f] - mu[f]; m2[f] += t * t } }
-        }
-        let (n, mean) = try globalMean(localMean: mu, rows: block.rows, communicator: comm)
-        for f in 0 ..< d { let delta = mu[f] - mean[f]; m2[f] += Double(block.rows) * delta * delta }
+        try source.forEachBlock(communicator: comm) { block in acc.fold(&block, m2: &m2) }
+        let (n, mean) = try globalMean(localMean: acc.mean, rows: acc.count, communicator: comm)
+        for f in 0 ..< d { let delta = acc.mean[f] - mean[f]; m2[f] += Double(acc.count) * delta * delta }
         try comm.allreduce(inPlace: &m2, .sum)
         return FeatureMoments(count: n, mean: mean, m2: m2)
     }
 
     /// The global mean (every rank) and the comoment matrix Σ (x − μ)(x − μ)ᵀ (d × d, full) on `root` only
-    /// (nil elsewhere), or on every rank when `root` is nil. `chunkRows` rows are centred per syrk call.
+    /// (nil elsewhere), or on every rank when `root` is nil, in one pass over the blocks of `source`
+    /// (collective when it is a stream; a stream's NaN/Inf refusal comes before the reduction).
+    public static func comoment<S: SampleBlockSource>(_ source: S, root: Int?, communicator comm: Communicator) throws
+        -> (count: Int, mean: [Double], comoment: Matrix?) {
+        var acc = Accumulator(features: source.features, matrix: true)
+        var unused: [Double] = []
+        try source.forEachBlock(communicator: comm) { block in acc.fold(&block, m2: &unused) }
+        acc.applyPending()
+        var c = acc.comoment
+        acc.comoment = Matrix(rows: 0, columns: 0)        // c is now the only reference: unpacked in place
+        let (n, mean, packed) = try merge(count: acc.count, mean: acc.mean, upper: c, root: root, communicator: comm)
+        guard let packed else { return (n, mean, nil) }
+        unpack(packed, into: &c)
+        return (n, mean, c)
+    }
+
+    /// ``comoment(_:root:communicator:)`` of samples in memory: centred on this rank's exact mean (one pass
+    /// for it, then `chunkRows` rows at a time copied centred into syrk), so no per-block merge is needed.
     public static func comoment(_ block: SampleBlock, root: Int?, communicator comm: Communicator,
                                 chunkRows: Int = defaultChunkRows) throws -> (count: Int, mean: [Double], comoment: Matrix?) {
         let d = block.features
@@ -86,9 +196,21 @@ public enum ShardedCovariance {
                 }
             }
         }
-        let (n, mean) = try globalMean(localMean: mu, rows: block.rows, communicator: comm)
-        // Pack the upper triangle with this rank's between-rank term nᵣ δδᵀ, reduce, unpack.
-        let nr = Double(block.rows)
+        let (n, mean, packed) = try merge(count: block.rows, mean: mu, upper: c, root: root, communicator: comm)
+        guard let packed else { return (n, mean, nil) }
+        unpack(packed, into: &c)
+        return (n, mean, c)
+    }
+
+    /// Merges the ranks' (count, mean, upper-triangle comoment) by Chan et al.: the global count and mean
+    /// (every rank) and the packed upper triangle of the comoment on `root` (nil elsewhere; every rank when
+    /// `root` is nil).
+    static func merge(count: Int, mean mu: [Double], upper c: Matrix, root: Int?, communicator comm: Communicator) throws
+        -> (count: Int, mean: [Double], packed: [Double]?) {
+        let d = mu.count
+        let (n, mean) = try globalMean(localMean: mu, rows: count, communicator: comm)
+        // Pack the upper triangle with this rank's between-rank term nᵣ δδᵀ, reduce.
+        let nr = Double(count)
         let delta = (0 ..< d).map { mu[$0] - mean[$0] }
         var packed = [Double](repeating: 0, count: d * (d + 1) / 2)
         c.elements.withUnsafeBufferPointer { ce in
@@ -104,11 +226,16 @@ public enum ShardedCovariance {
         } else {
             try comm.allreduce(inPlace: &packed, .sum)
         }
+        return (n, mean, packed)
+    }
+
+    /// Writes a packed upper triangle into both triangles of `c` (d × d).
+    static func unpack(_ packed: [Double], into c: inout Matrix) {
+        let d = c.rows
         c.elements.withUnsafeMutableBufferPointer { ce in
             var k = 0
             for i in 0 ..< d { for j in i ..< d { ce[i * d + j] = packed[k]; ce[j * d + i] = packed[k]; k += 1 } }
         }
-        return (n, mean, c)
     }
 
     /// The global mean and the comoment matrix Σ (x − μ)(x − μ)ᵀ (d × d, full) on every rank.
@@ -119,7 +246,20 @@ public enum ShardedCovariance {
     }
 
     /// The sample covariance Σ (x − μ)(x − μ)ᵀ / (n − 1), as numpy's `np.cov(X, rowvar=False)`, on `root`
-    /// only (nil elsewhere; every rank when `root` is nil); the mean on every rank.
+    /// only (nil elsewhere; every rank when `root` is nil); the mean on every rank. One pass over `source`.
+    public static func covariance<S: SampleBlockSource>(_ source: S, root: Int?, communicator comm: Communicator) throws
+        -> (mean: [Double], matrix: Matrix?) {
+        var result = try comoment(source, root: root, communicator: comm)
+        let (n, mean) = (result.count, result.mean)
+        guard n >= 2 else { throw CovarianceError("a covariance needs at least 2 samples, found \(n)") }
+        guard var m = result.comoment else { return (mean, nil) }
+        result.comoment = nil                                  // m is the only reference: scaled in place
+        let scale = 1 / Double(n - 1)
+        for k in 0 ..< m.elements.count { m.elements[k] *= scale }
+        return (mean, m)
+    }
+
+    /// ``covariance(_:root:communicator:)`` of samples in memory, folded `chunkRows` rows at a time.
     public static func covariance(_ block: SampleBlock, root: Int?, communicator comm: Communicator,
                                   chunkRows: Int = defaultChunkRows) throws -> (mean: [Double], matrix: Matrix?) {
         let (n, mean, c) = try comoment(block, root: root, communicator: comm, chunkRows: chunkRows)
@@ -161,7 +301,7 @@ public enum ShardedCovariance {
         let d = block.features
         let moments = try moments(block, communicator: comm)
         let n = moments.count
-        let scale = standardize ? moments.standardDeviation.map { $0 > 0 ? 1 / $0 : 0 } : [Double](repeating: 1, count: d)
+        let scale = gramScale(moments, standardize: standardize)
         var local = Matrix(rows: block.rows, columns: d)
         for r in 0 ..< block.rows { for f in 0 ..< d { local[r, f] = (block.values[r * d + f] - moments.mean[f]) * scale[f] } }
         let counts = try comm.allgatherCounts(block.rows)
@@ -187,12 +327,82 @@ public enum ShardedCovariance {
                 owner = incomingOwner
             }
         }
-        // Ranks hold consecutive sample blocks in rank order, so their row blocks concatenate to G.
-        if let root {
-            guard let all = try comm.gather(rows.elements, root: root) else { return (moments, nil) }
-            return (moments, Matrix(rows: n, columns: n, elements: all))
+        return (moments, try assembleGram(rows, order: n, root: root, communicator: comm))
+    }
+
+    /// The n × n Gram matrix of a dataset streamed from its file, G_ab = (1/d) Σ_f x̃_af x̃_bf of the centred
+    /// (and, if `standardize`, unit-variance) samples, on `root` only (nil elsewhere; every rank when
+    /// `root` is nil). Collective.
+    ///
+    /// One pass for the moments; then each rank holds one block A of its own samples at a time and streams
+    /// every sample of the matrix past it (``Datasets/SampleBlockStream/everySample``, block B by block B),
+    /// computing its rows G[A, B] with gemm. A holds as many samples as fit in the memory of the rank's rows
+    /// of G (``gramLeftRows(local:communicator:)``, at least one block), so the file is read ⌈local samples / A⌉
+    /// times — once or twice when d ≲ n. Memory per rank: its rows × n, A (at most as large) and one block B
+    /// (the root also the gathered n × n); each element is computed once, so no sum depends on the rank count.
+    /// Every rank reads the file it was given instead of the samples travelling round a ring of ranks, so
+    /// nothing larger than a block is ever in flight.
+    public static func gram(streaming local: SampleBlockStream, standardize: Bool, root: Int?,
+                            communicator comm: Communicator) throws -> (moments: FeatureMoments, matrix: Matrix?) {
+        let d = local.features
+        let moments = try moments(local, communicator: comm)
+        let n = moments.count
+        let scale = gramScale(moments, standardize: standardize)
+        func centre(_ block: inout SampleBlock) {
+            let m = block.rows
+            block.values.withUnsafeMutableBufferPointer { x in
+                for r in 0 ..< m { for f in 0 ..< d { x[r * d + f] = (x[r * d + f] - moments.mean[f]) * scale[f] } }
+            }
         }
-        return (moments, Matrix(rows: n, columns: n, elements: try comm.allgather(rows.elements)))
+        var rows = Matrix(rows: local.localSamples, columns: n)
+        let every = local.everySample
+        let leftStream = local.readingBlocks(of: try gramLeftRows(local: local, communicator: comm))
+        try leftStream.forEachBlock(communicator: comm) { a in
+            centre(&a)
+            let rowOffset = a.firstSample - local.firstPosition
+            let left = Matrix(rows: a.rows, columns: d, elements: a.values)
+            try every.forEachBlock(communicator: comm) { b in
+                guard left.rows > 0, b.rows > 0 else { return }
+                centre(&b)
+                var part = Matrix(rows: left.rows, columns: b.rows)
+                BLAS.gemm(1 / Double(d), left, .none, Matrix(rows: b.rows, columns: d, elements: b.values), .transposed, 0, &part)
+                rows.elements.withUnsafeMutableBufferPointer { g in
+                    part.elements.withUnsafeBufferPointer { p in
+                        for r in 0 ..< left.rows {
+                            let dst = (rowOffset + r) * n + b.firstSample
+                            for c in 0 ..< b.rows { g[dst + c] = p[r * b.rows + c] }
+                        }
+                    }
+                }
+            }
+        }
+        return (moments, try assembleGram(rows, order: n, root: root, communicator: comm))
+    }
+
+    /// The factor of each centred feature in the Gram matrix: 1/σ (0 for a constant feature) or 1.
+    static func gramScale(_ moments: FeatureMoments, standardize: Bool) -> [Double] {
+        standardize ? moments.standardDeviation.map { $0 > 0 ? 1 / $0 : 0 } : [Double](repeating: 1, count: moments.mean.count)
+    }
+
+    /// The ranks' row blocks of G gathered on `root` (nil elsewhere; every rank when `root` is nil). Ranks
+    /// hold consecutive parts of the samples in rank order, so their row blocks concatenate to G.
+    static func assembleGram(_ rows: Matrix, order n: Int, root: Int?, communicator comm: Communicator) throws -> Matrix? {
+        if let root {
+            guard let all = try comm.gather(rows.elements, root: root) else { return nil }
+            return Matrix(rows: n, columns: n, elements: all)
+        }
+        return Matrix(rows: n, columns: n, elements: try comm.allgather(rows.elements))
+    }
+
+    /// Samples of the left block A of the streamed Gram: as many as this rank's rows of G hold values
+    /// (n × local samples / values read per sample), at least one stream block, at most the local samples
+    /// of the rank with most (the same on every rank, so every rank reads as often). Collective.
+    public static func gramLeftRows(local: SampleBlockStream, communicator comm: Communicator) throws -> Int {
+        let most = try comm.allreduce(local.localSamples, .max)
+        let perSample = max(local.resolved.rawFeatures, local.features, 1)
+        let (rowsValues, overflow) = most.multipliedReportingOverflow(by: local.totalSamples)
+        let fit = overflow ? most : rowsValues / perSample
+        return max(1, min(most, max(local.blockRows, fit)))
     }
 
     /// The n × n Gram matrix (see ``gram(_:standardize:root:communicator:)``) on every rank.

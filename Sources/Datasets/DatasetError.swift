@@ -6,6 +6,7 @@ public struct DatasetError: Error, CustomStringConvertible, Sendable, Equatable 
     /// The part of the selection the problem is about.
     public enum Field: String, Sendable, CaseIterable {
         case file, dataset, first, samples, stride, crop, coarse
+        case sampleAxis = "sample_axis", blockRows = "block_rows"
     }
 
     /// The field at fault.

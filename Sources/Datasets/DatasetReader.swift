@@ -2,10 +2,13 @@ import Foundation
 import Parallel
 import Storage
 
-/// Reads a dataset collectively, each rank a contiguous block of the selected samples.
+/// Checks a dataset selection against its file and reads it collectively, each rank a contiguous block of
+/// the selected samples (streamed block by block with ``SampleBlockStream``).
 public enum DatasetReader {
-    /// Default bytes read per collective call (bounds the read buffer when a stride skips samples).
-    public static let defaultChunkBytes = 64 << 20
+    /// Float64 bytes of one block when ``DatasetSelection/blockRows`` is 0 (automatic): 16 MiB, large
+    /// enough that syrk on a block runs at full speed, small enough that a block is a minor part of a
+    /// rank's memory beside a d × d matrix.
+    public static let automaticBlockBytes = 16 << 20
 
     /// Checks the selection against the file without reading data: the file and dataset exist, the
     /// dataset has a sample axis and at least one feature axis, a float element type, and enough
@@ -29,15 +32,26 @@ public enum DatasetReader {
         guard shape.count >= 2 else {
             throw DatasetError(.dataset, "\(path) has shape \(shape), a rank-\(shape.count) array; need samples along the first axis and at least one feature axis", fix: "store the data as (samples, features…), e.g. reshape to (n, 1) for scalars")
         }
+        guard sel.sampleAxis == 0 || sel.sampleAxis == 1 else {
+            throw DatasetError(.sampleAxis, "is \(sel.sampleAxis); samples lie along axis 0 or (2-D datasets only) axis 1", fix: "use 0 for (samples, field…) or 1 for a (features, samples) matrix")
+        }
+        guard sel.sampleAxis == 0 || shape.count == 2 else {
+            throw DatasetError(.sampleAxis, "is 1 but \(path) has shape \(shape), a rank-\(shape.count) array; samples as columns are read from 2-D (features × samples) datasets only", fix: "use sample_axis = 0 (samples along the first axis), or store the data as a 2-D features × samples array")
+        }
+        guard sel.blockRows >= 0 else {
+            throw DatasetError(.blockRows, "is negative", fix: "use 0 (automatic) or a positive number of samples per read")
+        }
         let type = try h5.elementType(of: path)
         guard type == .float64 || type == .float32 else {
             throw DatasetError(.dataset, "\(path) holds \(type); only float64 and float32 are read", fix: "convert the dataset to floating point")
         }
-        let available = shape[0]
+        let sampleAxisName = sel.sampleAxis == 0 ? "first" : "second"
+        let available = shape[sel.sampleAxis]
         guard available > 0 else {
-            throw DatasetError(.dataset, "\(path) in \(sel.file) has no samples (shape \(shape))", fix: "give a dataset that holds samples along its first axis")
+            throw DatasetError(.dataset, "\(path) in \(sel.file) has no samples (shape \(shape), samples along its \(sampleAxisName) axis)", fix: "give a dataset that holds samples along its \(sampleAxisName) axis")
         }
-        let trailingCount = try checkedProduct(shape.dropFirst(), field: .dataset, what: "\(path) has shape \(shape)")
+        let trailing = sel.sampleAxis == 0 ? Array(shape.dropFirst()) : [shape[0]]
+        let trailingCount = try checkedProduct(trailing[...], field: .dataset, what: "\(path) has shape \(shape)")
         guard trailingCount > 0 else {
             throw DatasetError(.dataset, "\(path) in \(sel.file) has no features (shape \(shape): a field axis of length 0)", fix: "give a dataset whose samples hold at least one value")
         }
@@ -52,7 +66,6 @@ public enum DatasetReader {
         guard count <= maxCount else {
             throw DatasetError(.samples, "\(sel.samples) samples requested but \(path) has \(available) samples, so only \(maxCount) are available from first = \(sel.first) with stride = \(sel.stride)", fix: "use samples ≤ \(maxCount), or 0 for all")
         }
-        let trailing = Array(shape.dropFirst())
         var field = trailing
         if !sel.crop.isEmpty {
             guard sel.crop.count == 2 * trailing.count else {
@@ -90,7 +103,18 @@ public enum DatasetReader {
             throw DatasetError(.stride, "\(sel.stride) with \(rawPerSample) values per sample spans more than a file can hold", fix: "use a smaller stride, or crop the field (source.crop)")
         }
         _ = strideBytes
-        return ResolvedSelection(datasetShape: shape, samples: count, fieldShape: field)
+        // Rows per block: as given, else ~automaticBlockBytes of float64 values (at least one sample).
+        let blockRows = max(1, min(count, sel.blockRows > 0 ? sel.blockRows : automaticBlockBytes / max(8 * max(rawPerSample, features), 1)))
+        var resolved = ResolvedSelection(datasetShape: shape, samples: count, fieldShape: field)
+        resolved.sampleAxis = sel.sampleAxis
+        resolved.elementType = type
+        resolved.blockRows = blockRows
+        resolved.rawFeatures = rawPerSample
+        let (_, o5) = blockRows.multipliedReportingOverflow(by: 16 * max(rawPerSample, features))
+        if o5 {
+            throw DatasetError(.blockRows, "\(blockRows) samples of \(rawPerSample) values per block overflow the address space", fix: "use a smaller block_rows")
+        }
+        return resolved
     }
 
     /// The product of `sizes`, or a ``DatasetError`` on `field` when it overflows `Int`.
@@ -104,70 +128,26 @@ public enum DatasetReader {
         return product
     }
 
-    /// Reads this rank's block of the selected samples (cropped, coarse-grained, as float64) and
-    /// checks every value is finite. Collective; call after ``resolve(_:communicator:)``. `chunkBytes` bounds
-    /// the bytes of one collective read (tests make it small to exercise several reads).
-    public static func read(_ sel: DatasetSelection, _ resolved: ResolvedSelection, communicator comm: Communicator,
-                            chunkBytes: Int = defaultChunkBytes) throws -> SampleBlock {
-        let path = sel.absolutePath
-        let h5 = try H5File.open(sel.file, communicator: comm)
-        defer { try? h5.close() }
-        let trailing = Array(resolved.datasetShape.dropFirst())
-        let cropStart = sel.crop.isEmpty ? trailing.map { _ in 0 } : stride(from: 0, to: sel.crop.count, by: 2).map { sel.crop[$0] }
-        let cropShape = sel.crop.isEmpty ? trailing : stride(from: 0, to: sel.crop.count, by: 2).map { sel.crop[$0 + 1] - sel.crop[$0] }
-        let rawPerSample = cropShape.reduce(1, *)
+    /// Reads this rank's whole block of the selected samples (cropped, coarse-grained, as float64) and
+    /// checks every value is finite: every block of ``SampleBlockStream/thisRank(_:_:communicator:)``
+    /// gathered into one. Collective; call after ``resolve(_:communicator:)``. Prefer streaming the
+    /// blocks (``SampleBlockStream``), which keeps one block in memory instead of the whole share.
+    public static func read(_ sel: DatasetSelection, _ resolved: ResolvedSelection, communicator comm: Communicator) throws -> SampleBlock {
+        let stream = SampleBlockStream.thisRank(sel, resolved, communicator: comm)
         let d = resolved.features
-        let isFloat32 = try h5.elementType(of: path) == .float32
-
-        let decomposition = BlockDecomposition(count: resolved.samples, parts: comm.size)
-        let mine = decomposition.range(of: comm.rank)
-        // Selected samples per collective read, the same on every rank (so the calls match).
-        let (strideBytes, overflow) = (rawPerSample * 8).multipliedReportingOverflow(by: sel.stride)
-        let perChunk = overflow ? 1 : max(1, chunkBytes / max(1, strideBytes))
-        let maxLocal = decomposition.counts.max() ?? 0
-        let calls = (maxLocal + perChunk - 1) / perChunk
-        var values = [Double](repeating: 0, count: mine.count * d)
-        var done = 0
-        for _ in 0 ..< calls {
-            let take = min(perChunk, mine.count - done)
-            let fileRows = take > 0 ? (take - 1) * sel.stride + 1 : 0
-            let firstRow = sel.first + (mine.lowerBound + done) * sel.stride
-            let offset = [take > 0 ? firstRow : 0] + cropStart
-            let count = [fileRows] + cropShape
-            let raw: [Double]
-            if isFloat32 {
-                let f: [Float] = try h5.read(path, as: Float.self, offset: offset, count: count)
-                raw = f.map(Double.init)
-            } else {
-                raw = try h5.read(path, as: Double.self, offset: offset, count: count)
-            }
-            for k in 0 ..< take {
-                let sample = Array(raw[(k * sel.stride) * rawPerSample ..< (k * sel.stride + 1) * rawPerSample])
-                let field = sel.coarse.isEmpty ? sample : coarseGrain(sample, shape: cropShape, factors: sel.coarse)
-                let dst = (done + k) * d
-                for f in 0 ..< d { values[dst + f] = field[f] }
-            }
-            done += take
-        }
-        // Refuse NaN/Inf, naming the first bad sample (agreed over ranks) before any heavy work.
-        var firstBad = Int.max
-        for r in 0 ..< mine.count where values[r * d ..< (r + 1) * d].contains(where: { !$0.isFinite }) {
-            firstBad = mine.lowerBound + r
-            break
-        }
-        firstBad = try comm.allreduce(firstBad, .min)
-        if firstBad != Int.max {
-            let fileIndex = sel.first + firstBad * sel.stride
-            throw DatasetError(.dataset, "\(path) in \(sel.file) holds NaN or infinite values, first in sample \(fileIndex)", fix: "clean the data, or skip those samples by the choice of first sample, sample count and stride")
-        }
-        return SampleBlock(firstSample: mine.lowerBound, rows: mine.count, features: d, totalSamples: resolved.samples, values: values)
+        var values = [Double]()
+        values.reserveCapacity(stream.localSamples * d)
+        try stream.forEachBlock(communicator: comm) { block in values += block.values }
+        return SampleBlock(firstSample: stream.firstPosition, rows: stream.localSamples, features: d,
+                           totalSamples: resolved.samples, values: values)
     }
 
-    /// Block averages of a row-major field of `shape` over boxes of `factors` (which divide the shape).
-    public static func coarseGrain(_ field: [Double], shape: [Int], factors: [Int]) -> [Double] {
+    /// Block averages of a row-major field of `shape` over boxes of `factors` (which divide the shape),
+    /// written to `out` (the product of shape / factors values).
+    static func coarseGrain(_ field: UnsafeBufferPointer<Double>, shape: [Int], factors: [Int], into out: UnsafeMutablePointer<Double>) {
         let outShape = zip(shape, factors).map { $0 / $1 }
         let outCount = outShape.reduce(1, *)
-        var out = [Double](repeating: 0, count: outCount)
+        out.initialize(repeating: 0, count: outCount)
         let rank = shape.count
         var index = [Int](repeating: 0, count: rank)
         for value in field {
@@ -178,6 +158,15 @@ public enum DatasetReader {
             while a >= 0 { index[a] += 1; if index[a] < shape[a] { break }; index[a] = 0; a -= 1 }
         }
         let inv = 1 / Double(factors.reduce(1, *))
-        return out.map { $0 * inv }
+        for k in 0 ..< outCount { out[k] *= inv }
+    }
+
+    /// Block averages of a row-major field of `shape` over boxes of `factors` (which divide the shape).
+    public static func coarseGrain(_ field: [Double], shape: [Int], factors: [Int]) -> [Double] {
+        let outCount = zip(shape, factors).map { $0 / $1 }.reduce(1, *)
+        return [Double](unsafeUninitializedCapacity: outCount) { out, initialized in
+            field.withUnsafeBufferPointer { coarseGrain($0, shape: shape, factors: factors, into: out.baseAddress!) }
+            initialized = outCount
+        }
     }
 }

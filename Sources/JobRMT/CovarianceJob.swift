@@ -46,29 +46,34 @@ public struct CovarianceJob: JobKind {
             log.info("drawing a \(spec.type.uppercased()) spectrum of \(spec.size) levels (seed \(spec.seed))")
             if comm.isRoot { levels = try spec.spectrum(size: spec.size, stream: 0) }
         } else {
-            let block = try spec.load(communicator: comm, matrix: matrixType, vectors: wantVectors, layout: p.layout,
-                                      writeMatrix: p.writeMatrix, blockSize: p.blockSize)
-            samples = block.totalSamples
-            features = block.features
-            log.info("\(spec.type) source: \(samples) samples × \(features) features, \(block.rows) on rank 0; \(matrixType.rawValue) matrix")
+            let data = try spec.load(communicator: comm, matrix: matrixType, vectors: wantVectors, layout: p.layout,
+                                     writeMatrix: p.writeMatrix, blockSize: p.blockSize, needsWholeMatrix: p.errors.sectors,
+                                     resamples: CovarianceJob.resamples(p))
+            samples = data.totalSamples
+            features = data.features
+            var streaming = ""
+            if case .stream(let s) = data {
+                streaming = ", streamed in blocks of \(s.blockRows) samples (\(s.resolved.elementType) in the file, sample axis \(s.resolved.sampleAxis))"
+            }
+            log.info("\(spec.type) source: \(samples) samples × \(features) features, \(data.localSamples) on rank 0\(streaming); \(matrixType.rawValue) matrix")
             fieldShape = try CovarianceJob.fieldShape(of: spec, features: features, communicator: comm)
             try CovarianceJob.checkFieldModels(p, fieldShape: fieldShape)
-            try CovarianceJob.checkErrorBarMemory(p, block: block, communicator: comm)
+            try CovarianceJob.checkErrorBarMemory(p, samples: samples, features: features, communicator: comm)
             let dimension = matrixType == .gram ? samples : features
             let (chosen, reason) = try p.layout.resolved(order: dimension, vectors: wantVectors, writeMatrix: p.writeMatrix,
                                                          blockSize: p.blockSize, needsWholeMatrix: p.errors.sectors, communicator: comm)
             layout = chosen
             log.info("matrix layout \(chosen.rawValue): \(reason)")
             if chosen == .distributed {
-                let d = try DistributedSpectrum(block, type: matrixType, standardize: spec.standardize, vectors: wantVectors,
-                                                keepMatrix: p.writeMatrix, solver: solver, blockSize: p.blockSize, communicator: comm)
+                let d = try spec.naming { try DistributedSpectrum(data, type: matrixType, standardize: spec.standardize, vectors: wantVectors,
+                                                                  keepMatrix: p.writeMatrix, solver: solver, blockSize: p.blockSize, communicator: comm) }
                 levels = d.values
                 mean = d.mean
                 distributed = d
                 log.info("\(matrixType.rawValue) matrix \(dimension) × \(dimension) on a \(d.grid.rows) × \(d.grid.columns) grid (blocks of \(d.blockSize), about \(formatBytes(Double(dimension) * Double(dimension) * 8 / Double(comm.size))) of it per rank), \(d.routine): \(String(format: "%.2f", MPIEnvironment.wtime() - t0)) s")
             } else {
                 // Only rank 0 solves and writes, so only rank 0 receives the matrix.
-                let (m, mu) = try matrixType.compute(block, standardize: spec.standardize, root: 0, communicator: comm)
+                let (m, mu) = try spec.naming { try matrixType.compute(data, standardize: spec.standardize, root: 0, communicator: comm) }
                 let t1 = MPIEnvironment.wtime()
                 log.info("\(matrixType.rawValue) matrix \(dimension) × \(dimension) in \(String(format: "%.2f", t1 - t0)) s")
                 mean = mu
@@ -81,18 +86,19 @@ public struct CovarianceJob: JobKind {
                 if p.writeMatrix { matrix = m }
                 replicatedMatrix = m
             }
+            try PeakMemory.log(comm, log)
             // Resamples and surrogates are analysed exactly as the data (the same options, Wishart shape included),
             // and α over the data's own fit ranks: an automatic range follows each spectrum's noise threshold, and
             // exponents fitted over different ranks are not comparable.
             var repeatOptions = p.statistics.options(ratio: MatrixType.aspectRatio(samples: samples, features: features), positiveSpectrum: true,
                                                      wishart: matrixType.wishartShape(samples: samples, features: features))
             if comm.isRoot && (p.errors.bootstrap > 0 || !p.null.models.isEmpty) {
-                let data = SpectralAnalysis(levels: levels, options: repeatOptions)
-                if repeatOptions.powerLawRanks == nil, let fit = data.powerLaw { repeatOptions.powerLawRanks = fit.firstRank ... fit.lastRank }
-                dataAnalysis = data
+                let analysis = SpectralAnalysis(levels: levels, options: repeatOptions)
+                if repeatOptions.powerLawRanks == nil, let fit = analysis.powerLaw { repeatOptions.powerLawRanks = fit.firstRank ... fit.lastRank }
+                dataAnalysis = analysis
             }
-            extras = try CovarianceJob.errorBars(p, block: block, fieldShape: fieldShape, matrix: replicatedMatrix, options: repeatOptions,
-                                                 communicator: comm, log: log)
+            extras = try CovarianceJob.errorBars(p, block: data.inMemory, samples: samples, fieldShape: fieldShape, matrix: replicatedMatrix,
+                                                 options: repeatOptions, communicator: comm, log: log)
         }
 
         // Rank 0 analyses and writes; the others wait for the file (and the verdict) to exist.

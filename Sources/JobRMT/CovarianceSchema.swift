@@ -9,7 +9,7 @@ public struct CovarianceParameters: ParameterSet {
     var sourceType: SourceType
     @Parameter("source.file", doc: "hdf5: the HDF5 file (relative to the directory cascade runs in).")
     var sourceFile = ""
-    @Parameter("source.dataset", doc: "hdf5: the dataset inside the file; samples along its first axis, any trailing shape flattened to features.")
+    @Parameter("source.dataset", doc: "hdf5: the dataset inside the file; samples along its first axis (or its second: `sample_axis`), any trailing shape flattened to features.")
     var sourceDataset = ""
     var source = SourceOptions()
     @Parameter("matrix.type", doc: "covariance (d × d, ddof 1, as np.cov), correlation (d × d), or gram (n × n, (1/d)·X̃X̃ᵀ of the centred samples).")

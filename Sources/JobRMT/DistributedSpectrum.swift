@@ -21,17 +21,24 @@ struct DistributedSpectrum {
 
     /// Assembles and diagonalises (collective). `solver` picks pdsyevd (divide and conquer, with
     /// vectors) or pdsyevr (mrrr, and always without vectors, as pdsyevd computes them).
-    init(_ block: SampleBlock, type: MatrixType, standardize: Bool, vectors: Bool, keepMatrix: Bool,
+    /// A covariance or correlation streams from its file (``SampleData/stream(_:)``); the Gram's all-to-all needs
+    /// the samples in memory (``SourceSpec/load(communicator:matrix:vectors:layout:writeMatrix:blockSize:needsWholeMatrix:resamples:)``
+    /// reads them so).
+    init(_ data: SampleData, type: MatrixType, standardize: Bool, vectors: Bool, keepMatrix: Bool,
          solver: EigenSolver, blockSize: Int, communicator comm: Communicator) throws {
         let grid = try ProcessGrid(communicator: comm)
         var m: DistributedSymmetricMatrix
-        switch type {
-        case .covariance, .correlation:
-            (mean, m) = try ShardedCovariance.distributedCovariance(block, correlation: type == .correlation || standardize,
-                                                                    grid: grid, blockSize: blockSize)
-        case .gram:
+        let correlation = type == .correlation || standardize
+        switch (type, data) {
+        case (.covariance, .stream(let s)), (.correlation, .stream(let s)):
+            (mean, m) = try ShardedCovariance.distributedCovariance(streaming: s, correlation: correlation, grid: grid, blockSize: blockSize)
+        case (.covariance, .memory(let block)), (.correlation, .memory(let block)):
+            (mean, m) = try ShardedCovariance.distributedCovariance(block, correlation: correlation, grid: grid, blockSize: blockSize)
+        case (.gram, .memory(let block)):
             let (moments, g) = try ShardedCovariance.distributedGram(block, standardize: standardize, grid: grid, blockSize: blockSize)
             (mean, m) = (moments.mean, g)
+        case (.gram, .stream):
+            preconditionFailure("the distributed Gram matrix needs the samples in memory")
         }
         // diagonalize overwrites m: the kept one is then a copy, with both triangles for the file.
         if keepMatrix { try m.mirrorLowerTriangle() }

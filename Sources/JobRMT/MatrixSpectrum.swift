@@ -11,13 +11,21 @@ enum MatrixType: String, ParameterChoice {
 
     /// The matrix, on rank `root` only (nil on the others: only the root uses it), and the feature means
     /// (every rank). Collective.
-    func compute(_ block: SampleBlock, standardize: Bool, root: Int, communicator comm: Communicator) throws -> (matrix: Matrix?, mean: [Double]) {
-        switch self {
-        case .covariance, .correlation:
-            let (mean, c) = try ShardedCovariance.covariance(block, root: root, communicator: comm)
+    /// A file is streamed block by block (one pass for a covariance; see ``ShardedCovariance`` for the Gram).
+    func compute(_ data: SampleData, standardize: Bool, root: Int, communicator comm: Communicator) throws -> (matrix: Matrix?, mean: [Double]) {
+        switch (self, data) {
+        case (.covariance, _), (.correlation, _):
+            let (mean, c): ([Double], Matrix?)
+            switch data {
+            case .stream(let s): (mean, c) = try ShardedCovariance.covariance(s, root: root, communicator: comm)
+            case .memory(let b): (mean, c) = try ShardedCovariance.covariance(b, root: root, communicator: comm)
+            }
             return (c.map { self == .correlation || standardize ? ShardedCovariance.correlation(fromCovariance: $0) : $0 }, mean)
-        case .gram:
-            let (moments, g) = try ShardedCovariance.gram(block, standardize: standardize, root: root, communicator: comm)
+        case (.gram, .stream(let s)):
+            let (moments, g) = try ShardedCovariance.gram(streaming: s, standardize: standardize, root: root, communicator: comm)
+            return (g, moments.mean)
+        case (.gram, .memory(let b)):
+            let (moments, g) = try ShardedCovariance.gram(b, standardize: standardize, root: root, communicator: comm)
             return (g, moments.mean)
         }
     }

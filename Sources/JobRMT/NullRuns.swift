@@ -58,8 +58,10 @@ extension CovarianceJob {
     }
 
     /// Bootstrap, null models and sectors. Collective; `matrix` is the data's matrix on rank 0 (nil elsewhere).
-    static func errorBars(_ p: CovarianceParameters, block: SampleBlock, fieldShape: [Int], matrix: Matrix?, options: AnalysisOptions,
-                          communicator comm: Communicator, log: Logger) throws -> ErrorBarResults {
+    /// `block` is the samples in memory; it is nil only when no resample is asked for (``resamples(_:)``: an hdf5
+    /// source then streams), and `samples` is their count.
+    static func errorBars(_ p: CovarianceParameters, block: SampleBlock?, samples: Int, fieldShape: [Int], matrix: Matrix?,
+                          options: AnalysisOptions, communicator comm: Communicator, log: Logger) throws -> ErrorBarResults {
         var results = ErrorBarResults()
         let type = p.matrixType, standardize = p.spec.standardize
         if comm.isRoot, p.errors.sectors, let m = matrix {
@@ -70,13 +72,15 @@ extension CovarianceJob {
                 let all = try SymmetricEigen(symmetry.project(m, irrep), vectors: false).values
                 let levels = Array(all.suffix(dimension))
                 // The sector's own Marchenko–Pastur ratio: its dimension against the samples.
-                let sectorOptions = p.statistics.options(ratio: MatrixType.aspectRatio(samples: block.totalSamples, features: dimension),
+                let sectorOptions = p.statistics.options(ratio: MatrixType.aspectRatio(samples: samples, features: dimension),
                                                          positiveSpectrum: true)
                 results.sectors.append(SectorSpectrum(irrep: irrep, dimension: dimension, levels: levels,
                                                       analysis: SpectralAnalysis(levels: levels, options: sectorOptions)))
             }
             log.info("D4 sectors A1/A2/B1/B2/E of dimensions \(results.sectors.map(\.dimension).map(String.init).joined(separator: "/")) (E: one partner) in \(String(format: "%.2f", MPIEnvironment.wtime() - t)) s")
         }
+        guard resamples(p) else { return results }
+        guard let block else { preconditionFailure("resampling needs the samples in memory (SourceSpec.load reads them so)") }
         if p.errors.bootstrap > 0 {
             let t = MPIEnvironment.wtime(), seed = UInt64(p.errors.bootstrapSeed), n = block.totalSamples
             results.bootstrap = try RepeatedScalars.run(repeats: p.errors.bootstrap, matrix: type, standardize: standardize, options: options,
@@ -106,13 +110,16 @@ extension CovarianceJob {
         return results
     }
 
+    /// Whether the job resamples the data (bootstrap, null models): those need the samples in memory.
+    static func resamples(_ p: CovarianceParameters) -> Bool { p.errors.bootstrap > 0 || !p.null.models.isEmpty }
+
     /// Refuses (every rank alike, before any surrogate is made) surrogates, resamples and the Wishart factor that
     /// do not fit beside the data: the same estimate as ``CovarianceJob/memoryEstimate(_:ranks:)``, with the dataset's
     /// real size (an hdf5 source is sized only once it is open).
-    static func checkErrorBarMemory(_ p: CovarianceParameters, block: SampleBlock, communicator comm: Communicator) throws {
+    static func checkErrorBarMemory(_ p: CovarianceParameters, samples: Int, features: Int, communicator comm: Communicator) throws {
         guard p.errors.bootstrap > 0 || !p.null.models.isEmpty || p.errors.sectors else { return }
         var m = MemoryEstimate()
-        let n = Double(block.totalSamples), d = Double(block.features)
+        let n = Double(samples), d = Double(features)
         m.add("samples", elements: n * d / Double(comm.size), keys: ["source.samples"])
         addMatrix(&m, type: p.matrixType, samples: n, features: d, vectors: p.vectors)
         addErrorBars(&m, p, samples: n, features: d, ranks: comm.size)

@@ -10,13 +10,13 @@ enum Provenance {
         case .correlation: normalisation = "C_ij / sqrt(C_ii C_jj) of the covariance (ddof 1)"
         case .gram: normalisation = standardize ? "(1/d) X~ X~^T of the centred, standardised samples" : "(1/d) X~ X~^T of the centred samples"
         }
-        try file.setAttribute("centring", .string("each feature's mean over the selected samples subtracted (per rank, merged by Chan, Golub & LeVeque)"), on: g)
+        try file.setAttribute("centring", .string("each feature's mean over the selected samples subtracted (per block and per rank, merged by Chan, Golub & LeVeque)"), on: g)
         try file.setAttribute("normalisation", .string(normalisation), on: g)
         try file.setAttribute("ddof", .int(type == .gram ? 0 : 1), on: g)
     }
 
     /// The source: file, dataset, selection (first, samples, stride, crop, coarse; crop and coarse as comma-separated
-    /// integers, "" for none), field shape, and the synthetic generator's seed and exponent.
+    /// integers, "" for none; the sample axis, 1 for a features × samples file), field shape, and the synthetic generator's seed and exponent.
     static func source(_ spec: SourceSpec, samples: Int, fieldShape: [Int], on g: String, of file: H5File) throws {
         let s = spec.selection
         let list: ([Int]) -> String = { $0.map(String.init).joined(separator: ",") }
@@ -26,6 +26,7 @@ enum Provenance {
             ("selection_stride", .int(spec.type == "hdf5" ? s.stride : 1)),
             ("selection_crop", .string(spec.type == "hdf5" ? list(s.crop) : "")),
             ("selection_coarse", .string(spec.type == "hdf5" ? list(s.coarse) : "")),
+            ("selection_sample_axis", .int(spec.type == "hdf5" ? s.sampleAxis : 0)),
             ("field_shape", .ints(fieldShape)), ("source_seed", .int(Int(spec.seed))), ("source_exponent", .double(spec.exponent)),
         ]
         for (name, v) in values { try file.setAttribute(name, v, on: g) }

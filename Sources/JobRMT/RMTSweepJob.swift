@@ -71,20 +71,20 @@ public struct RMTSweepJob: JobKind {
         let matrixType = p.matrixType
         let solver = p.solver
         let explicit = p.sizes
-        var block: SampleBlock? = nil
+        var data: SampleData? = nil
         let total: Int
         if spec.isSpectrum {
             total = spec.size
         } else {
-            block = try spec.load(communicator: comm, matrix: p.matrixType)
-            total = block!.totalSamples
+            data = try spec.load(communicator: comm, matrix: p.matrixType)
+            total = data!.totalSamples
             if let bad = explicit.first(where: { $0 > total }) {
                 throw RunError("`sweep.sizes`: M = \(bad) but dataset \(name) has only \(total) samples (fix: use sizes ≤ \(total))")
             }
         }
         // Reference spectra use the listed sizes up to their `source.size`; datasets refuse larger ones (above).
         let sizes = SweepPlan.sizes(explicit: spec.isSpectrum ? explicit.filter { $0 <= total } : explicit, minimum: p.minSize, steps: p.steps, total: total)
-        let features = block?.features ?? 0
+        let features = data?.features ?? 0
         let fieldShape = spec.isSpectrum ? [] : try CovarianceJob.fieldShape(of: spec, features: features, communicator: comm)
         log.info("\(name): \(spec.type), \(total) \(spec.isSpectrum ? "levels" : "samples × \(features) features"); M = \(sizes.map(String.init).joined(separator: ", ")); \(repeats) repeat(s)")
         let tasks = sizes.count * repeats
@@ -104,7 +104,7 @@ public struct RMTSweepJob: JobKind {
             }
         } else {
             let positions = (0 ..< repeats).map { SweepPlan.positions(total: total, seed: spec.seed, repeatIndex: $0) }
-            let local = block!
+            let all = data!
             var start = 0
             while start < tasks {
                 // One matrix per rank at a time: accumulate a group of P tasks together, then solve in parallel.
@@ -112,10 +112,11 @@ public struct RMTSweepJob: JobKind {
                 var mine: (task: Int, matrix: Matrix)? = nil
                 for task in group {
                     let (m, r) = (sizes[task / repeats], task % repeats)
-                    let keep = local.sampleRange.map { positions[r][$0] < m }
-                    // Reduced onto the rank that solves this task only.
-                    let (matrix, _) = try matrixType.compute(local.selecting(keep), standardize: spec.standardize,
-                                                             root: task % comm.size, communicator: comm)
+                    // A file's subset is read as its rows only, block by block; reduced onto the rank that solves this task only.
+                    let subset = all.subset(positions: positions[r], below: m, communicator: comm)
+                    let (matrix, _) = try spec.naming {
+                        try matrixType.compute(subset, standardize: spec.standardize, root: task % comm.size, communicator: comm)
+                    }
                     if let matrix { mine = (task, matrix) }
                 }
                 if let (task, matrix) = mine {

@@ -27,7 +27,7 @@ struct RepeatedScalars {
         var rows: [[Double]] = []
         for k in 0 ..< repeats {
             let block = try make(k)
-            let (m, _) = try matrix.compute(block, standardize: standardize, root: 0, communicator: comm)
+            let (m, _) = try matrix.compute(.memory(block), standardize: standardize, root: 0, communicator: comm)
             if comm.isRoot, let m {
                 let levels = try SymmetricEigen(m, vectors: false).values
                 rows.append(SpectralAnalysis(levels: levels, options: options).scalars)

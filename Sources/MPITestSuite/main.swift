@@ -30,7 +30,7 @@ while i < arguments.count {
     }
 }
 
-let allChecks: [MPICheck] = parallelChecks + linalgChecks + fftChecks + storageChecks + turbulenceChecks + rmtChecks + rmtNullChecks
+let allChecks: [MPICheck] = parallelChecks + linalgChecks + fftChecks + storageChecks + turbulenceChecks + rmtChecks + rmtNullChecks + streamingChecks
     + trainingChecks + trainingDataChecks + distributedLinalgChecks
 let world = Communicator.world
 var passed = 0, failed = 0

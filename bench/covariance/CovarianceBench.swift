@@ -11,6 +11,8 @@ import SpectraReference
 // prints them beside the numpy/scipy (and empyricalRMT) references measured in the same run.
 //
 //   cascade-bench-covariance [chunk ROWS] [out DIR] cov N D … eig D … stats N …   (each: best of 2)
+//   cascade-bench-covariance stream FILE DATASET     (the covariance streamed from an HDF5 file, once:
+//                                                     wall and CPU seconds and the peak resident memory; bench/rmt)
 Console.lineBuffered()
 let world = Communicator.world
 var args = Array(CommandLine.arguments.dropFirst())
@@ -51,6 +53,29 @@ while !args.isEmpty {
             print("eig_\(d) \(t)")
         } else {
             _ = try best {}      // the same barriers as rank 0
+        }
+    case "stream":
+        // One streamed covariance of a file (read in blocks, centred, syrk, merged), as `covariance` jobs run it.
+        let sel = DatasetSelection(file: args.removeFirst(), dataset: args.removeFirst())
+        let resolved = try DatasetReader.resolve(sel, communicator: world)
+        let stream = SampleBlockStream.thisRank(sel, resolved, communicator: world)
+        func cpuSeconds() -> Double {
+            var usage = rusage()
+            getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+            return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
+        }
+        try world.barrier()
+        let (t0, c0) = (MPIEnvironment.wtime(), cpuSeconds())
+        let (_, c) = try ShardedCovariance.covariance(stream, root: 0, communicator: world)
+        let (t, cpu) = (MPIEnvironment.wtime() - t0, cpuSeconds() - c0)
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let hwm = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.flatMap { Double($0.split(separator: " ")[1]) } ?? .nan
+        if world.isRoot {
+            print("stream_wall \(t)")
+            print("stream_cpu \(cpu)")
+            print("stream_peak_rss_mb \(hwm / 1024)")
+            print("stream_block_rows \(resolved.blockRows)")
+            print("stream_check \(c![0, 0])")
         }
     case "out":
         outDirectory = args.removeFirst()
