@@ -133,7 +133,7 @@ let package = Package(
         // Multi-rank checks, run under mpirun with 1-4 ranks by Tests/run-all.sh.
         .executableTarget(name: "MPITestSuite", dependencies: [
             "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Turbulence", "Datasets", "Spectra", "SpectraReference", "Covariance",
-            "Learning", "Training", "TrainingData",
+            "Learning", "Training", "TrainingData", "JobKit",
         ]),
 
         // Benchmarks (bench/run.sh): each prints ratios against a reference in the same run.
