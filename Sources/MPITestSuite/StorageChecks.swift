@@ -211,6 +211,14 @@ let storageChecks: [MPICheck] = [
         } else {
             t.expect(thrown == nil, "one rank: no error, got \(thrown.map { "\($0)" } ?? "")")
         }
+        // A string whose length depends on the rank needs another amount of room on each rank.
+        thrown = nil
+        do {
+            try h5.setAttribute("label", .string("rank \(String(repeating: "r", count: comm.rank))"))
+        } catch let error as StorageError {
+            thrown = error
+        }
+        t.expect((thrown != nil) == (comm.size > 1), "a rank-dependent string length threw: \(thrown.map { "\($0)" } ?? "no")")
         // The file is still consistent: the same calls in the same order close it on every rank.
         for name in names.sorted() { try h5.setAttribute(name + "_sorted", .int(name.count)) }
         try h5.close()

@@ -9,6 +9,7 @@ import Parallel
 // whose order differs between processes). So every metadata call first checks that all
 // ranks make the same call: a digest of its arguments, compared with one allreduce, and on
 // a mismatch one error on every rank, before HDF5 is called, naming what each rank asked.
+// Compared is what decides the layout: call, paths, names, types, shapes, value sizes.
 extension H5File {
     /// The arguments of one metadata call, as a digest for comparing ranks and a summary for errors.
     struct MetadataCall {
@@ -21,14 +22,17 @@ extension H5File {
             for part in parts { digest.add(part) }
         }
 
-        /// Mixes in a value's exact content (every element, so long arrays need no summary of their own).
+        /// Mixes in what decides a value's room in the file: its kind and length. Not its content:
+        /// a value that differs between ranks but not in size (a rank's own timing) leaves the
+        /// ranks' files alike (the file keeps one rank's value), while refusing it would fail a
+        /// long run at its checkpoint.
         mutating func add(_ value: AttributeValue) {
             switch value {
-            case .double(let x): digest.add("d"); digest.add(x.bitPattern)
-            case .int(let n): digest.add("i"); digest.add(UInt64(bitPattern: Int64(n)))
-            case .string(let s): digest.add("s"); digest.add(s)
-            case .doubles(let xs): digest.add("D\(xs.count)"); for x in xs { digest.add(x.bitPattern) }
-            case .ints(let ns): digest.add("I\(ns.count)"); for n in ns { digest.add(UInt64(bitPattern: Int64(n))) }
+            case .double: digest.add("double")
+            case .int: digest.add("int")
+            case .string(let s): digest.add("string \(s.utf8.count) bytes")
+            case .doubles(let xs): digest.add("\(xs.count) doubles")
+            case .ints(let ns): digest.add("\(ns.count) ints")
             }
         }
     }
@@ -48,7 +52,7 @@ extension H5File {
         let calls = try communicator.allgather(call.summary)
         let other = digests.firstIndex { $0 != digests[0] } ?? 0
         let listed = calls[other] == calls[0]
-            ? "rank 0 and rank \(other): \(calls[0]), with values that differ"
+            ? "rank 0 and rank \(other): \(calls[0]), with values of different sizes"
             : "rank 0: \(calls[0]); rank \(other): \(calls[other])"
         throw StorageError(file: path, object: object,
                            "the ranks made different metadata calls (\(listed)); every rank must create, extend and set attributes in the same order with the same arguments (iterate dictionaries in sorted order: their order differs between processes), or parallel HDF5 hangs when the file is flushed")
@@ -68,9 +72,5 @@ struct FNV1a {
     mutating func add(_ text: String) {
         for byte in text.utf8 { add(byte) }
         add(UInt8(0))
-    }
-
-    mutating func add(_ word: UInt64) {
-        for shift in stride(from: 0, to: 64, by: 8) { add(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
     }
 }
