@@ -2,9 +2,10 @@
 // Cascade: a Swift runtime for MPI batch jobs in the physics of learning.
 //
 // Layers, arrows pointing one way only (Tests/ArchitectureTests checks it from dump-package):
-//   C bindings and kernels (CMPI, CFFTW, CHDF5, COpenBLAS, CDNNL, CLearningKernels)
+//   C bindings and kernels (CMPI, CFFTW, CHDF5, COpenBLAS, CScaLAPACK, CDNNL, CLearningKernels)
 //     -> Parallel (communicators, collectives, decomposition)
-//       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage), data access (Datasets)
+//       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage), data access (Datasets),
+//          distributed matrices (DistributedLinalg: ScaLAPACK)
 //         -> science modules (Spectra, SpectraReference, Learning: no MPI; Turbulence, Covariance,
 //            Training: sharded / data-parallel; TrainingData: sample sources for training)
 //           -> JobKit (typed parameters, validation, runner, run records, run loop, checkpoints)
@@ -28,6 +29,7 @@ let package = Package(
         .executable(name: "cascade-bench-train", targets: ["BenchTrain"]),
         .executable(name: "cascade-bench-conv", targets: ["BenchConv"]),
         .executable(name: "cascade-bench-mlp", targets: ["BenchMLP"]),
+        .executable(name: "cascade-bench-eigen", targets: ["BenchEigen"]),
         .library(name: "Parallel", targets: ["Parallel"]),
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "CounterRNG", targets: ["CounterRNG"]),
@@ -39,6 +41,7 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "Spectra", targets: ["Spectra"]),
         .library(name: "SpectraReference", targets: ["SpectraReference"]),
+        .library(name: "DistributedLinalg", targets: ["DistributedLinalg"]),
         .library(name: "Covariance", targets: ["Covariance"]),
         .library(name: "Learning", targets: ["Learning"]),
         .library(name: "Training", targets: ["Training"]),
@@ -61,6 +64,9 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         // oneDNN (libdnnl-dev ships no .pc): the modulemap links dnnl and its OpenMP runtime.
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        // ScaLAPACK with its BLACS (one Debian library): block-cyclic eigensolvers over a process grid.
+        .systemLibrary(name: "CScaLAPACK", pkgConfig: "scalapack-openmpi",
+                       providers: [.apt(["libscalapack-openmpi-dev"])] + mpiProviders),
         // CLearningKernels: elementwise float32 optimiser kernels, multiversioned (target_clones).
         .target(name: "CLearningKernels"),
 
@@ -75,6 +81,10 @@ let package = Package(
         // Datasets: samples of an HDF5 dataset (selection, collective reading, per-rank sample blocks).
         .target(name: "Datasets", dependencies: ["Parallel", "Storage"]),
 
+        // DistributedLinalg: symmetric matrices in ScaLAPACK's 2-D block-cyclic layout (process grid,
+        // assembly by reduce-scatter, pdsyevd/pdsyevr, strided parallel HDF5 writes).
+        .target(name: "DistributedLinalg", dependencies: ["Parallel", "Linalg", "Storage", "CScaLAPACK", "COpenBLAS"]),
+
         // MARK: Science modules
         .target(name: "Turbulence", dependencies: ["Parallel", "DistributedFFT", "CounterRNG"]),
         // Spectra: random-matrix statistics of a spectrum (pure, no MPI).
@@ -82,7 +92,7 @@ let package = Package(
         // SpectraReference: GOE, GUE and Poisson reference draws (no MPI).
         .target(name: "SpectraReference", dependencies: ["CounterRNG", "Linalg"]),
         // Covariance: sharded covariance/Gram matrices and synthetic data.
-        .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "CounterRNG", "Datasets", "Spectra"]),
+        .target(name: "Covariance", dependencies: ["Parallel", "Linalg", "DistributedLinalg", "CounterRNG", "DistributedFFT", "Datasets", "Spectra"]),
         // Learning: float32 layers (dense on OpenBLAS, convolutions on oneDNN), losses, a flat parameter
         // store, optimisers (C kernels), schedules and data order for training (no MPI inside).
         .target(name: "Learning", dependencies: ["CLearningKernels", "COpenBLAS", "CDNNL", "CounterRNG"]),
@@ -111,7 +121,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "JobRMT", dependencies: [
-            "JobKit", "Parallel", "Linalg", "CounterRNG", "Storage", "Datasets", "Spectra", "SpectraReference", "Covariance",
+            "JobKit", "Parallel", "Linalg", "DistributedLinalg", "CounterRNG", "Storage", "Datasets", "Spectra", "SpectraReference", "Covariance",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "JobTrain", dependencies: [
@@ -132,8 +142,8 @@ let package = Package(
         ]),
         // Multi-rank checks, run under mpirun with 1-4 ranks by Tests/run-all.sh.
         .executableTarget(name: "MPITestSuite", dependencies: [
-            "Parallel", "Linalg", "CounterRNG", "DistributedFFT", "Storage", "Turbulence", "Datasets", "Spectra", "SpectraReference", "Covariance",
-            "Learning", "Training", "TrainingData", "JobKit",
+            "Parallel", "Linalg", "DistributedLinalg", "CounterRNG", "DistributedFFT", "Storage", "Turbulence", "Datasets", "Spectra",
+            "SpectraReference", "Covariance", "Learning", "Training", "TrainingData", "JobKit",
         ]),
 
         // Benchmarks (bench/run.sh): each prints ratios against a reference in the same run.
@@ -149,6 +159,8 @@ let package = Package(
                           path: "bench/train", exclude: ["run.sh", "reference_torch.py"]),
         .executableTarget(name: "BenchConv", dependencies: ["Learning"],
                           path: "bench/conv", exclude: ["run.sh", "reference_torch.py"]),
+        .executableTarget(name: "BenchEigen", dependencies: ["DistributedLinalg", "Linalg", "Parallel", "CounterRNG"],
+                          path: "bench/eigen", exclude: ["run.sh"]),
         .executableTarget(name: "BenchMLP", dependencies: ["Learning", "TrainingData", "Storage", "Parallel", "CounterRNG", "COpenBLAS"],
                           path: "bench/mlp", exclude: ["run.sh", "reference_torch.py"]),
 

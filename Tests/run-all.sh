@@ -6,6 +6,9 @@
 #   3. end-to-end checks of the `cascade` executable (Tests/e2e/check_cli.py): selftest on
 #      1–4 ranks, its HDF5 read back with h5py and h5dump, broken job files refused; and
 #      Tests/e2e/check_rmt.py: covariance/RMT jobs against numpy and scipy on 1–4 ranks;
+#      Tests/e2e/check_rmt_nulls.py: null models, bootstrap errors, D4 sectors, provenance (1–4 ranks);
+#      Tests/e2e/check_distributed.py: matrix.layout = "distributed" (ScaLAPACK, grids 1×1–2×2)
+#      against scipy, eigenvectors written in parallel, `auto` choosing by memory;
 #      Tests/e2e/check_validation.py: hostile and absurd job values refused with the key named
 #      (overflow, memory, ranges, key depth, error texts and exit statuses, CFL guard);
 #   4. the ns2d job end to end (Tests/e2e/check_ns2d.py): same fields on 1–4 ranks, bit-identical
@@ -102,6 +105,10 @@ timeout 1500 .build/pyvenv/bin/python Tests/e2e/check_cli.py --cascade .build/de
 count "$work/e2e.log" "end-to-end"
 timeout 1500 .build/pyvenv/bin/python Tests/e2e/check_rmt.py --cascade .build/debug/cascade --work "$work/e2e-rmt" 2>&1 | tee "$work/e2e-rmt.log" | grep -vE "^PASS"
 count "$work/e2e-rmt.log" "end-to-end covariance/RMT (numpy, scipy)"
+timeout 900 .build/pyvenv/bin/python Tests/e2e/check_rmt_nulls.py --cascade .build/debug/cascade --work "$work/e2e-rmt-nulls" 2>&1 | tee "$work/e2e-rmt-nulls.log" | grep -vE "^PASS"
+count "$work/e2e-rmt-nulls.log" "end-to-end null models, bootstrap, D4 sectors"
+timeout 900 .build/pyvenv/bin/python Tests/e2e/check_distributed.py --cascade .build/debug/cascade --work "$work/e2e-distributed" 2>&1 | tee "$work/e2e-distributed.log" | grep -vE "^PASS"
+count "$work/e2e-distributed.log" "end-to-end distributed matrices (ScaLAPACK against scipy)"
 
 echo "== job validation end-to-end (overflow, memory, ranges, key depth, error texts, CFL guard, start times)"
 timeout 600 .build/pyvenv/bin/python Tests/e2e/check_validation.py --cascade .build/debug/cascade --work "$work/validation" 2>&1 | tee "$work/validation.log" | grep -vE "^PASS"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Cascade needs on Debian 12 / Ubuntu 22.04+, skipping what is already there.
 #
-#   cluster/install-deps.sh            # the C libraries (MPI, FFTW-MPI, parallel HDF5, OpenBLAS, oneDNN)
+#   cluster/install-deps.sh            # the C libraries (MPI, FFTW-MPI, parallel HDF5, OpenBLAS, ScaLAPACK, oneDNN)
 #   cluster/install-deps.sh --python   # also what the tests need: a Python venv in .build/pyvenv with
 #                                      # h5py, numpy and scipy to read and check Cascade's HDF5 files,
 #                                      # ParaView (pvbatch) with Xvfb (xvfb-run) to open its .xmf, and
@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(libopenmpi-dev openmpi-bin libopenblas-dev libfftw3-dev libfftw3-mpi-dev libdnnl-dev
-          libhdf5-openmpi-dev hdf5-tools pkg-config)
+          libhdf5-openmpi-dev hdf5-tools libscalapack-openmpi-dev pkg-config)
 want_python=0
 [ "${1:-}" = "--python" ] && want_python=1
 

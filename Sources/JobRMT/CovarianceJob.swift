@@ -9,9 +9,12 @@ import Storage
 
 /// The `covariance` job: one matrix, its spectrum and every random-matrix statistic.
 ///
-/// Samples are split over ranks in contiguous blocks; the covariance (or Gram) matrix is
-/// merged over ranks, rank 0 diagonalises it and analyses the spectrum, and writes the output
-/// file (layout in docs/rmt.md). Reference spectra (GOE/GUE/Poisson) skip the matrix step.
+/// Samples are split over ranks in contiguous blocks; the covariance (or Gram) matrix is either
+/// merged on rank 0 and diagonalised by LAPACK there (`matrix.layout` replicated), or assembled
+/// block-cyclically over every rank and diagonalised by ScaLAPACK (distributed; `auto` picks by
+/// memory). Rank 0 analyses the spectrum and writes the output file (layout in docs/rmt.md); the
+/// distributed eigenvectors are then added by every rank in parallel. Reference spectra
+/// (GOE/GUE/Poisson) skip the matrix step.
 public struct CovarianceJob: JobKind {
     let p: CovarianceParameters
 
@@ -31,28 +34,53 @@ public struct CovarianceJob: JobKind {
         var vectors: Matrix? = nil
         var mean: [Double] = []
         var samples = 0, features = 0
+        var layout = MatrixLayout.replicated
+        var distributed: DistributedSpectrum? = nil
+        var replicatedMatrix: Matrix? = nil  // rank 0's whole matrix (replicated layout), for the D4 sectors
+        var fieldShape: [Int] = []
+        var extras = ErrorBarResults()
         let t0 = MPIEnvironment.wtime()
         if spec.isSpectrum {
             log.info("drawing a \(spec.type.uppercased()) spectrum of \(spec.size) levels (seed \(spec.seed))")
             if comm.isRoot { levels = try spec.spectrum(size: spec.size, stream: 0) }
         } else {
-            let block = try spec.load(communicator: comm, matrix: matrixType, vectors: wantVectors)
+            let block = try spec.load(communicator: comm, matrix: matrixType, vectors: wantVectors, layout: p.layout,
+                                      writeMatrix: p.writeMatrix, blockSize: p.blockSize)
             samples = block.totalSamples
             features = block.features
             log.info("\(spec.type) source: \(samples) samples × \(features) features, \(block.rows) on rank 0; \(matrixType.rawValue) matrix")
-            // Only rank 0 solves and writes, so only rank 0 receives the matrix.
-            let (m, mu) = try matrixType.compute(block, standardize: spec.standardize, root: 0, communicator: comm)
-            let t1 = MPIEnvironment.wtime()
+            fieldShape = try CovarianceJob.fieldShape(of: spec, features: features, communicator: comm)
+            try CovarianceJob.checkFieldModels(p, fieldShape: fieldShape)
+            try CovarianceJob.checkErrorBarMemory(p, block: block, communicator: comm)
             let dimension = matrixType == .gram ? samples : features
-            log.info("\(matrixType.rawValue) matrix \(dimension) × \(dimension) in \(String(format: "%.2f", t1 - t0)) s")
-            mean = mu
-            if comm.isRoot, let m {
-                let eigen = try SymmetricEigen(m, vectors: wantVectors, solver: solver)
-                levels = eigen.values
-                vectors = eigen.vectors
-                log.info("eigen-decomposition (\(p.solverName)) in \(String(format: "%.2f", MPIEnvironment.wtime() - t1)) s")
+            let (chosen, reason) = try p.layout.resolved(order: dimension, vectors: wantVectors, writeMatrix: p.writeMatrix,
+                                                         blockSize: p.blockSize, needsWholeMatrix: p.errors.sectors, communicator: comm)
+            layout = chosen
+            log.info("matrix layout \(chosen.rawValue): \(reason)")
+            if chosen == .distributed {
+                let d = try DistributedSpectrum(block, type: matrixType, standardize: spec.standardize, vectors: wantVectors,
+                                                keepMatrix: p.writeMatrix, solver: solver, blockSize: p.blockSize, communicator: comm)
+                levels = d.values
+                mean = d.mean
+                distributed = d
+                log.info("\(matrixType.rawValue) matrix \(dimension) × \(dimension) on a \(d.grid.rows) × \(d.grid.columns) grid (blocks of \(d.blockSize), about \(formatBytes(Double(dimension) * Double(dimension) * 8 / Double(comm.size))) of it per rank), \(d.routine): \(String(format: "%.2f", MPIEnvironment.wtime() - t0)) s")
+            } else {
+                // Only rank 0 solves and writes, so only rank 0 receives the matrix.
+                let (m, mu) = try matrixType.compute(block, standardize: spec.standardize, root: 0, communicator: comm)
+                let t1 = MPIEnvironment.wtime()
+                log.info("\(matrixType.rawValue) matrix \(dimension) × \(dimension) in \(String(format: "%.2f", t1 - t0)) s")
+                mean = mu
+                if comm.isRoot, let m {
+                    let eigen = try SymmetricEigen(m, vectors: wantVectors, solver: solver)
+                    levels = eigen.values
+                    vectors = eigen.vectors
+                    log.info("eigen-decomposition (\(p.solverName)) in \(String(format: "%.2f", MPIEnvironment.wtime() - t1)) s")
+                }
+                if p.writeMatrix { matrix = m }
+                replicatedMatrix = m
             }
-            if p.writeMatrix { matrix = m }
+            let options = p.statistics.options(ratio: MatrixType.aspectRatio(samples: samples, features: features), positiveSpectrum: true)
+            extras = try CovarianceJob.errorBars(p, block: block, fieldShape: fieldShape, matrix: replicatedMatrix, options: options, communicator: comm, log: log)
         }
 
         // Rank 0 analyses and writes; the others wait for the file (and the verdict) to exist.
@@ -77,8 +105,17 @@ public struct CovarianceJob: JobKind {
                 try file.setAttribute("features", .int(features))
                 try file.setAttribute("standardize", .int(spec.standardize ? 1 : 0))
                 try file.setAttribute("solver", .string(p.solverName))
+                try file.setAttribute("matrix_layout", .string(layout.rawValue))
+                if let distributed {
+                    try file.setAttribute("eigen_routine", .string(distributed.routine))
+                    try file.setAttribute("process_grid", .ints([distributed.grid.rows, distributed.grid.columns]))
+                    try file.setAttribute("block_size", .int(distributed.blockSize))
+                }
+                try Provenance.matrix(matrixType, standardize: spec.standardize, on: "/", of: file)
+                try Provenance.source(spec, samples: samples, fieldShape: fieldShape, on: "/", of: file)
                 try AnalysisWriter.vector(file, "/mean", mean)
             }
+            try Provenance.statistics(p.statistics, on: "/", of: file)
             try AnalysisWriter.vector(file, "/eigenvalues", levels)
             if let v = vectors {
                 try file.createDataset("/eigenvectors", of: Double.self, shape: [v.rows, v.columns])
@@ -89,9 +126,19 @@ public struct CovarianceJob: JobKind {
                 try file.write("/matrix", m.elements, offset: [0, 0], count: [m.rows, m.columns])
             }
             try AnalysisWriter.write(analysis, to: file, group: "/statistics")
+            try ErrorBarWriter.ksPValues(analysis, to: file, group: "/statistics")
+            let lengthIndex = NullComparison.lengthIndex(p.errors.errorLength, in: options.lengths)
+            let compared = NullComparison.columns(errorLengthIndex: lengthIndex, lengths: options.lengths)
+            if let b = extras.bootstrap { try ErrorBarWriter.bootstrap(b, seed: p.errors.bootstrapSeed, to: file) }
+            try ErrorBarWriter.nulls(extras, data: analysis, parameters: p.null, compared: compared,
+                                     errorLength: options.lengths[lengthIndex], to: file)
+            try ErrorBarWriter.sectors(extras.sectors, to: file)
             try file.close()
             return CovarianceJob.summary(analysis, levels: levels.count)
+                + CovarianceJob.errorBarSummary(extras, data: analysis, compared: compared)
         }
+        // The distributed eigenvectors (and matrix) are added by every rank, each writing its blocks.
+        try distributed?.write(toFileAt: context.outputPath(fileName), communicator: comm)
         return JobOutcome(succeeded: true, summary: summary, outputs: [fileName])
     }
 
@@ -116,6 +163,29 @@ public struct CovarianceJob: JobKind {
                      + String(format: ", effective rank %.2f", a.effectiveRank) + referenceTriple(e.mapValues(\.effectiveRank), format: "%.2f"))
         lines += a.warnings.map { "warning: \($0)" }
         return lines.joined(separator: "\n")
+    }
+
+    /// Per null model and statistic: the data ± its bootstrap error, the null's mean ± standard deviation, z and the rule's
+    /// answer; the bootstrap errors; each sector's level count and ⟨r⟩.
+    static func errorBarSummary(_ r: ErrorBarResults, data: SpectralAnalysis, compared: [String]) -> String {
+        var lines: [String] = []
+        if let b = r.bootstrap {
+            let se = r.stderr!
+            let parts = compared.map { name in String(format: "%@ %.4g ± %.2g", name, data.scalars[b.columns.firstIndex(of: name)!], se[b.columns.firstIndex(of: name)!]) }
+            lines.append("bootstrap (\(b.rows.count) resamples): " + parts.joined(separator: ", "))
+        }
+        for (model, scalars) in r.nulls {
+            let c = NullComparison(data: data.scalars, stderr: r.stderr, null: scalars, columns: compared)
+            let parts = c.rows.map { row in
+                String(format: "%@ %.4g vs %.4g ± %.2g (z %.1f%@)", row.column, row.data, row.nullMean, row.nullStd, row.z, row.differs ? ", differs" : "")
+            }
+            lines.append("null \(model.rawValue) (\(scalars.rows.count) repeats; differs when z > 2): " + parts.joined(separator: "; "))
+        }
+        for s in r.sectors {
+            lines.append(String(format: "sector %@: %d levels (dimension %d%@), ⟨r⟩ = %.4f", s.irrep.rawValue, s.analysis.keptCount, s.dimension,
+                                s.irrep == .e ? ", one partner" : "", s.analysis.meanGapRatio))
+        }
+        return lines.isEmpty ? "" : "\n" + lines.joined(separator: "\n")
     }
 
     /// " (Poisson x, GOE y, GUE z)" of the values present, "" if none.

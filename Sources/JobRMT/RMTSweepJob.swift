@@ -24,6 +24,8 @@ public struct RMTSweepJob: JobKind {
         var sizes: [Int]
         var totalSamples: Int
         var features: Int
+        /// The samples' field shape (provenance; empty for reference spectra).
+        var fieldShape: [Int]
         var packed: [Double]
     }
 
@@ -83,6 +85,7 @@ public struct RMTSweepJob: JobKind {
         // Reference spectra use the listed sizes up to their `source.size`; datasets refuse larger ones (above).
         let sizes = SweepPlan.sizes(explicit: spec.isSpectrum ? explicit.filter { $0 <= total } : explicit, minimum: p.minSize, steps: p.steps, total: total)
         let features = block?.features ?? 0
+        let fieldShape = spec.isSpectrum ? [] : try CovarianceJob.fieldShape(of: spec, features: features, communicator: comm)
         log.info("\(name): \(spec.type), \(total) \(spec.isSpectrum ? "levels" : "samples × \(features) features"); M = \(sizes.map(String.init).joined(separator: ", ")); \(repeats) repeat(s)")
         let tasks = sizes.count * repeats
         var packed = [Double](repeating: 0, count: tasks * layout.width)
@@ -137,6 +140,6 @@ public struct RMTSweepJob: JobKind {
         if comm.isRoot && undefined > 0 {
             log.warning("\(name): statistics of unfolded levels undefined (NaN) in \(undefined) of \(tasks) tasks: fewer than \(SpectralAnalysis.minimumKeptLevels) kept levels or no spread")
         }
-        return DatasetResult(name: name, spec: spec, sizes: sizes, totalSamples: total, features: features, packed: packed)
+        return DatasetResult(name: name, spec: spec, sizes: sizes, totalSamples: total, features: features, fieldShape: fieldShape, packed: packed)
     }
 }

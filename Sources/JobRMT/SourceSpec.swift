@@ -82,12 +82,14 @@ struct SourceSpec {
     /// This rank's block of samples. Collective. An hdf5 source's size is known only here: once
     /// the dataset's shape is resolved, the samples and the `matrix` (and its eigenvectors when
     /// `vectors`) are estimated against the node's memory before anything is read.
-    func load(communicator comm: Communicator, matrix: MatrixType, vectors: Bool = false) throws -> SampleBlock {
+    func load(communicator comm: Communicator, matrix: MatrixType, vectors: Bool = false,
+              layout: MatrixLayout = .replicated, writeMatrix: Bool = false, blockSize: Int = 64) throws -> SampleBlock {
         switch type {
         case "hdf5":
             do {
                 let resolved = try DatasetReader.resolve(selection, communicator: comm)
-                try checkMemory(resolved, matrix: matrix, vectors: vectors, communicator: comm)
+                try checkMemory(resolved, matrix: matrix, vectors: vectors, layout: layout, writeMatrix: writeMatrix,
+                                blockSize: blockSize, communicator: comm)
                 return try DatasetReader.read(selection, resolved, communicator: comm)
             } catch let e as DatasetError {
                 throw CovarianceError(e.message(naming: key(for: e.field)))
@@ -104,14 +106,17 @@ struct SourceSpec {
 
     /// Refuses (on every rank alike) a resolved hdf5 selection whose samples and matrix do not fit
     /// the memory of a rank, naming the keys that size them.
-    func checkMemory(_ resolved: ResolvedSelection, matrix: MatrixType, vectors: Bool, communicator comm: Communicator) throws {
+    func checkMemory(_ resolved: ResolvedSelection, matrix: MatrixType, vectors: Bool, layout: MatrixLayout,
+                     writeMatrix: Bool, blockSize: Int, communicator comm: Communicator) throws {
         let n = Double(resolved.samples), d = resolved.fieldShape.reduce(1.0) { $0 * Double($1) }
         var m = MemoryEstimate()
         m.add("samples (\(resolved.samples) × \(Int(min(d, 1e18))) of \(selection.dataset))", elements: n * d / Double(comm.size),
               keys: ["source.samples", "source.crop", "source.coarse"])
         let order = matrix == .gram ? n : d
-        m.add("\(matrix.rawValue) matrix (\(Int(min(order, 1e18))) × \(Int(min(order, 1e18))))", elements: (vectors ? 3 : 2) * order * order,
-              keys: matrix == .gram ? ["source.samples", "source.stride", "matrix.type"] : ["source.crop", "source.coarse", "matrix.type"])
+        let bytes = layout.planBytes(order: order, vectors: vectors, writeMatrix: writeMatrix, ranks: comm.size, blockSize: blockSize)
+        m.add("\(matrix.rawValue) matrix (\(Int(min(order, 1e18))) × \(Int(min(order, 1e18))), \(layout.rawValue) layout)", elements: bytes / 8,
+              keys: matrix == .gram ? ["source.samples", "source.stride", "matrix.type", "matrix.layout"]
+                                    : ["source.crop", "source.coarse", "matrix.type", "matrix.layout"])
         let name = MPIEnvironment.shared.processorName
         let perNode = try comm.allreduce(try comm.allgather(name).filter { $0 == name }.count, .max)
         if let problem = m.problems(available: MemoryEstimate.available(ranksPerNode: perNode), ranksPerNode: perNode).first {

@@ -31,6 +31,8 @@ enum SweepOutput {
         try file.setAttribute("columns", .string(columns.joined(separator: ",")))
         try file.setAttribute("matrix_type", .string(p.matrixType.rawValue))
         try file.setAttribute("repeats", .int(repeats))
+        try Provenance.matrix(p.matrixType, standardize: p.source.standardize, on: "/", of: file)
+        try Provenance.statistics(p.statistics, on: "/", of: file)
         let spacingX = (0 ..< o.spacingBins).map { (Double($0) + 0.5) * o.spacingMax / Double(o.spacingBins) }
         let ratioX = (0 ..< o.ratioBins).map { (Double($0) + 0.5) / Double(o.ratioBins) }
         let tauX = (0 ..< o.tauPoints).map { (Double($0) + 0.5) * o.tauMax / Double(o.tauPoints) }
@@ -56,6 +58,14 @@ enum SweepOutput {
             try file.setAttribute("dataset", .string(d.spec.selection.dataset), on: g)
             try file.setAttribute("total", .int(d.totalSamples), on: g)
             try file.setAttribute("features", .int(d.features), on: g)
+            if d.spec.isSpectrum {
+                try file.setAttribute("subset_rule", .string("repeat k is draw k (stream k of source.seed) of the reference spectrum at each size M"), on: g)
+            } else {
+                try Provenance.source(d.spec, samples: d.totalSamples, fieldShape: d.fieldShape, on: g, of: file)
+                // The subsets are rebuilt from this key (docs/rmt.md): at M = total every repeat is the whole dataset.
+                try file.setAttribute("subset_seed", .int(Int(bitPattern: UInt(d.spec.seed ^ 0x5AB5E7))), on: g)
+                try file.setAttribute("subset_rule", .string("repeat k: sample i is in the subset of size M iff its rank in the order of the keys CounterRNG(seed = subset_seed, stream = k).bits(at: i) (Philox4x32-10 as in Sources/CounterRNG, ties by i) is < M; nested in M"), on: g)
+            }
             let m = d.sizes.count
             try file.createDataset("\(g)/sizes", of: Int.self, shape: [m])
             try file.write("\(g)/sizes", d.sizes, offset: [0], count: [m])

@@ -30,8 +30,8 @@ while i < arguments.count {
     }
 }
 
-let allChecks: [MPICheck] = parallelChecks + linalgChecks + fftChecks + storageChecks + turbulenceChecks + rmtChecks
-    + trainingChecks + trainingDataChecks + jobKitChecks
+let allChecks: [MPICheck] = parallelChecks + linalgChecks + fftChecks + storageChecks + turbulenceChecks + rmtChecks + rmtNullChecks
+    + trainingChecks + trainingDataChecks + distributedLinalgChecks + jobKitChecks
 let world = Communicator.world
 var passed = 0, failed = 0
 var allRecords: [String: [String: Any]] = [:]
