@@ -143,7 +143,7 @@ let package = Package(
         // Multi-rank checks, run under mpirun with 1-4 ranks by Tests/run-all.sh.
         .executableTarget(name: "MPITestSuite", dependencies: [
             "Parallel", "Linalg", "DistributedLinalg", "CounterRNG", "DistributedFFT", "Storage", "Turbulence", "Datasets", "Spectra",
-            "SpectraReference", "Covariance", "Learning", "Training", "TrainingData",
+            "SpectraReference", "Covariance", "Learning", "Training", "TrainingData", "JobKit",
         ]),
 
         // Benchmarks (bench/run.sh): each prints ratios against a reference in the same run.

@@ -183,6 +183,52 @@ let storageChecks: [MPICheck] = [
         try cleanUp(comm, path)
     },
 
+    // Parallel HDF5 keeps the file's metadata on every rank and each rank allocates file space for
+    // it on its own: attributes created in another order on one rank (a Swift dictionary iterated
+    // on each rank: its order differs between processes) give the ranks different ends of the
+    // file, and the close's flush then resized the file on one rank only, which waited forever in
+    // MPI_File_set_size. Every rank must get one error instead, before anything is written.
+    MPICheck("storage.metadata-order-agrees") { comm, t in
+        let path = try sharedPath(comm, "order")
+        let h5 = try H5File.create(path, communicator: comm)
+        try h5.createExtendibleDataset("/series", of: Double.self, frameShape: [1])
+        for frame in 0 ..< 64 {
+            try h5.appendFrame("/series", comm.isRoot ? [Double(frame)] : [], offset: [0], count: [comm.isRoot ? 1 : 0])
+        }
+        // Names of different lengths, in an order that depends on the rank (as a dictionary's does).
+        var names = (0 ..< 12).map { "count_" + String(repeating: "x", count: 3 * $0) }
+        if comm.rank % 2 == 1 { names.reverse() }
+        var thrown: StorageError? = nil
+        do {
+            for name in names { try h5.setAttribute(name, .int(name.count)) }
+        } catch let error as StorageError {
+            thrown = error
+        }
+        if comm.size > 1 {
+            t.expect(thrown != nil, "attributes set in a rank-dependent order did not throw on rank \(comm.rank)")
+            t.expect(thrown.map { "\($0)".contains("different") && $0.object == "/@" + names[0] } ?? true,
+                     "the error names the attribute and says the ranks differ: \(thrown.map { "\($0)" } ?? "")")
+        } else {
+            t.expect(thrown == nil, "one rank: no error, got \(thrown.map { "\($0)" } ?? "")")
+        }
+        // A string whose length depends on the rank needs another amount of room on each rank.
+        thrown = nil
+        do {
+            try h5.setAttribute("label", .string("rank \(String(repeating: "r", count: comm.rank))"))
+        } catch let error as StorageError {
+            thrown = error
+        }
+        t.expect((thrown != nil) == (comm.size > 1), "a rank-dependent string length threw: \(thrown.map { "\($0)" } ?? "no")")
+        // The file is still consistent: the same calls in the same order close it on every rank.
+        for name in names.sorted() { try h5.setAttribute(name + "_sorted", .int(name.count)) }
+        try h5.close()
+        let reader = try H5File.open(path, communicator: comm)
+        t.expect(try reader.frameCount(of: "/series") == 64, "64 frames")
+        t.expect(try reader.attribute("count__sorted") == .int(6), "attributes written in agreed order")
+        try reader.close()
+        try cleanUp(comm, path)
+    },
+
     MPICheck("storage.xdmf") { comm, t in
         let h5path = try sharedPath(comm, "xdmf")
         let xmf = String(h5path.dropLast(3)) + ".xmf"

@@ -31,7 +31,7 @@ while i < arguments.count {
 }
 
 let allChecks: [MPICheck] = parallelChecks + linalgChecks + fftChecks + storageChecks + turbulenceChecks + rmtChecks + rmtNullChecks + streamingChecks
-    + trainingChecks + trainingDataChecks + distributedLinalgChecks
+    + trainingChecks + trainingDataChecks + distributedLinalgChecks + jobKitChecks
 let world = Communicator.world
 var passed = 0, failed = 0
 var allRecords: [String: [String: Any]] = [:]

@@ -24,6 +24,12 @@ public enum AttributeValue: Equatable, Hashable, Sendable, CustomStringConvertib
         }
     }
 
+    /// ``description``, cut to about 60 characters (for error messages).
+    var summary: String {
+        let text = description
+        return text.count <= 60 ? text : String(text.prefix(57)) + "…"
+    }
+
     /// The number, if this is ``double(_:)`` or ``int(_:)``.
     public var doubleValue: Double? {
         switch self {

@@ -5,6 +5,9 @@ extension H5File {
     /// attribute of that name. Collective metadata operation: every rank calls it with the
     /// same value.
     public func setAttribute(_ name: String, _ value: AttributeValue, on path: String = "/") throws {
+        var call = MetadataCall("setAttribute \"\(name)\" on \(path) = \(value.summary)", ["setAttribute", name, path])
+        call.add(value)
+        try requireSameCall(call, object: attributeLabel(name, path.hasPrefix("/") ? path : "/" + path))
         let path = try normalized(path)
         let label = attributeLabel(name, path)
         try requireOpen(label, writing: true)

@@ -14,6 +14,9 @@ extension H5File {
     ///     first axis, split to stay under 4 MiB.
     public func createDataset<T: H5Scalar>(_ path: String, of type: T.Type, shape: [Int],
                                            maxShape: [Int?]? = nil, chunk: [Int]? = nil) throws {
+        let limits = maxShape.map { "\($0.map { $0.map(String.init) ?? "unlimited" })" } ?? "fixed"
+        let arguments = "\(T.h5ElementType.name) \(shape) max \(limits) chunk \(chunk.map { "\($0)" } ?? "default")"
+        try requireSameCall(MetadataCall("createDataset \(path) \(arguments)", ["createDataset", path, arguments]), object: path)
         let path = try normalized(path)
         try requireOpen(path, writing: true)
         let maxShape = maxShape ?? shape.map { Optional($0) }

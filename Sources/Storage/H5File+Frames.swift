@@ -27,6 +27,9 @@ extension H5File {
     @discardableResult
     public func appendFrame<T: H5Scalar>(_ path: String, _ data: UnsafeBufferPointer<T>,
                                          offset: [Int], count: [Int]) throws -> Int {
+        // The frame it becomes is part of the call: a rank that skipped an append differs here.
+        let frames = (try? shape(of: path))?.first.map(String.init) ?? "none"
+        try requireSameCall(MetadataCall("appendFrame \(path) after \(frames) frames", ["appendFrame", path, frames]), object: path)
         let path = try normalized(path)
         try requireOpen(path, writing: true)
         let dataset = try openDataset(path)
@@ -54,6 +57,7 @@ extension H5File {
     /// Shrinks (or grows) an extendible dataset to `count` frames, for example to drop frames
     /// written after the checkpoint a run resumes from. Collective.
     public func setFrameCount(_ path: String, _ count: Int) throws {
+        try requireSameCall(MetadataCall("setFrameCount \(path) to \(count)", ["setFrameCount", path, "\(count)"]), object: path)
         let path = try normalized(path)
         try requireOpen(path, writing: true)
         let dataset = try openDataset(path)

@@ -32,6 +32,7 @@ extension H5File {
 
     /// Creates a group, and any missing parents; does nothing if the group exists. Collective.
     public func createGroup(_ path: String) throws {
+        try requireSameCall(MetadataCall("createGroup \(path)", ["createGroup", path]), object: path)
         let path = try normalized(path)
         try requireOpen(path, writing: true)
         switch try kind(of: path) {

@@ -20,7 +20,8 @@ import Parallel
 /// **Errors** are ``StorageError``s naming the file and the dataset or attribute. Argument
 /// problems (missing dataset, wrong element type or rank, hyperslab out of bounds) are
 /// checked before HDF5 is called, and agreed between ranks, so that all ranks throw
-/// together instead of some waiting forever in a collective.
+/// together instead of some waiting forever in a collective. Metadata calls (create, extend,
+/// attributes) also check that every rank makes the same call with the same arguments.
 public final class H5File {
     /// How ``open(_:mode:communicator:)`` opens an existing file.
     public enum Mode: Sendable {

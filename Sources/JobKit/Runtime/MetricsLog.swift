@@ -106,7 +106,11 @@ public final class MetricsLog {
             if let note = notes[path] { try file.setAttribute("description", .string(note), on: full) }
         }
         if raw {
-            for (group, count) in averageCounts { try file.setAttribute("average_count_" + group, .int(count), on: "/") }
+            // Sorted: a dictionary's order differs between processes, and every rank must set
+            // the attributes in the same order (parallel HDF5 hangs at the flush otherwise).
+            for (group, count) in averageCounts.sorted(by: { $0.key < $1.key }) {
+                try file.setAttribute("average_count_" + group, .int(count), on: "/")
+            }
         }
     }
 
