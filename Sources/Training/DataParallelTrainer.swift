@@ -76,8 +76,10 @@ public final class DataParallelTrainer {
     let shardBlocks: [BlockCounts]
     let gatherRequests: [AllreduceRequest]
     private let scalarRequest = AllreduceRequest()
-    // [loss, correct, bad labels] summed over ranks, then [seconds] maxed: one small buffer for both.
-    let scalars = UnsafeMutablePointer<Double>.allocate(capacity: 4)
+    // [loss, correct, bad labels] summed over ranks, then [seconds, communication, hidden] maxed: one small
+    // buffer for both. The step's timings are the slowest rank's on every rank, so what the job writes (metrics,
+    // checkpoint attributes) is the same on every rank, as a collective HDF5 write needs.
+    let scalars = UnsafeMutablePointer<Double>.allocate(capacity: 6)
     var startTimes: [Double]
     var endTimes: [Double]
     var started = 0
@@ -255,12 +257,12 @@ public final class DataParallelTrainer {
         step += 1
         batchInEpoch += 1
         if batchInEpoch == batchesPerEpoch { batchInEpoch = 0; epoch += 1 }
-        scalars[3] = Self.now() - t0
-        if multiRank { try comm.allreduce(inPlace: UnsafeMutableBufferPointer(start: scalars + 3, count: 1), .max) }
+        (scalars[3], scalars[4], scalars[5]) = (Self.now() - t0, inFlight, hidden)
+        if multiRank { try comm.allreduce(inPlace: UnsafeMutableBufferPointer(start: scalars + 3, count: 3), .max) }
         return StepMetrics(step: step, epoch: epochOfBatch, loss: globalLoss,
                            accuracy: batch.classes == nil ? nil : correct / Double(globalSize),
                            gradientNorm: norm, learningRate: Double(lr), samples: globalSize, seconds: scalars[3],
-                           communicationSeconds: inFlight, hiddenCommunicationSeconds: hidden)
+                           communicationSeconds: scalars[4], hiddenCommunicationSeconds: scalars[5])
     }
 
     /// Runs backward; on several ranks starts every bucket's allreduce as soon as its layers are

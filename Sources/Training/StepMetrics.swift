@@ -18,10 +18,10 @@ public struct StepMetrics: Sendable, Equatable {
     public var seconds: Double
     /// `samples / seconds`.
     public var samplesPerSecond: Double { seconds > 0 ? Double(samples) / seconds : 0 }
-    /// This rank's time with at least one gradient allreduce in flight (the union of their
-    /// start-to-completion intervals; 0 on one rank).
+    /// The longest time, over ranks, with at least one gradient reduction in flight (on each rank the union
+    /// of their start-to-completion intervals; 0 on one rank). The same on every rank.
     public var communicationSeconds: Double
-    /// The part of `communicationSeconds` before backward had finished: hidden behind computation.
+    /// The part before backward had finished, hidden behind computation: the largest over ranks.
     public var hiddenCommunicationSeconds: Double
     /// `hiddenCommunicationSeconds / communicationSeconds` (1 when nothing was communicated).
     public var hiddenFraction: Double {
