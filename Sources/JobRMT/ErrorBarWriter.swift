@@ -16,7 +16,7 @@ enum ErrorBarWriter {
     static func ksPValues(_ a: SpectralAnalysis, to file: H5File, group g: String) throws {
         let spacings = max(0, a.unfolded.count - 1)
         for e in ReferenceEnsemble.allCases {
-            let p = KolmogorovSmirnov.pValue(distance: a.ksDistance[e] ?? .nan, count: spacings)
+            let p = SpecialFunctions.kolmogorovPValue(a.ksDistance[e] ?? .nan, samples: spacings)
             try file.setAttribute("ks_pvalue_\(e.rawValue)", .double(p), on: "\(g)/spacing")
         }
         try file.setAttribute("ks_spacings", .int(spacings), on: "\(g)/spacing")

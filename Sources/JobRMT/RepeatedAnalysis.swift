@@ -77,24 +77,3 @@ struct NullComparison {
         }
     }
 }
-
-/// Kolmogorov–Smirnov p-values from a distance and a sample size.
-enum KolmogorovSmirnov {
-    /// P(D_n > d) for n independent draws from the reference law, by the asymptotic Kolmogorov distribution with
-    /// Stephens' correction: Q((√n + 0.12 + 0.11/√n)·d), Q(λ) = 2 Σ_{j≥1} (−1)^{j−1} e^{−2j²λ²}
-    /// (Numerical Recipes §14.3). NaN for a NaN distance or n < 1.
-    static func pValue(distance d: Double, count n: Int) -> Double {
-        guard d.isFinite, n >= 1 else { return .nan }
-        let rn = Double(n).squareRoot()
-        let lambda = (rn + 0.12 + 0.11 / rn) * d
-        if lambda < 0.2 { return 1 }
-        var sum = 0.0, sign = 1.0
-        for j in 1 ... 100 {
-            let term = sign * exp(-2 * Double(j * j) * lambda * lambda)
-            sum += term
-            if abs(term) < 1e-16 { break }
-            sign = -sign
-        }
-        return min(1, max(0, 2 * sum))
-    }
-}
