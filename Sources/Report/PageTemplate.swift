@@ -76,8 +76,11 @@ enum PageTemplate {
                 axes: { x: { logscale: c.logx, axisLabelFormatter: number, pixelsPerLabel: 50 },
                         y: { axisLabelFormatter: number, axisLabelWidth: 58, pixelsPerLabel: 26 } },
                 series: (function () { var s = {}; Object.keys(c.series).forEach(function (k) { s[esc(k)] = c.series[k]; }); return s; })(),
-                connectSeparatedPoints: true, xRangePad: 6, yRangePad: 6, labelsDiv: c.id + '-legend', legend: 'always', labelsKMB: false,
+                connectSeparatedPoints: true, xRangePad: c.logx ? 0 : 6, yRangePad: 6, labelsDiv: c.id + '-legend', legend: 'always', labelsKMB: false,
                 drawCallback: function (g) {
+                  // A log axis whose range is not positive draws nothing (dygraphs pads in linear units): an error, not a plot.
+                  var xr = g.xAxisRange();
+                  if (!counted && c.logx && !(xr[0] > 0)) { counted = true; fail(c.id, 'log x axis range ' + xr.join(' to ') + ' is not positive'); update(false); return; }
                   if (!counted && g.numRows() > 0) { counted = true; drawn += 1; update(false); }
                 }
               });

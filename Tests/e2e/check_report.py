@@ -49,8 +49,9 @@ RUNS = {
     "ns2d": ["jobs/ns2d-decay.toml", "grid.n=64", "time.t_end=3.0", "output.snapshot_interval=0.5",
              "output.statistics_interval=1.0", "output.spectra_interval=0.5"],
     "covariance": ["jobs/rmt-synthetic.toml", "source.samples=2000", "source.features=256"],
-    "rmt-sweep": ["jobs/rmt-sweep.toml", "source.samples=1000", "source.features=128", "source.size=300",
-                  "sweep.min_size=64", "sweep.steps=3", "sweep.repeats=2", "statistics.windows=100"],
+    # M over more than two decades: dygraphs' linear x padding once pushed such a log axis below 0 (nothing drawn).
+    "rmt-sweep": ["jobs/rmt-sweep.toml", "source.samples=4000", "source.features=32", "source.size=300",
+                  "sweep.min_size=16", "sweep.steps=3", "sweep.repeats=2", "statistics.windows=100"],
     "train": ["jobs/gmm-bayes.toml", "data.samples=8192", "data.test_samples=4000", "train.steps=200",
               "train.eval_interval=100", "schedule.warmup_steps=10"],
     "wide-sweep": ["jobs/wide-sweep.toml", "sweep.widths=64:256:*2", "sweep.seeds=1:2", "train.steps=40"],
