@@ -94,6 +94,35 @@ double cl_sum_of_squares(const float *restrict x, size_t n) {
 }
 
 CL_CLONES
+void cl_sum_sources(float *dst, const float *const *sources, size_t count, size_t n) {
+    // dst may be any one of the sources, so the sum of each block is formed in a local buffer
+    // (every source element read before dst is written) and then stored.
+    enum { BLOCK = 1024 };
+    float acc[BLOCK] __attribute__((aligned(64)));
+    for (size_t i0 = 0; i0 < n; i0 += BLOCK) {
+        const size_t m = n - i0 < BLOCK ? n - i0 : BLOCK;
+        const float *restrict first = sources[0] + i0;
+        for (size_t i = 0; i < m; i++) acc[i] = first[i];
+        for (size_t k = 1; k < count; k++) {
+            const float *restrict s = sources[k] + i0;
+            for (size_t i = 0; i < m; i++) acc[i] += s[i];
+        }
+        float *restrict d = dst + i0;
+        for (size_t i = 0; i < m; i++) d[i] = acc[i];
+    }
+}
+
+CL_CLONES
+void cl_sum_sources_clearing(float *restrict dst, float *const *sources, size_t count, size_t n) {
+    float *restrict first = sources[0];
+    for (size_t i = 0; i < n; i++) { dst[i] = first[i]; first[i] = 0; }
+    for (size_t k = 1; k < count; k++) {
+        float *restrict s = sources[k];
+        for (size_t i = 0; i < n; i++) { dst[i] += s[i]; s[i] = 0; }
+    }
+}
+
+CL_CLONES
 void cl_scale(float *restrict x, size_t n, float factor) {
     for (size_t i = 0; i < n; i++) x[i] *= factor;
 }

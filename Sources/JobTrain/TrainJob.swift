@@ -122,6 +122,7 @@ public struct TrainJob: JobKind {
         } catch let e as TrainingError {
             throw RunError("\(e)")
         }
+        log.info("reduction: \(trainer.reductionDescription)")
         let saved = TrainCheckpoint(trainer: trainer)
 
         // MARK: Fresh start or checkpoint
@@ -230,7 +231,11 @@ public struct TrainJob: JobKind {
         let steps = saved.state.step - startStep
         let h = saved.state.history
         var summary = "train on \(comm.size) rank(s): \(steps) steps (\(steps > 0 ? String(format: "%.3g ms/step", 1000 * seconds / Double(steps)) : "none")), final training loss \(String(format: "%.6g", h.loss.last ?? .nan))"
-        if comm.size > 1 { summary += String(format: ", %.0f%% of the allreduce time hidden behind backward", 100 * trainer.overlap.hiddenFraction) }
+        if trainer.usesSharedMemory {
+            summary += String(format: ", gradients summed in shared memory (%.3g ms/step)", 1000 * trainer.overlap.communicationSeconds / Double(max(steps, 1)))
+        } else if comm.size > 1 {
+            summary += String(format: ", %.0f%% of the allreduce time hidden behind backward", 100 * trainer.overlap.hiddenFraction)
+        }
         if let l = h.evalLoss.last { summary += ", held-out loss \(String(format: "%.6g", l))" }
         if let a = h.evalAccuracy.last, !a.isNaN { summary += String(format: ", accuracy %.4f", a) }
         if let b = bayes { summary += String(format: " (Bayes-optimal %.4f, agreement %.4f)", b.bayesAccuracy, b.agreement) }
@@ -262,7 +267,7 @@ public struct TrainJob: JobKind {
 
     /// The trainer's settings from `train.*`: the global batch, the shuffle seed, `train.bucket_mb`
     /// in bytes (MiB, as PyTorch DDP's bucket_cap_mb), `train.clip_norm` (0: none) and
-    /// `train.shard_optimizer`.
+    /// `train.shard_optimizer` and `train.shared_memory`.
     /// - Throws: a `RunError` naming `train.bucket_mb` if the bytes do not fit an Int.
     static func trainingConfiguration(_ p: TrainParameters) throws -> TrainingConfiguration {
         let bytes = p.train.bucketMB * 1_048_576
@@ -271,7 +276,7 @@ public struct TrainJob: JobKind {
         }
         return TrainingConfiguration(globalBatch: p.train.batch, seed: UInt64(p.train.seed), bucketBytes: Int(bytes.rounded()),
                                      clipNorm: p.train.clipNorm > 0 ? Float(p.train.clipNorm) : nil, dropLast: true,
-                                     shardOptimizer: p.train.shardOptimizer)
+                                     shardOptimizer: p.train.shardOptimizer, sharedMemory: p.train.sharedMemory)
     }
 
     /// The learning-rate schedule of `optimizer.lr` and `schedule.*`.

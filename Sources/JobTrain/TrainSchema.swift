@@ -182,6 +182,8 @@ public struct TrainParameters: ParameterSet {
         public var bucketMB = 25.0
         @Parameter("train.shard_optimizer", resumable: true, doc: "On several ranks, shard the optimiser step (ZeRO stage 1): each gradient bucket is reduce-scattered so every rank sums and updates only its 1/P slice, holding optimiser state (Adam m, v) for that slice alone, then the parameters are allgathered. Same results to float round-off and the same checkpoints; optimiser time and state per rank shrink by the rank count. One rank ignores it. Off by default: slower on the 2-core development machine (bench/README.md).")
         public var shardOptimizer = false
+        @Parameter("train.shared_memory", resumable: true, doc: "When at least two ranks share a node (and every node has as many), reduce the gradients through the node's shared memory (an MPI-3 shared-memory window holding ONE parameter buffer per node and each rank's gradients): after backward each rank sums and updates its own 1/L slice in place, with MPI only between nodes (the slice of each node). No bucketed allreduce, no copies; optimiser state for the rank's slice only. Same results to float round-off and the same checkpoints as the allreduce. Replaces train.shard_optimizer and train.bucket_mb's overlap when it applies; false: always the bucketed allreduce. The log says which reduction runs and why.")
+        public var sharedMemory = true
         public init() {}
     }
 

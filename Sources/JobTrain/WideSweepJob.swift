@@ -175,7 +175,9 @@ public struct WideSweepJob: JobKind {
         do {
             trainer = try DataParallelTrainer(model: model, loss: MSE(features: 1, batch: rows), optimizer: optimizer,
                                               schedule: .constant(Float(p.train.lr)), training: train,
-                                              configuration: TrainingConfiguration(globalBatch: batch, seed: UInt64(seed)),
+                                              // Own parameters per rank: the linearisation writes θ₀ and θ_t into
+                                              // the store, which shared memory would share between a node's ranks.
+                                              configuration: TrainingConfiguration(globalBatch: batch, seed: UInt64(seed), sharedMemory: false),
                                               communicator: communicator)
         } catch let e as TrainingError {
             throw RunError("wide-sweep, width \(width): \(e)")

@@ -70,7 +70,7 @@ public final class Dense: Layer {
         weight = context.register("weight", shape: [outputs, inputs])
         bias = context.register("bias", shape: [outputs])
         let (w, b) = (weight, bias), store = context.store
-        store.values.withUnsafeMutableBufferPointer { v in
+        store.withUnsafeMutableValues { v in
             initialization.fill(weights: .init(rebasing: v[w.range]), bias: .init(rebasing: v[b.range]),
                                 fanIn: inputs, fanOut: outputs, seed: context.seed, stream: context.stream)
         }
@@ -87,7 +87,7 @@ public final class Dense: Layer {
         precondition(rows <= batch, "Dense.forward: \(rows) rows, built for \(batch)")
         lastInput = x
         let y = output.pointer, (n, k) = (outputs, inputs), sb = biasScale
-        store.values.withUnsafeBufferPointer { v in
+        store.withUnsafeValues { v in
             let w = v.baseAddress! + weight.offset, b = v.baseAddress! + bias.offset
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(rows), blasint(n), blasint(k),
                         weightScale, x, blasint(k), w, blasint(k), 0, y, blasint(n))
@@ -104,8 +104,8 @@ public final class Dense: Layer {
     public func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         guard let store, let x = lastInput else { preconditionFailure("Dense.backward before forward") }
         let dx = inputGradient.pointer, (n, k) = (outputs, inputs), sb = biasScale
-        store.values.withUnsafeBufferPointer { v in
-            store.gradients.withUnsafeMutableBufferPointer { g in
+        store.withUnsafeValues { v in
+            store.withUnsafeMutableGradients { g in
                 let w = v.baseAddress! + weight.offset
                 let dw = g.baseAddress! + weight.offset, db = g.baseAddress! + bias.offset
                 // beta = 1: gradients accumulate (micro-batches, or a rank's share of the global batch).

@@ -89,7 +89,7 @@ func checkModel(rows: Int, seed: UInt64 = 5, outputs: Int = 4) throws -> Sequent
 /// A trainer with Adam on the synthetic classes (bucket cap small so the model has several buckets).
 func checkTrainer(_ comm: Communicator, globalBatch: Int, seed: UInt64 = 5, overlap: Bool = true, blocking: Bool = true,
                   clip: Float? = nil, source: SyntheticSamples? = nil, shard: Bool = false,
-                  bucketBytes: Int = 1024) throws -> DataParallelTrainer {
+                  bucketBytes: Int = 1024, shared: Bool = false, group: Int? = nil) throws -> DataParallelTrainer {
     let rows = DataParallelTrainer.localCapacity(globalBatch: globalBatch, ranks: comm.size)
     let model = try checkModel(rows: rows, seed: seed)
     let data = source ?? SyntheticSamples(count: 150, features: 12, kind: .classes(4), seed: 77)
@@ -100,7 +100,8 @@ func checkTrainer(_ comm: Communicator, globalBatch: Int, seed: UInt64 = 5, over
         training: data, evaluation: held,
         configuration: TrainingConfiguration(globalBatch: globalBatch, seed: 11, bucketBytes: bucketBytes, clipNorm: clip,
                                              dropLast: false, overlapOnWorkerThread: overlap,
-                                             blockingReductions: blocking, shardOptimizer: shard),
+                                             blockingReductions: blocking, shardOptimizer: shard,
+                                             sharedMemory: shared, sharedMemoryGroupSize: group),
         communicator: comm)
 }
 
@@ -127,7 +128,7 @@ func checkConvModel(rows: Int, classes: Int = 3) throws -> Sequential {
 }
 
 /// A trainer of `checkConvModel` with Adam on synthetic 3-class images.
-func checkConvTrainer(_ comm: Communicator, globalBatch: Int, shard: Bool = false) throws -> DataParallelTrainer {
+func checkConvTrainer(_ comm: Communicator, globalBatch: Int, shard: Bool = false, shared: Bool = false) throws -> DataParallelTrainer {
     let rows = DataParallelTrainer.localCapacity(globalBatch: globalBatch, ranks: comm.size)
     let model = try checkConvModel(rows: rows)
     let data = SyntheticSamples(count: 90, shape: .image(height: 8, width: 8, channels: 2), kind: .classes(3), seed: 79)
@@ -136,7 +137,7 @@ func checkConvTrainer(_ comm: Communicator, globalBatch: Int, shard: Bool = fals
         optimizer: Adam(parameterCount: model.store.count), schedule: .constant(1e-2),
         training: data,
         configuration: TrainingConfiguration(globalBatch: globalBatch, seed: 13, bucketBytes: 512, dropLast: false,
-                                             shardOptimizer: shard),
+                                             shardOptimizer: shard, sharedMemory: shared),
         communicator: comm)
 }
 
@@ -146,10 +147,12 @@ let trainingChecks: [MPICheck] = [
         // average pooling and a dense head: 20 Adam steps of global batch 12 (divides 1–4 ranks) and
         // 14 (remainders; 90 samples, so epochs end in partial batches), P ranks against one rank
         // training the whole batch alone. Tolerance 1e-5 relative in the parameters.
-        // Both with the allreduce and with the sharded optimiser step (reduce-scatter, Adam on this
-        // rank's slices, allgather).
-        for (batch, shard) in [(12, false), (12, true), (14, false), (14, true)] {
-            let multi = try checkConvTrainer(comm, globalBatch: batch, shard: shard)
+        // With the allreduce, with the sharded optimiser step (reduce-scatter, Adam on this rank's
+        // slices, allgather) and with the node's shared memory (the default).
+        for (batch, shard, shared) in [(12, false, false), (12, true, false), (12, false, true), (14, false, false), (14, true, false),
+                                       (14, false, true)] {
+            let multi = try checkConvTrainer(comm, globalBatch: batch, shard: shard, shared: shared)
+            t.expect(multi.usesSharedMemory == (shared && comm.size > 1), "shared memory used exactly when asked on several ranks")
             let solo = try checkConvTrainer(try comm.split(color: comm.rank), globalBatch: batch)
             t.expect(multi.bucketPlan.buckets.count > 1, "the CNN's gradients span several buckets")
             var first: StepMetrics?, lastMulti: StepMetrics?, lastSolo: StepMetrics?
@@ -159,11 +162,11 @@ let trainingChecks: [MPICheck] = [
                 if first == nil { first = lastMulti }
             }
             let d = relativeDifference(multi.model.store.values, solo.model.store.values)
-            t.expect(d < 1e-5, "CNN batch \(batch) shard \(shard): parameters differ from one rank by \(d)")
+            t.expect(d < 1e-5, "CNN batch \(batch) shard \(shard) shared \(shared): parameters differ from one rank by \(d)")
             t.expectClose(lastMulti!.loss, lastSolo!.loss, rel: 1e-5, "CNN batch \(batch): last loss")
             t.expect(lastMulti!.loss < first!.loss, "CNN batch \(batch): training reduced the loss from \(first!.loss) to \(lastMulti!.loss)")
             try multi.verifyReplicas()
-            if batch == 12 && !shard { t.record("cnn-parameters", multi.model.store.values.map(Double.init), tolerance: 1e-5) }
+            if batch == 12 && !shard && !shared { t.record("cnn-parameters", multi.model.store.values.map(Double.init), tolerance: 1e-5) }
         }
     },
     MPICheck("training.rank-count-independent-adam") { comm, t in
@@ -173,10 +176,12 @@ let trainingChecks: [MPICheck] = [
         // Measured: relative differences ~1e-7 (float32 summation order); tolerance 1e-5.
         // Reductions: blocking on the MPI thread during a worker's backward, nonblocking polled, and
         // inline (backward on the MPI thread).
-        // Each also with the sharded optimiser step.
+        // Each also with the sharded optimiser step; and the node's shared memory (backward inline,
+        // slices summed and updated in place) for the three batches.
         let modes = [(24, true, true), (26, true, true), (37, true, true), (24, true, false), (24, false, false)]
-        for (batch, overlap, blocking, shard) in modes.flatMap({ m in [false, true].map { (m.0, m.1, m.2, $0) } }) {
-            let multi = try checkTrainer(comm, globalBatch: batch, overlap: overlap, blocking: blocking, shard: shard)
+        let allreduceModes = modes.flatMap({ m in [false, true].map { (m.0, m.1, m.2, $0, false) } })
+        for (batch, overlap, blocking, shard, shared) in allreduceModes + [24, 26, 37].map({ ($0, true, true, false, true) }) {
+            let multi = try checkTrainer(comm, globalBatch: batch, overlap: overlap, blocking: blocking, shard: shard, shared: shared)
             let solo = try soloTrainer(comm, globalBatch: batch)
             var lastMulti: StepMetrics?, lastSolo: StepMetrics?
             for _ in 0 ..< 20 {
@@ -184,7 +189,7 @@ let trainingChecks: [MPICheck] = [
                 lastSolo = try solo.trainStep()
             }
             let d = relativeDifference(multi.model.store.values, solo.model.store.values)
-            t.expect(d < 1e-5, "batch \(batch) overlap \(overlap) blocking \(blocking) shard \(shard): parameters differ from one rank by \(d)")
+            t.expect(d < 1e-5, "batch \(batch) overlap \(overlap) blocking \(blocking) shard \(shard) shared \(shared): parameters differ from one rank by \(d)")
             t.expectClose(lastMulti!.loss, lastSolo!.loss, rel: 1e-5, "batch \(batch): last loss")
             t.expectClose(lastMulti!.gradientNorm, lastSolo!.gradientNorm, rel: 1e-4, "batch \(batch): gradient norm")
             t.expect(lastMulti!.accuracy == lastSolo!.accuracy, "batch \(batch): accuracy \(lastMulti!.accuracy!) vs \(lastSolo!.accuracy!)")
@@ -192,7 +197,7 @@ let trainingChecks: [MPICheck] = [
             t.expect(lastMulti!.loss < 1.0, "batch \(batch): training reduced the loss to \(lastMulti!.loss)")
             if comm.size > 1 { t.expect(multi.overlap.communicationSeconds > 0, "communication was timed") }
             try multi.verifyReplicas()
-            if batch == 24 && overlap && blocking && !shard {
+            if batch == 24 && overlap && blocking && !shard && !shared {
                 let e = try multi.evaluate()!, es = try solo.evaluate()!
                 t.expectClose(e.loss, es.loss, rel: 1e-5, "evaluation loss")
                 t.expect(e.samples == 61 && e.accuracy == es.accuracy, "evaluation accuracy \(e.accuracy!) vs \(es.accuracy!)")
@@ -203,17 +208,17 @@ let trainingChecks: [MPICheck] = [
     },
     MPICheck("training.clipping-rank-count-independent") { comm, t in
         // The sharded step clips by the norm from the per-shard sums of squares summed over ranks.
-        for shard in [false, true] {
-            let multi = try checkTrainer(comm, globalBatch: 20, clip: 0.05, shard: shard)
+        for (shard, shared) in [(false, false), (true, false), (false, true)] {
+            let multi = try checkTrainer(comm, globalBatch: 20, clip: 0.05, shard: shard, shared: shared)
             let solo = try soloTrainer(comm, globalBatch: 20, clip: 0.05)
             for _ in 0 ..< 10 {
                 let m = try multi.trainStep()
                 let s = try solo.trainStep()
                 t.expect(m.gradientNorm > 0.05, "the clip is active (norm \(m.gradientNorm))")
-                t.expectClose(m.gradientNorm, s.gradientNorm, rel: 1e-4, "shard \(shard): gradient norm")
+                t.expectClose(m.gradientNorm, s.gradientNorm, rel: 1e-4, "shard \(shard) shared \(shared): gradient norm")
             }
             let d = relativeDifference(multi.model.store.values, solo.model.store.values)
-            t.expect(d < 1e-5, "clipped, shard \(shard): parameters differ from one rank by \(d)")
+            t.expect(d < 1e-5, "clipped, shard \(shard) shared \(shared): parameters differ from one rank by \(d)")
         }
     },
     MPICheck("training.sharded-step-matches-allreduce") { comm, t in
@@ -221,10 +226,13 @@ let trainingChecks: [MPICheck] = [
         // with clipping, with the usual buckets and with 16-byte buckets (every tensor its own bucket,
         // 4 to 768 floats: the 4-float bias is smaller than ranks × 16 floats, so some ranks own
         // nothing of it, and sizes the rank count does not divide). One rank does not shard.
-        for (clip, bytes) in [(nil, 1024), (Float(0.05), 1024), (nil, 16), (Float(0.05), 16)] as [(Float?, Int)] {
-            let sharded = try checkTrainer(comm, globalBatch: 24, clip: clip, shard: true, bucketBytes: bytes)
+        // The same for the node's shared memory (slices over the node's ranks).
+        let cases = [(nil, 1024), (Float(0.05), 1024), (nil, 16), (Float(0.05), 16)] as [(Float?, Int)]
+        for (clip, bytes, shared) in cases.map({ ($0.0, $0.1, false) }) + cases.map({ ($0.0, $0.1, true) }) {
+            let sharded = try checkTrainer(comm, globalBatch: 24, clip: clip, shard: !shared, bucketBytes: bytes, shared: shared)
             let plain = try checkTrainer(comm, globalBatch: 24, clip: clip, bucketBytes: bytes)
             t.expect((sharded.shardPlan != nil) == (comm.size > 1), "sharded exactly when there are several ranks")
+            t.expect(sharded.usesSharedMemory == (shared && comm.size > 1), "shared memory exactly when asked on several ranks")
             if let plan = sharded.shardPlan {
                 let owned = try comm.allreduce(plan.ownedCount, .sum)
                 t.expect(owned == sharded.model.store.count, "the ranks' slices cover the \(sharded.model.store.count) parameters once (\(owned))")
@@ -236,7 +244,7 @@ let trainingChecks: [MPICheck] = [
             var a: StepMetrics?, b: StepMetrics?
             for _ in 0 ..< 20 { a = try sharded.trainStep(); b = try plain.trainStep() }
             let d = relativeDifference(sharded.model.store.values, plain.model.store.values)
-            t.expect(d < 1e-5, "clip \(String(describing: clip)) buckets \(bytes) B: sharded and allreduce parameters differ by \(d)")
+            t.expect(d < 1e-5, "clip \(String(describing: clip)) buckets \(bytes) B shared \(shared): sharded and allreduce parameters differ by \(d)")
             t.expectClose(a!.loss, b!.loss, rel: 1e-5, "last loss")
             t.expectClose(a!.gradientNorm, b!.gradientNorm, rel: 1e-4, "gradient norm")
             try sharded.verifyReplicas()
@@ -257,7 +265,7 @@ let trainingChecks: [MPICheck] = [
         if comm.size > 1 {
             // A rank whose copy drifts is caught, on every rank.
             if comm.rank == comm.size - 1 {
-                trainer.model.store.values.withUnsafeMutableBufferPointer { $0[3] = $0[3].nextUp }
+                trainer.model.store.withUnsafeMutableValues { $0[3] = $0[3].nextUp }
             }
             do {
                 try trainer.verifyReplicas()
@@ -283,17 +291,23 @@ let trainingChecks: [MPICheck] = [
     MPICheck("training.sharded-checkpoint-restore-is-bit-identical") { comm, t in
         // As below with the sharded step: the exported state is gathered, a restore keeps each rank's
         // slices; a state written without sharding resumes sharded the same way (and back).
-        for (writer, reader) in [(true, true), (false, true), (true, false)] {
-            let straight = try checkTrainer(comm, globalBatch: 32, shard: reader)
+        // Also with the node's shared memory (its slices are over the node's ranks), to and from it.
+        enum Mode: String { case allreduce, sharded, shared }
+        for (writer, reader) in [(Mode.sharded, Mode.sharded), (.allreduce, .sharded), (.sharded, .allreduce),
+                                 (.shared, .shared), (.allreduce, .shared), (.shared, .sharded)] {
+            func trainer(_ m: Mode, seed: UInt64 = 5) throws -> DataParallelTrainer {
+                try checkTrainer(comm, globalBatch: 32, seed: seed, shard: m == .sharded, shared: m == .shared)
+            }
+            let straight = try trainer(reader)
             for _ in 0 ..< 12 { try straight.trainStep() }
-            let first = try checkTrainer(comm, globalBatch: 32, shard: writer)
+            let first = try trainer(writer)
             for _ in 0 ..< 5 { try first.trainStep() }
             let data = try JSONEncoder().encode(try first.exportState())
             let state = try JSONDecoder().decode(TrainerState.self, from: data)
-            let resumed = try checkTrainer(comm, globalBatch: 32, seed: 999, shard: reader)
+            let resumed = try trainer(reader, seed: 999)
             try resumed.restore(state)
             for _ in 0 ..< 7 { try resumed.trainStep() }
-            let label = "written \(writer ? "sharded" : "unsharded"), resumed \(reader ? "sharded" : "unsharded")"
+            let label = "written \(writer.rawValue), resumed \(reader.rawValue)"
             if writer == reader || comm.size == 1 {
                 t.expect(resumed.model.store.values == straight.model.store.values, "\(label): parameters bit-identical after resume")
                 let (ra, sa) = (try resumed.exportState().optimizer, try straight.exportState().optimizer)
@@ -348,38 +362,66 @@ let trainingChecks: [MPICheck] = [
         try trainer.restore(goodState)
         t.expect(trainer.step == 3, "restore clears the failure")
     },
+    MPICheck("training.shared-memory-groups") { comm, t in
+        // Groups of 2 consecutive ranks play the nodes: on 4 ranks two "nodes" whose slices are allreduced
+        // between them (the several-node path), on 2 one node, on 3 groups of 2 and 1 (a group of one rank:
+        // the allreduce runs instead, and says why). Against one rank, with and without clipping (the
+        // clipped step sums whole slices before the norm, the unclipped one fuses sum and update per chunk).
+        for clip in [nil, Float(0.05)] as [Float?] {
+            let multi = try checkTrainer(comm, globalBatch: 24, clip: clip, shared: true, group: 2)
+            let solo = try soloTrainer(comm, globalBatch: 24, clip: clip)
+            let expectShared = comm.size == 2 || comm.size == 4
+            t.expect(multi.usesSharedMemory == expectShared, "shared memory on \(comm.size) ranks in groups of 2: \(multi.reductionDescription)")
+            if comm.size == 4 { t.expect(multi.reductionDescription.contains("over 2 nodes"), "names the nodes: \(multi.reductionDescription)") }
+            if comm.size == 3 { t.expect(multi.reductionDescription.contains("holds 1 rank"), "says why not: \(multi.reductionDescription)") }
+            var m: StepMetrics?, s: StepMetrics?
+            for _ in 0 ..< 20 { m = try multi.trainStep(); s = try solo.trainStep() }
+            let d = relativeDifference(multi.model.store.values, solo.model.store.values)
+            t.expect(d < 1e-5, "clip \(String(describing: clip)): groups of 2 and one rank differ by \(d)")
+            t.expectClose(m!.gradientNorm, s!.gradientNorm, rel: 1e-4, "gradient norm")
+            try multi.verifyReplicas()
+        }
+    },
     MPICheck("training.non-finite-gradient-stops-every-rank") { comm, t in
         // The loss stays finite; one rank's gradient of one parameter in the MIDDLE of the model becomes
-        // NaN. The sum spreads it to every rank, which all stop in the same step; the bucket above it
-        // (reduced first) may already be updated, the ones holding the NaN are not.
-        let rows = DataParallelTrainer.localCapacity(globalBatch: 16, ranks: comm.size)
-        let poison = GradientPoison()
-        let model = try Sequential(inputFeatures: 12, batch: rows, seed: 5, [
-            Dense(outputs: 32), GELU(), poison, Dense(outputs: 24), Tanh(), Dense(outputs: 4),
-        ])
-        let trainer = try DataParallelTrainer(
-            model: model, loss: SoftmaxCrossEntropy(classes: 4, batch: rows),
-            optimizer: Adam(parameterCount: model.store.count), schedule: .constant(1e-2),
-            training: SyntheticSamples(count: 150, features: 12, kind: .classes(4), seed: 77),
-            configuration: TrainingConfiguration(globalBatch: 16, seed: 11, bucketBytes: 1024), communicator: comm)
-        t.expect(trainer.bucketPlan.buckets.count >= 2, "several buckets")
-        try trainer.trainStep()
-        let before = trainer.model.store.values
-        poison.poison = comm.rank == comm.size - 1
-        do {
+        // NaN. The sum spreads it to every rank, which all stop in the same step; with the allreduce the
+        // bucket above it (reduced first) may already be updated, the ones holding the NaN are not; with
+        // the node's shared memory slices summed before the NaN may be updated. Either way no NaN reaches
+        // the parameters and the failed trainer refuses to go on until a restore.
+        for shared in [false, true] {
+            let rows = DataParallelTrainer.localCapacity(globalBatch: 16, ranks: comm.size)
+            let poison = GradientPoison()
+            let model = try Sequential(inputFeatures: 12, batch: rows, seed: 5, [
+                Dense(outputs: 32), GELU(), poison, Dense(outputs: 24), Tanh(), Dense(outputs: 4),
+            ])
+            let trainer = try DataParallelTrainer(
+                model: model, loss: SoftmaxCrossEntropy(classes: 4, batch: rows),
+                optimizer: Adam(parameterCount: model.store.count), schedule: .constant(1e-2),
+                training: SyntheticSamples(count: 150, features: 12, kind: .classes(4), seed: 77),
+                configuration: TrainingConfiguration(globalBatch: 16, seed: 11, bucketBytes: 1024, sharedMemory: shared), communicator: comm)
+            t.expect(trainer.bucketPlan.buckets.count >= 2, "several buckets")
+            t.expect(trainer.usesSharedMemory == (shared && comm.size > 1), "shared memory exactly when asked on several ranks")
             try trainer.trainStep()
-            t.expect(false, "a NaN gradient must throw on every rank")
-        } catch let e as TrainingError {
-            if case let .nonFinite(step, loss, norm) = e {
-                t.expect(step == 1 && loss.isFinite && norm.isNaN, "step \(step), loss \(loss), norm \(norm)")
-            } else { t.expect(false, "wrong error \(e)") }
-        }
-        let after = trainer.model.store.values
-        t.expect(after.allSatisfy { $0.isFinite }, "no NaN reached the parameters")
-        let poisonBucket = trainer.bucketPlan.buckets.firstIndex { $0.range.contains(model.store.views[2].offset) }!
-        for k in poisonBucket ..< trainer.bucketPlan.buckets.count {
-            let r = trainer.bucketPlan.buckets[k].range
-            t.expect(Array(after[r]) == Array(before[r]), "bucket \(k) (with or below the NaN) is not updated")
+            let before = trainer.model.store.values
+            poison.poison = comm.rank == comm.size - 1
+            do {
+                try trainer.trainStep()
+                t.expect(false, "shared \(shared): a NaN gradient must throw on every rank")
+            } catch let e as TrainingError {
+                if case let .nonFinite(step, loss, norm) = e {
+                    t.expect(step == 1 && loss.isFinite && norm.isNaN, "step \(step), loss \(loss), norm \(norm)")
+                } else { t.expect(false, "wrong error \(e)") }
+            }
+            let after = trainer.model.store.values
+            t.expect(after.allSatisfy { $0.isFinite }, "shared \(shared): no NaN reached the parameters")
+            if !shared {
+                let poisonBucket = trainer.bucketPlan.buckets.firstIndex { $0.range.contains(model.store.views[2].offset) }!
+                for k in poisonBucket ..< trainer.bucketPlan.buckets.count {
+                    let r = trainer.bucketPlan.buckets[k].range
+                    t.expect(Array(after[r]) == Array(before[r]), "bucket \(k) (with or below the NaN) is not updated")
+                }
+            }
+            do { try trainer.trainStep(); t.expect(false, "a failed trainer must refuse to step") } catch TrainingError.unusableAfterFailure {}
         }
     },
     MPICheck("training.load-error-stops-every-rank") { comm, t in

@@ -26,6 +26,9 @@ public final class Communicator: @unchecked Sendable {
         size = Int(s)
     }
 
+    /// Takes ownership of a communicator made elsewhere in this module (`MPI_Comm_split_type`).
+    convenience init(owningHandle handle: MPI_Comm) { self.init(owning: handle) }
+
     private init(owning handle: MPI_Comm) {
         self.handle = handle
         self.owned = true

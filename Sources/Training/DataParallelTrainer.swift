@@ -22,6 +22,10 @@ import Parallel
 ///    steps 3–4 become: reduce-scatter each ready bucket so this rank holds the summed gradient of
 ///    its own slice only, update that slice with optimiser state for the owned slices alone, and
 ///    allgather the bucket's updated parameters (`ShardedStep.swift`).
+///    With `configuration.sharedMemory` and at least two ranks per node (the default), steps 3–4
+///    are instead: backward on this thread; the node's ranks, whose parameters and gradients live
+///    in one shared-memory window, each sum and update their own slice, with MPI only between
+///    nodes (`NodeSharedReduction.swift`).
 /// 5. Loss, accuracy and step time are reduced over ranks; a NaN or infinite loss or gradient (the
 ///    same on every rank after the reductions) throws `TrainingError.nonFinite` on every rank.
 ///
@@ -40,9 +44,21 @@ public final class DataParallelTrainer {
     /// rank's optimiser for its owned slices only (`shardPlan.ownedCount` parameters); the full
     /// state is `exportState().optimizer` (collective).
     public internal(set) var optimizer: any Optimizer
-    /// How each bucket is split over the ranks when the optimiser step is sharded; nil when it is
-    /// not (`configuration.shardOptimizer` off, or one rank: nothing to shard).
+    /// How each bucket is split over the ranks when the optimiser step is sharded (over all ranks
+    /// with `configuration.shardOptimizer`; over the node's ranks with the shared-memory reduction);
+    /// nil when it is not (one rank, or neither applies).
     public let shardPlan: GradientShardPlan?
+    /// How the gradients are reduced, in words (for the job log): shared memory, allreduce, sharded,
+    /// or nothing on one rank, and why.
+    public let reductionDescription: String
+    /// The node's shared memory, when the gradients are reduced through it.
+    let shared: NodeSharedReduction?
+    /// Whether the gradients are reduced through the node's shared memory (`NodeSharedReduction`).
+    public var usesSharedMemory: Bool { shared != nil }
+    /// The ranks `shardPlan` splits over: the node's with shared memory, all otherwise.
+    let shardCommunicator: Communicator
+    /// The last step's time in the shared reduction outside the optimiser (synchronisation, sums).
+    var sharedCommunicationSeconds = 0.0
     /// Steps done.
     public private(set) var step = 0
     /// Epoch of the next global batch.
@@ -150,13 +166,26 @@ public final class DataParallelTrainer {
         bucketPlan = GradientBucketPlan(views: model.store.views, layerRanges: model.parameterRanges,
                                         bucketBytes: configuration.bucketBytes)
         parameterCount = model.store.count
-        values = model.store.values.withUnsafeMutableBufferPointer { $0.baseAddress! }
-        gradients = model.store.gradients.withUnsafeMutableBufferPointer { $0.baseAddress! }
+        values = model.store.withUnsafeMutableValues { $0.baseAddress! }
+        gradients = model.store.withUnsafeMutableGradients { $0.baseAddress! }
         requests = bucketPlan.buckets.map { _ in AllreduceRequest() }
-        let shards = configuration.shardOptimizer && ranks > 1
-            ? GradientShardPlan(plan: bucketPlan, rank: communicator.rank, ranks: ranks) : nil
+        var sharedReduction: NodeSharedReduction?
+        var how = ranks == 1 ? "one rank: nothing to reduce"
+            : configuration.shardOptimizer ? "gradients reduce-scattered in buckets, sharded optimiser step"
+            : "gradients allreduced in buckets"
+        if configuration.sharedMemory && ranks > 1 {
+            let (reduction, why) = try NodeSharedReduction.make(world: communicator, bucketPlan: bucketPlan, parameterCount: parameterCount,
+                                                                groupSize: configuration.sharedMemoryGroupSize)
+            sharedReduction = reduction
+            how = reduction == nil ? why.replacingOccurrences(of: "gradients are allreduced", with: how) : why
+        }
+        shared = sharedReduction
+        reductionDescription = how
+        let shards = sharedReduction?.plan ?? (configuration.shardOptimizer && ranks > 1
+            ? GradientShardPlan(plan: bucketPlan, rank: communicator.rank, ranks: ranks) : nil)
         shardPlan = shards
-        shardBlocks = try shards?.buckets.map { try BlockCounts($0.counts) } ?? []
+        shardCommunicator = sharedReduction?.node ?? communicator
+        shardBlocks = try sharedReduction?.blocks ?? shards?.buckets.map { try BlockCounts($0.counts) } ?? []
         gatherRequests = shardBlocks.map { _ in AllreduceRequest() }
         var own = optimizer
         if let shards {
@@ -171,7 +200,7 @@ public final class DataParallelTrainer {
         self.optimizer.schedule = schedule
         startTimes = [Double](repeating: 0, count: bucketPlan.buckets.count)
         endTimes = startTimes
-        worker = ranks > 1 && configuration.overlapOnWorkerThread ? BackwardWorker() : nil
+        worker = ranks > 1 && configuration.overlapOnWorkerThread && sharedReduction == nil ? BackwardWorker() : nil
         worker?.task = { [unowned self] in
             let w = self.worker!, top = self.model.layers.count
             self.model.backward(self.loss.gradient, rows: self.rows) { i in
@@ -179,10 +208,14 @@ public final class DataParallelTrainer {
             }
         }
         try synchronizeReplicas()
+        try sharedReduction?.attach(model.store)
     }
 
     deinit {
         worker?.stop()
+        // Collective over the node, like the window's creation: every rank drops its trainer at the
+        // same point of the program. The model keeps its parameters (copied back).
+        try? shared?.detach(model.store)
         scalars.deallocate()
     }
 
@@ -230,7 +263,9 @@ public final class DataParallelTrainer {
             try comm.startAllreduce(inPlace: UnsafeMutableBufferPointer(start: scalars, count: 3), .sum, reusing: scalarRequest)
         }
 
-        model.store.zeroGradients()
+        // The shared-memory reduction clears the node's gradients as it sums them (one pass less).
+        if shared?.gradientsCleared != true { model.store.zeroGradients() }
+        shared?.gradientsCleared = false
         let tb = Self.now()
         let backwardEnd = try backwardAndReduce()
         overlap.backwardSeconds += backwardEnd - tb
@@ -250,7 +285,8 @@ public final class DataParallelTrainer {
             failed = true
             throw TrainingError.nonFinite(step: step, loss: globalLoss, gradientNorm: norm)
         }
-        let (inFlight, hidden) = Self.union(starts: startTimes, ends: endTimes, count: started, before: backwardEnd)
+        let (inFlight, hidden) = shared != nil ? (sharedCommunicationSeconds, 0)
+            : Self.union(starts: startTimes, ends: endTimes, count: started, before: backwardEnd)
         overlap.communicationSeconds += inFlight
         overlap.hiddenSeconds += hidden
 
@@ -271,7 +307,7 @@ public final class DataParallelTrainer {
     private func backwardAndReduce() throws -> Double {
         started = 0
         let dy = loss.gradient
-        guard communicator.size > 1 else {
+        guard communicator.size > 1, shared == nil else {
             model.backward(dy, rows: rows)
             return Self.now()
         }
@@ -346,6 +382,7 @@ public final class DataParallelTrainer {
     /// (before clipping; NaN or infinite if the gradient is). Skips the update when the loss or a
     /// bucket is not finite, but always waits for every bucket (their buffers are in use).
     private func update(lossIsFinite: Bool) throws -> Double {
+        if let shared { return try updateShared(shared, lossIsFinite: lossIsFinite) }
         if let shardPlan { return try updateSharded(shardPlan, lossIsFinite: lossIsFinite) }
         let buckets = bucketPlan.buckets
         let all = UnsafeMutableBufferPointer(start: gradients, count: parameterCount)
@@ -400,8 +437,8 @@ public final class DataParallelTrainer {
     private func acquireStoreBuffers() {
         precondition(model.store.count == parameterCount,
                      "DataParallelTrainer: the parameter store has \(model.store.count) parameters, the trainer was made for \(parameterCount)")
-        values = model.store.values.withUnsafeMutableBufferPointer { $0.baseAddress! }
-        gradients = model.store.gradients.withUnsafeMutableBufferPointer { $0.baseAddress! }
+        values = model.store.withUnsafeMutableValues { $0.baseAddress! }
+        gradients = model.store.withUnsafeMutableGradients { $0.baseAddress! }
     }
 
     static func now() -> Double {

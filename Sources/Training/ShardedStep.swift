@@ -139,7 +139,7 @@ extension DataParallelTrainer {
                 for (k, s) in plan.buckets.enumerated() {
                     for i in 0 ..< s.owned.count { f[s.owned.lowerBound + i] = packed[s.stateOffset + i] }
                     let r = bucketPlan.buckets[k].range
-                    try communicator.allgather(inPlace: UnsafeMutableBufferPointer(rebasing: f[r]), blocks: shardBlocks[k])
+                    try shardCommunicator.allgather(inPlace: UnsafeMutableBufferPointer(rebasing: f[r]), blocks: shardBlocks[k])
                 }
             }
             buffers[name] = full

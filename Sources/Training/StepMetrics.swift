@@ -51,6 +51,12 @@ public struct OverlapTotals: Sendable, Equatable {
     public var optimizerSeconds = 0.0
     /// With a sharded step: time spent gathering the updated parameters (allgather); 0 otherwise.
     public var gatherSeconds = 0.0
+    /// With the shared-memory reduction: time waiting for the node's ranks (the synchronisation
+    /// after backward, which also absorbs the slowest rank's lag, and the one after the update).
+    public var synchronizationSeconds = 0.0
+    /// With the shared-memory reduction: time summing this rank's slices of the node's gradients
+    /// (and, with several nodes, allreducing them between nodes).
+    public var summationSeconds = 0.0
     /// `hiddenSeconds / communicationSeconds` (1 when nothing was communicated).
     public var hiddenFraction: Double { communicationSeconds > 0 ? hiddenSeconds / communicationSeconds : 1 }
 }

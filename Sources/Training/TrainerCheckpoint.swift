@@ -44,9 +44,13 @@ extension DataParallelTrainer {
             throw TrainingError.badState("\(error)")
         }
         optimizer = imported
-        model.store.values.withUnsafeMutableBufferPointer { v in
-            state.parameters.withUnsafeBufferPointer { v.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+        // With shared memory the node's ranks share one parameter buffer: one of them writes it.
+        if shared == nil || shared!.node.rank == 0 {
+            model.store.withUnsafeMutableValues { v in
+                state.parameters.withUnsafeBufferPointer { v.baseAddress!.update(from: $0.baseAddress!, count: $0.count) }
+            }
         }
+        try shared?.window.synchronize()
         setPosition(step: state.step, epoch: state.epoch, batchInEpoch: state.batchInEpoch)
         try verifyReplicas()
     }

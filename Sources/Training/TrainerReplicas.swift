@@ -15,7 +15,7 @@ extension DataParallelTrainer {
                 : "the layer layouts (tensor names and shapes) differ; build the same model on every rank")
         }
         if communicator.size > 1 {
-            try model.store.values.withUnsafeMutableBufferPointer { try communicator.broadcast($0, root: 0) }
+            try model.store.withUnsafeMutableValues { try communicator.broadcast($0, root: 0) }
         }
         try verifyReplicas()
     }
@@ -23,7 +23,7 @@ extension DataParallelTrainer {
     /// Throws `.replicasDiffer` on every rank unless all ranks hold bit-identical parameters
     /// (a 64-bit checksum of the parameter bits compared by a min/max reduction). Collective.
     public func verifyReplicas() throws {
-        let sum = model.store.values.withUnsafeBufferPointer { Self.checksum($0) }
+        let sum = model.store.withUnsafeValues { Self.checksum($0) }
         let mine = [Int(bitPattern: UInt(sum))]
         let low = try communicator.allreduce(mine, .min), high = try communicator.allreduce(mine, .max)
         guard low == high else {

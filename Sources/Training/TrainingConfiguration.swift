@@ -30,11 +30,24 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
     /// only, and the parameters are allgathered (`GradientShardPlan`). The same bytes move as with
     /// the allreduce, the optimiser's time and state shrink by the rank count. One rank ignores it.
     public var shardOptimizer: Bool
+    /// Whether ranks that share a node reduce their gradients through the node's shared memory
+    /// (true, the default; `NodeSharedReduction`): the node's ranks hold ONE parameter buffer and
+    /// each its gradient in an MPI-3 shared-memory window; after backward each rank sums its 1/L
+    /// slice of the L gradients, reduces that slice with the same slice of the other nodes (MPI,
+    /// only with several nodes), and updates it with optimiser state for that slice alone. It
+    /// replaces the bucketed allreduce (and `shardOptimizer`) when at least two ranks share a node
+    /// and every node has the same number of ranks; otherwise the allreduce path runs.
+    public var sharedMemory: Bool
+    /// Ranks per shared-memory group instead of the node (consecutive world ranks; nil: the node).
+    /// For tests of the several-node path on one machine (the last group may be smaller; groups of
+    /// different sizes fall back to the allreduce); the group's ranks must share memory.
+    public var sharedMemoryGroupSize: Int?
 
     /// A configuration; only `globalBatch` is required.
     public init(globalBatch: Int, seed: UInt64 = 0, bucketBytes: Int = GradientBucketPlan.defaultBucketBytes,
                 clipNorm: Float? = nil, dropLast: Bool = true, overlapOnWorkerThread: Bool = true,
-                blockingReductions: Bool = true, shardOptimizer: Bool = false) {
+                blockingReductions: Bool = true, shardOptimizer: Bool = false, sharedMemory: Bool = true,
+                sharedMemoryGroupSize: Int? = nil) {
         self.globalBatch = globalBatch
         self.seed = seed
         self.bucketBytes = bucketBytes
@@ -43,6 +56,8 @@ public struct TrainingConfiguration: Sendable, Equatable, Codable {
         self.overlapOnWorkerThread = overlapOnWorkerThread
         self.blockingReductions = blockingReductions
         self.shardOptimizer = shardOptimizer
+        self.sharedMemory = sharedMemory
+        self.sharedMemoryGroupSize = sharedMemoryGroupSize
     }
 }
 

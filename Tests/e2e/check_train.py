@@ -90,6 +90,9 @@ def train_runs(cascade, work):
         code, so, se = mpirun(n, [cascade, "run", path, "--out", out])
         if check(f"train np={n} exits 0", code == 0, f"exit {code}\n{so[-1500:]}\n{se[-1500:]}"):
             runs[n] = os.path.join(out, "training.h5")
+            if n == 2:
+                check("2 ranks on one node reduce through shared memory by default (the log says so)",
+                      "gradients summed in shared memory by 2 ranks per node" in so + se, (so + se)[-800:])
     if 1 not in runs:
         return
     with h5py.File(runs[1], "r") as f:
@@ -115,23 +118,27 @@ def train_runs(cascade, work):
         a, b = parameters(runs[1]), parameters(runs[2])
         worst = max(rel(a[k], b[k]) for k in a)
         check(f"1 and 2 ranks give the same parameters after 200 Adam steps (rel. diff {worst:.1e} < 1e-5)", worst < 1e-5)
-    # Both settings of train.shard_optimizer on 2 ranks (the other run took the default): the same
-    # parameters as one rank.
+    # The reductions on 2 ranks (the run above took the default, the node's shared memory): the
+    # bucketed allreduce and the sharded optimiser step give the same parameters as one rank; the log
+    # says which one ran.
     for shard in ("true", "false"):
         out = os.path.join(work, f"tiny-np2-shard-{shard}")
-        code, so, se = mpirun(2, [cascade, "run", path, "--out", out, "--set", f"train.shard_optimizer={shard}"])
-        if check(f"train np=2 with train.shard_optimizer={shard} exits 0", code == 0, f"exit {code}\n{so[-1500:]}\n{se[-1500:]}") \
-                and 1 in runs:
+        code, so, se = mpirun(2, [cascade, "run", path, "--out", out, "--set", f"train.shard_optimizer={shard}",
+                                  "--set", "train.shared_memory=false"])
+        if check(f"train np=2 with train.shard_optimizer={shard}, train.shared_memory=false exits 0", code == 0,
+                 f"exit {code}\n{so[-1500:]}\n{se[-1500:]}") and 1 in runs:
             a, b = parameters(runs[1]), parameters(os.path.join(out, "training.h5"))
             worst = max(rel(a[k], b[k]) for k in a)
             check(f"2 ranks, shard_optimizer={shard}: parameters as 1 rank (rel. diff {worst:.1e} < 1e-5)", worst < 1e-5)
+            want = "reduce-scattered" if shard == "true" else "allreduced in buckets"
+            check(f"the log names the reduction ({want})", want in so + se, (so + se)[-800:])
 
 
 def interrupted_resume(cascade, work):
     path = job(work, "restart", steps=6000, checkpoint=200)
     env = dict(os.environ, SWIFT_BACKTRACE="enable=no")
     # The sharded optimiser step too: its checkpoint holds the gathered full optimiser state.
-    shard = ["--set", "train.shard_optimizer=true"]
+    shard = ["--set", "train.shard_optimizer=true", "--set", "train.shared_memory=false"]
     for label, ranks, sig, extra in (("SIGTERM, 1 rank", 1, signal.SIGTERM, []),
                                      ("SIGUSR1 via mpirun, 2 ranks", 2, signal.SIGUSR1, []),
                                      ("SIGUSR1 via mpirun, 2 ranks, sharded optimiser", 2, signal.SIGUSR1, shard)):

@@ -45,24 +45,26 @@ final class SamplePool: SampleSource {
     }
 }
 
-var steps = 20, warmup = 3, overlapOnWorker = true, bucketMB = 25.0, blocking = true, shard = false
+var steps = 20, warmup = 3, globalBatch = 256, overlapOnWorker = true, bucketMB = 25.0, blocking = true, shard = false, sharedMemory = true
 var arguments = Array(CommandLine.arguments.dropFirst())
 while let a = arguments.first {
     arguments.removeFirst()
     switch a {
     case "--steps": steps = Int(arguments.removeFirst())!
     case "--warmup": warmup = Int(arguments.removeFirst())!
-    case "--inline": overlapOnWorker = false
-    case "--nonblocking": blocking = false
+    case "--inline": overlapOnWorker = false; sharedMemory = false
+    case "--nonblocking": blocking = false; sharedMemory = false
     case "--bucket-mb": bucketMB = Double(arguments.removeFirst())!
-    case "--shard": shard = true
+    case "--shard": shard = true; sharedMemory = false
+    case "--no-shared": sharedMemory = false
+    case "--global-batch": globalBatch = Int(arguments.removeFirst())!
     default: Console.error("cascade-bench-train: unknown argument \(a)\n"); exit(2)
     }
 }
 
 Console.lineBuffered()
 let world = Communicator.world
-let globalBatch = 256, features = 1024, hidden = 4096, classes = 10
+let features = 1024, hidden = 4096, classes = 10
 let rows = DataParallelTrainer.localCapacity(globalBatch: globalBatch, ranks: world.size)
 let model = try Sequential(inputFeatures: features, batch: rows, seed: 1, [
     Dense(outputs: hidden), ReLU(), Dense(outputs: hidden), ReLU(), Dense(outputs: classes),
@@ -73,7 +75,7 @@ let trainer = try DataParallelTrainer(
     training: SamplePool(count: 4 * globalBatch, features: features, classes: classes),
     configuration: TrainingConfiguration(globalBatch: globalBatch, seed: 3, bucketBytes: Int(bucketMB * 1024 * 1024),
                                          overlapOnWorkerThread: overlapOnWorker, blockingReductions: blocking,
-                                         shardOptimizer: shard),
+                                         shardOptimizer: shard, sharedMemory: sharedMemory),
     communicator: world)
 for _ in 0 ..< warmup { try trainer.trainStep() }
 let before = trainer.overlap
@@ -127,6 +129,8 @@ let hiddenSeconds = after.hiddenSeconds - before.hiddenSeconds
 let backward = (after.backwardSeconds - before.backwardSeconds) / Double(steps)
 let optimizerPart = (after.optimizerSeconds - before.optimizerSeconds) / Double(steps)
 let gatherPart = (after.gatherSeconds - before.gatherSeconds) / Double(steps)
+let syncPart = (after.synchronizationSeconds - before.synchronizationSeconds) / Double(steps)
+let sumPart = (after.summationSeconds - before.summationSeconds) / Double(steps)
 // 2·(forward) + 2·(backward dW) + 2·(backward dx, not for the first layer) multiply-adds per sample.
 let macs = Double(features * hidden + hidden * hidden + hidden * classes)
 let flops = Double(globalBatch) * 2 * (3 * macs - Double(features * hidden))
@@ -136,7 +140,7 @@ if world.isRoot {
     print("ranks=\(world.size) step_s=\(f(median, 4)) samples_per_s=\(f(Double(globalBatch) / median, 1)) "
         + "gflops=\(f(flops / median / 1e9, 1)) hidden_fraction=\(f(fraction, 3)) comm_s_per_step=\(f(comm / Double(steps), 4)) "
         + "backward_s=\(f(backward, 4)) optimizer_s=\(f(optimizerPart, 4)) allgather_s=\(f(gatherPart, 4)) "
-        + "sharded=\(trainer.shardPlan != nil) rss_mb=\(f(rssNow, 0)) peak_rss_mb=\(f(rssPeak, 0)) "
+        + "sync_s=\(f(syncPart, 4)) sum_s=\(f(sumPart, 4)) shared=\(trainer.usesSharedMemory) sharded=\(trainer.shardPlan != nil) rss_mb=\(f(rssNow, 0)) peak_rss_mb=\(f(rssPeak, 0)) "
         + "buckets=\(trainer.bucketPlan.buckets.count) loss=\(f(last!.loss, 4)) "
         + "allreduce_blocking_s=\(f(medianOf(blockingTimes), 4)) iallreduce_alone_s=\(f(medianOf(bucketed), 4))")
 }

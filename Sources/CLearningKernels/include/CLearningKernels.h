@@ -49,6 +49,15 @@ void cl_sgd_step(float *restrict param, const float *restrict grad,
 /// pairwise), so the result does not depend on the version chosen.
 double cl_sum_of_squares(const float *restrict x, size_t n);
 
+/// dst[i] = sources[0][i] + sources[1][i] + … + sources[count-1][i], added in that order (count >= 1).
+/// dst may be one of the sources; the sources must not otherwise overlap dst.
+void cl_sum_sources(float *dst, const float *const *sources, size_t count, size_t n);
+
+/// dst[i] = sources[0][i] + … + sources[count-1][i] (in that order, as cl_sum_sources), and every
+/// sources[k][i] set to 0 once read: one pass that sums and clears gradient buffers. dst must not
+/// overlap any source (a scratch buffer).
+void cl_sum_sources_clearing(float *restrict dst, float *const *sources, size_t count, size_t n);
+
 /// x[i] *= factor.
 void cl_scale(float *restrict x, size_t n, float factor);
 

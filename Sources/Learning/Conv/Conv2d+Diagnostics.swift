@@ -6,7 +6,7 @@ extension Conv2d {
     /// reorder matters next to the convolution itself.
     public func weightReorderSeconds(repetitions: Int = 51) -> Double {
         guard let store, let oneDNN = engine as? OneDNNConvolution, oneDNN.reordersWeights else { return 0 }
-        return store.values.withUnsafeBufferPointer { v in
+        return store.withUnsafeValues { v in
             oneDNN.medianReorderSeconds(weights: v.baseAddress! + weight.offset, repetitions: repetitions)
         }
     }

@@ -24,7 +24,7 @@ extension Conv2d {
         if let tangent { t = tangent } else { t = TangentBuffers(count: batch * g.outputElements); tangent = t }
         let n = rows * g.outputElements, term = t.term.pointer, (w, b) = (weight, bias)
         let v = direction + w.offset, bv = direction + b.offset
-        store.values.withUnsafeBufferPointer { values in
+        store.withUnsafeValues { values in
             let wp = values.baseAddress! + w.offset, bp = values.baseAddress! + b.offset
             engine.forward(x, weights: wp, bias: bp, into: t.y.pointer, rows: rows)
             engine.forward(dx, weights: wp, bias: bv, into: t.dy.pointer, rows: rows)

@@ -146,7 +146,7 @@ public final class Conv2d: Layer, TangentLayer {
         weight = context.register("weight", shape: [outputs, kernel, kernel, inputs])
         bias = context.register("bias", shape: [outputs])
         let (w, b) = (weight, bias), store = context.store
-        store.values.withUnsafeMutableBufferPointer { v in
+        store.withUnsafeMutableValues { v in
             initialization.fill(weights: .init(rebasing: v[w.range]), bias: .init(rebasing: v[b.range]),
                                 fanIn: g.patch, fanOut: kernel * kernel * outputs, seed: context.seed, stream: context.stream)
         }
@@ -177,7 +177,7 @@ public final class Conv2d: Layer, TangentLayer {
         precondition(rows <= batch, "Conv2d.forward: \(rows) rows, built for \(batch)")
         lastInput = x
         let y = output.pointer, (w, b) = (weight, bias), relu = fusesReLU
-        store.values.withUnsafeBufferPointer { v in
+        store.withUnsafeValues { v in
             let wp = v.baseAddress! + w.offset, bp = v.baseAddress! + b.offset
             if relu {
                 engine.forwardReLU(x, weights: wp, bias: bp, into: y, rows: rows)
@@ -194,8 +194,8 @@ public final class Conv2d: Layer, TangentLayer {
         guard let store, let engine, let x = lastInput else { preconditionFailure("Conv2d.backward before forward") }
         let dx = inputGradient.pointer, (w, b) = (weight, bias), input = computesInputGradient
         let dz = fusesReLU ? maskByOutput(dy, rows: rows) : dy
-        store.values.withUnsafeBufferPointer { v in
-            store.gradients.withUnsafeMutableBufferPointer { gr in
+        store.withUnsafeValues { v in
+            store.withUnsafeMutableGradients { gr in
                 let db = gr.baseAddress! + b.offset
                 engine.backwardWeights(dz, input: x, weightGradient: gr.baseAddress! + w.offset,
                                        biasGradient: fusesReLU ? nil : db, rows: rows)

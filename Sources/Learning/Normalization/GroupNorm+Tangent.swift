@@ -20,7 +20,7 @@ extension GroupNorm {
         let (y, dy) = (out.y, out.dy)
         let perGroup = channels / groups, sample = positions * channels
         let count = Double(positions * perGroup), eps = Double(epsilon)
-        store.values.withUnsafeBufferPointer { v in
+        store.withUnsafeValues { v in
             let gamma = v.baseAddress! + weight.offset, beta = v.baseAddress! + bias.offset
             let dGamma = direction + weight.offset, dBeta = direction + bias.offset
             for row in 0 ..< rows {

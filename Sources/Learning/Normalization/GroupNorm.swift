@@ -75,7 +75,7 @@ public final class GroupNorm: Layer, TangentLayer {
         weight = context.register("weight", shape: [c])
         bias = context.register("bias", shape: [c])
         let w = weight
-        context.store.values.withUnsafeMutableBufferPointer { v in
+        context.store.withUnsafeMutableValues { v in
             for i in w.range { v[i] = 1 }  // β stays at the store's 0
         }
         store = context.store
@@ -97,7 +97,7 @@ public final class GroupNorm: Layer, TangentLayer {
         guard let store else { preconditionFailure("GroupNorm.forward before build") }
         precondition(rows <= batch, "GroupNorm.forward: \(rows) rows, built for \(batch)")
         lastInput = x
-        store.values.withUnsafeBufferPointer { v in
+        store.withUnsafeValues { v in
             cl_group_norm_forward(x, v.baseAddress! + weight.offset, v.baseAddress! + bias.offset, output.pointer,
                                   mean, rstd.pointer, workspace, rows, positions, channels, groups, epsilon)
         }
@@ -108,8 +108,8 @@ public final class GroupNorm: Layer, TangentLayer {
     /// skipped after `omitInputGradient()`).
     public func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         guard let store, let x = lastInput else { preconditionFailure("GroupNorm.backward before forward") }
-        store.values.withUnsafeBufferPointer { v in
-            store.gradients.withUnsafeMutableBufferPointer { g in
+        store.withUnsafeValues { v in
+            store.withUnsafeMutableGradients { g in
                 cl_group_norm_backward(x, dy, v.baseAddress! + weight.offset, mean, rstd.pointer,
                                        computesInputGradient ? inputGradient.pointer : nil,
                                        g.baseAddress! + weight.offset, g.baseAddress! + bias.offset,

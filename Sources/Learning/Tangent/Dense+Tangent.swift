@@ -14,7 +14,7 @@ extension Dense: TangentLayer {
         let (m, n, k) = (blasint(rows), blasint(outputs), blasint(inputs))
         let sw = weightScale, sb = biasScale
         let vw = direction + weight.offset, vb = direction + bias.offset
-        store.values.withUnsafeBufferPointer { values in
+        store.withUnsafeValues { values in
             let w = values.baseAddress! + weight.offset, b = values.baseAddress! + bias.offset
             // C (rows × outputs) = alpha·A·Bᵀ + beta·C with A rows × inputs, B outputs × inputs.
             func gemm(_ alpha: Float, _ a: UnsafePointer<Float>, _ bt: UnsafePointer<Float>, _ beta: Float,

@@ -128,7 +128,7 @@ private struct JacobianRows {
             unit.pointer[o] = 1
             _ = model.backward(UnsafeBufferPointer(start: unit.pointer, count: outputs), rows: 1)
             unit.pointer[o] = 0
-            model.store.gradients.withUnsafeBufferPointer { g in
+            model.store.withUnsafeGradients { g in
                 block.withUnsafeMutableBufferPointer { b in (b.baseAddress! + k * n).update(from: g.baseAddress!, count: n) }
             }
         }

@@ -70,7 +70,7 @@ public final class Linearization {
         let store = model.store, n = store.count
         let weightChange = relativeWeightChange()
         // Δθ = θ_t − θ₀, keep θ_t, and evaluate the Taylor pass at θ₀.
-        store.values.withUnsafeBufferPointer { v in
+        store.withUnsafeValues { v in
             initialParameters.withUnsafeBufferPointer { p in
                 current.withUnsafeMutableBufferPointer { c in c.baseAddress!.update(from: v.baseAddress!, count: n) }
                 delta.withUnsafeMutableBufferPointer { d in for i in 0 ..< n { d[i] = v[i] - p[i] } }
@@ -130,7 +130,7 @@ public final class Linearization {
 
     private func copyIntoStore(_ parameters: [Float]) {
         parameters.withUnsafeBufferPointer { p in
-            model.store.values.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: p.baseAddress!, count: p.count) }
+            model.store.withUnsafeMutableValues { $0.baseAddress!.update(from: p.baseAddress!, count: p.count) }
         }
     }
 }

@@ -58,8 +58,8 @@ enum SGDRegression {
             if step == 0 { first = Double(value) }
             last = Double(value)
             _ = model.backward(loss.gradient, rows: batch)
-            model.store.values.withUnsafeMutableBufferPointer { p in
-                model.store.gradients.withUnsafeBufferPointer { g in sgd.step(parameters: p, gradients: g) }
+            model.store.withUnsafeMutableValues { p in
+                model.store.withUnsafeGradients { g in sgd.step(parameters: p, gradients: g) }
             }
         }
         return (first, last)
