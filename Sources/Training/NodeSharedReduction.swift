@@ -1,3 +1,4 @@
+import Foundation
 import Learning
 import Parallel
 
@@ -56,7 +57,7 @@ final class NodeSharedReduction {
         // Local rank 0's segment holds the parameters and its gradients, the others' their gradients.
         // Open MPI packs the segments one after the other from a base that need not be aligned, so
         // each buffer gets a cache line of slack and starts on the next 64-byte boundary.
-        let part = count * MemoryLayout<Float>.stride / 64 * 64 + 128
+        let part = Self.bufferBytes(count)
         let w = try SharedMemoryWindow(bytes: node.rank == 0 ? 2 * part : part, communicator: node)
         window = w
         func aligned(_ p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Float> {
@@ -79,8 +80,26 @@ final class NodeSharedReduction {
         scratch.deallocate()
     }
 
+    /// Bytes of one buffer of `count` floats in the window, with a cache line of slack for alignment.
+    static func bufferBytes(_ count: Int) -> Int { count * MemoryLayout<Float>.stride / 64 * 64 + 128 }
+
+    /// Where Open MPI puts the window's backing file (its `osc_sm_backing_directory`, /dev/shm by default).
+    static var backingDirectory: String {
+        ProcessInfo.processInfo.environment["OMPI_MCA_osc_sm_backing_directory"] ?? "/dev/shm"
+    }
+
+    /// Free bytes in `directory`'s file system, nil if it cannot be asked.
+    static func freeBytes(_ directory: String) -> Int? {
+        var s = statvfs()
+        guard statvfs(directory, &s) == 0 else { return nil }
+        let (bytes, overflow) = Int(s.f_bavail).multipliedReportingOverflow(by: Int(s.f_frsize))
+        return overflow ? Int.max : bytes
+    }
+
     /// The shared reduction for `world`'s ranks, or nil (and why) when it does not apply: fewer than two
-    /// ranks per node, or nodes with different rank counts. Collective over `world`.
+    /// ranks per node, nodes with different rank counts, or too little room for the window in the
+    /// backing file system (a container's 64 MB /dev/shm: pages past its end would crash the ranks
+    /// with SIGBUS when first touched, so it is checked before). Collective over `world`.
     static func make(world: Communicator, bucketPlan: GradientBucketPlan, parameterCount: Int,
                      groupSize: Int?) throws -> (NodeSharedReduction?, String) {
         let node: Communicator
@@ -99,6 +118,16 @@ final class NodeSharedReduction {
         guard sizes[0] == -sizes[1] else {
             return (nil, "nodes hold \(sizes[0]) to \(-sizes[1]) ranks (shared-memory slices need the same count on "
                 + "every node); gradients are allreduced")
+        }
+        // Room for the window: parameters once and every rank's gradients, on every node (the same
+        // decision everywhere: one allreduce of the node leaders' verdicts).
+        let (need, overflow) = (node.size + 1).multipliedReportingOverflow(by: bufferBytes(parameterCount))
+        let free = node.rank == 0 ? freeBytes(backingDirectory) ?? Int.max : Int.max
+        let worst = try world.allreduce([free >= need && !overflow ? 1 : 0, node.rank == 0 ? free : Int.max], .min)
+        guard worst[0] == 1 else {
+            func size(_ b: Int) -> String { b < 10_000_000 ? String(format: "%.1f kB", Double(b) / 1e3) : String(format: "%.0f MB", Double(b) / 1e6) }
+            return (nil, "\(backingDirectory) has \(size(worst[1])) free, the window needs \(size(need)) per node; gradients are allreduced "
+                + "(enlarge it, e.g. docker run --shm-size, or set OMPI_MCA_osc_sm_backing_directory)")
         }
         let nodes = world.size / node.size
         let cross = nodes > 1 ? try world.split(color: node.rank) : nil
