@@ -177,7 +177,7 @@ public final class DataParallelTrainer {
             let (reduction, why) = try NodeSharedReduction.make(world: communicator, bucketPlan: bucketPlan, parameterCount: parameterCount,
                                                                 groupSize: configuration.sharedMemoryGroupSize)
             sharedReduction = reduction
-            how = reduction == nil ? why.replacingOccurrences(of: "gradients are allreduced", with: how) : why
+            how = reduction == nil ? "\(how), because \(why)" : why
         }
         shared = sharedReduction
         reductionDescription = how

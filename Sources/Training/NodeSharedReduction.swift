@@ -96,7 +96,7 @@ final class NodeSharedReduction {
         return overflow ? Int.max : bytes
     }
 
-    /// The shared reduction for `world`'s ranks, or nil (and why) when it does not apply: fewer than two
+    /// The shared reduction for `world`'s ranks and what it does, or nil and why not when it does not apply: fewer than two
     /// ranks per node, nodes with different rank counts, or too little room for the window in the
     /// backing file system (a container's 64 MB /dev/shm: pages past its end would crash the ranks
     /// with SIGBUS when first touched, so it is checked before). Collective over `world`.
@@ -113,11 +113,11 @@ final class NodeSharedReduction {
         }
         let sizes = try world.allreduce([node.size, -node.size], .min)
         guard sizes[0] >= 2 else {
-            return (nil, "a node holds \(sizes[0]) rank: nothing to share; gradients are allreduced")
+            return (nil, "a node holds \(sizes[0]) rank: nothing to share")
         }
         guard sizes[0] == -sizes[1] else {
             return (nil, "nodes hold \(sizes[0]) to \(-sizes[1]) ranks (shared-memory slices need the same count on "
-                + "every node); gradients are allreduced")
+                + "every node)")
         }
         // Room for the window: parameters once and every rank's gradients, on every node (the same
         // decision everywhere: one allreduce of the node leaders' verdicts).
@@ -126,7 +126,7 @@ final class NodeSharedReduction {
         let worst = try world.allreduce([free >= need && !overflow ? 1 : 0, node.rank == 0 ? free : Int.max], .min)
         guard worst[0] == 1 else {
             func size(_ b: Int) -> String { b < 10_000_000 ? String(format: "%.1f kB", Double(b) / 1e3) : String(format: "%.0f MB", Double(b) / 1e6) }
-            return (nil, "\(backingDirectory) has \(size(worst[1])) free, the window needs \(size(need)) per node; gradients are allreduced "
+            return (nil, "\(backingDirectory) has \(size(worst[1])) free, the window needs \(size(need)) per node "
                 + "(enlarge it, e.g. docker run --shm-size, or set OMPI_MCA_osc_sm_backing_directory)")
         }
         let nodes = world.size / node.size
