@@ -32,12 +32,35 @@ public enum ShardedCovariance {
     /// Default rows per syrk call for samples in memory: bounds the centred copy to `chunkRows × features` doubles.
     public static let defaultChunkRows = 1024
 
-    /// This rank's running count, mean and comoment (upper triangle of the d × d `comoment`) over its blocks.
+    /// This rank's running count, mean and comoment (upper triangle of the d × d `comoment`) over its blocks, or
+    /// without the matrix the per-feature sums of squared deviations `m2`.
+    ///
+    /// A block is taken in two steps. While it is read, ``shift(_:rows:)`` sees each run of its rows in cache and
+    /// shifts it in place by the running mean μ (by the first run's own mean when nothing is folded yet), summing
+    /// the shifted values: one pass over the data, which also serves as the finiteness probe of a stream. Then
+    /// ``fold(_:)`` adds the whole block with one syrk, S = Σ (x − μ)(x − μ)ᵀ, and one rank-1 term. With δ = μ_b − μ
+    /// (the mean of the shifted rows) the block's own comoment is S − m δδᵀ and Chan, Golub & LeVeque's merge adds
+    /// (n m/(n + m)) δδᵀ, so C ← C + S − (m²/(n + m)) δδᵀ and μ ← μ + (m/(n + m)) δ.
+    ///
+    /// Why this is stable: the shift is the mean of everything folded before, so δ is the block mean's departure
+    /// from it — a fluctuation of size σ/√m for stationary data, or the data's drift since the start. The term
+    /// subtracted, (m/(n + m)) of the m δδᵀ inside S, cancels at most a fraction m/(n + m) of S (all of it only for
+    /// the first block, where δ is the first run's mean fluctuation, σ/√(run rows)); the part of S that remains,
+    /// (n m/(n + m)) δδᵀ, is the between-block scatter that belongs to C. So the rounding error stays a few ulps of
+    /// C + the drift's scatter, whatever the data's offset: a fixed shift c would instead leave n‖μ − c‖² to cancel
+    /// at the end, which for a mean that drifts away from c grows without bound (DatasetsStreamPrecisionTests).
     struct Accumulator {
         var count = 0
+        /// Running mean of the folded blocks, and the shift of the block being read.
         var mean: [Double]
         var comoment: Matrix
-        private var blockMean: [Double]
+        /// Σ (x − mean)² of each feature (only without the matrix).
+        var m2: [Double]
+        /// Σ (x − mean) of each feature over the rows of the block being read shifted so far, and their count.
+        private var blockSums: [Double]
+        private var blockRows = 0
+        /// Whether `mean` holds a shift yet (the first run of the first non-empty block sets it).
+        private var hasShift = false
 
         /// Deferred rank-1 corrections, one row of d per block (``applyPending()``).
         private var pending: [Double]
@@ -46,68 +69,94 @@ public enum ShardedCovariance {
 
         init(features d: Int, matrix: Bool) {
             mean = [Double](repeating: 0, count: d)
-            blockMean = mean
+            blockSums = mean
+            m2 = matrix ? [] : mean
             comoment = Matrix(rows: matrix ? d : 0, columns: matrix ? d : 0)
             pending = [Double](repeating: 0, count: matrix ? Accumulator.pendingLimit * d : 0)
         }
 
-        /// Folds `block` in (overwriting it), with `matrix` false only the diagonal (`m2`).
-        ///
-        /// The first block is centred on its own mean (two passes). Later blocks are shifted by the running
-        /// mean μ in one fused pass (x ← x − μ while summing, so δ = μ_b − μ comes out of the same pass), folded
-        /// with syrk as S = Σ (x − μ)(x − μ)ᵀ, and corrected with one rank-1 term: the block's own comoment is
-        /// S − m δδᵀ and Chan et al.'s merge adds (n m/(n + m)) δδᵀ, so C ← C + S − (m²/(n + m)) δδᵀ. δ is a
-        /// block-mean fluctuation (~σ/√m), so the correction cancels ~1/m of S: no loss of precision, one
-        /// pass over the data fewer.
-        mutating func fold(_ block: inout SampleBlock, m2: inout [Double]) {
-            let m = block.rows, d = block.features
-            guard m > 0 else { return }
+        /// Shifts `rows` samples of the block being read (`values`, in place) by the running mean and adds them to
+        /// the block's sums (without the matrix also their squares to `m2`). Returns false when a sum is NaN or ±∞
+        /// (a value that is not finite, or an overflow): the stream's finiteness probe (``Datasets/PieceVisitor``).
+        mutating func shift(_ values: UnsafeMutableBufferPointer<Double>, rows m: Int) -> Bool {
+            let d = mean.count
+            guard m > 0, d > 0 else { return true }
             let fullMatrix = comoment.rows == d
-            let first = count == 0
-            let total = count + m
-            let w = -Double(m) * Double(m) / Double(total), fraction = Double(m) / Double(total)
+            let first = !hasShift
+            hasShift = true
+            blockRows += m
             // Raw pointers throughout: these loops run over every value read, so they must vectorise.
-            blockMean.withUnsafeMutableBufferPointer { bm in
+            return blockSums.withUnsafeMutableBufferPointer { bs in
                 mean.withUnsafeMutableBufferPointer { mu in
-                    block.values.withUnsafeMutableBufferPointer { x in
-                        let base = x.baseAddress!, sums = bm.baseAddress!, shift = mu.baseAddress!
-                        for f in 0 ..< d { sums[f] = 0 }
-                        if first {
-                            for r in 0 ..< m { let row = base + r * d; for f in 0 ..< d { sums[f] += row[f] } }
-                            let inv = 1 / Double(m)
-                            for f in 0 ..< d { shift[f] = sums[f] * inv; sums[f] = 0 }
-                        }
+                    let base = values.baseAddress!, sums = bs.baseAddress!, shift = mu.baseAddress!
+                    if first {
+                        for f in 0 ..< d { shift[f] = 0 }
+                        for r in 0 ..< m { let row = base + r * d; for f in 0 ..< d { shift[f] += row[f] } }
+                        let inv = 1 / Double(m)
+                        for f in 0 ..< d { shift[f] *= inv }
+                    }
+                    if fullMatrix {
                         for r in 0 ..< m {
                             let row = base + r * d
                             for f in 0 ..< d { let y = row[f] - shift[f]; row[f] = y; sums[f] += y }
                         }
-                        if fullMatrix {
-                            BLAS.syrkTransposed(1, UnsafeBufferPointer(x), rows: m, columns: d, 1, &comoment)
-                        } else {
-                            m2.withUnsafeMutableBufferPointer { q in
-                                for r in 0 ..< m { let row = base + r * d; for f in 0 ..< d { q[f] += row[f] * row[f] } }
+                    } else {
+                        m2.withUnsafeMutableBufferPointer { q in
+                            let squares = q.baseAddress!
+                            for r in 0 ..< m {
+                                let row = base + r * d
+                                for f in 0 ..< d { let y = row[f] - shift[f]; row[f] = y; sums[f] += y; squares[f] += y * y }
                             }
                         }
                     }
-                    // δ = μ_b − μ (0 up to round-off for the first block, centred on its own mean).
+                    var total = 0.0
+                    for f in 0 ..< d { total += sums[f] }
+                    return total.isFinite
+                }
+            }
+        }
+
+        /// Folds the block whose rows ``shift(_:rows:)`` has seen, all of them (see the type's comment).
+        mutating func fold(_ block: SampleBlock) {
+            let m = block.rows, d = block.features
+            guard m > 0 else { return }
+            precondition(blockRows == m && d == mean.count, "fold: the block's \(m) rows were not all shifted (\(blockRows))")
+            let fullMatrix = comoment.rows == d
+            let total = count + m
+            let w = -Double(m) * Double(m) / Double(total), fraction = Double(m) / Double(total)
+            if fullMatrix {
+                block.values.withUnsafeBufferPointer { BLAS.syrkTransposed(1, $0, rows: m, columns: d, 1, &comoment) }
+            }
+            blockSums.withUnsafeMutableBufferPointer { bs in
+                mean.withUnsafeMutableBufferPointer { mu in
+                    // δ = μ_b − μ.
                     let inv = 1 / Double(m)
-                    for f in 0 ..< d { bm[f] *= inv }
+                    for f in 0 ..< d { bs[f] *= inv }
                     if fullMatrix {
                         // −(m²/(n + m)) δδᵀ is applied later, with others, as one syrk (see `pending`).
                         let scale = (-w).squareRoot()
                         pending.withUnsafeMutableBufferPointer { p in
                             let row = p.baseAddress! + pendingRows * d
-                            for f in 0 ..< d { row[f] = scale * bm[f] }
+                            for f in 0 ..< d { row[f] = scale * bs[f] }
                         }
                         pendingRows += 1
                     } else {
-                        m2.withUnsafeMutableBufferPointer { q in for f in 0 ..< d { q[f] += w * bm[f] * bm[f] } }
+                        m2.withUnsafeMutableBufferPointer { q in for f in 0 ..< d { q[f] += w * bs[f] * bs[f] } }
                     }
-                    for f in 0 ..< d { mu[f] += bm[f] * fraction }
+                    for f in 0 ..< d { mu[f] += bs[f] * fraction; bs[f] = 0 }
                 }
             }
             count = total
+            blockRows = 0
             if pendingRows == Accumulator.pendingLimit { applyPending() }
+        }
+
+        /// Folds `block` in one go (shifting it in place, one run), with `matrix` false only the diagonal (`m2`).
+        mutating func fold(_ block: inout SampleBlock) {
+            let m = block.rows
+            guard m > 0 else { return }
+            _ = block.values.withUnsafeMutableBufferPointer { shift($0, rows: m) }
+            fold(block)
         }
 
         /// Subtracts the deferred rank-1 terms: C ← C − PᵀP for the rows P = √(m²/(n + m)) δ of the blocks
@@ -148,8 +197,8 @@ public enum ShardedCovariance {
     public static func moments<S: SampleBlockSource>(_ source: S, communicator comm: Communicator) throws -> FeatureMoments {
         let d = source.features
         var acc = Accumulator(features: d, matrix: false)
-        var m2 = [Double](repeating: 0, count: d)
-        try source.forEachBlock(communicator: comm) { block in acc.fold(&block, m2: &m2) }
+        try source.forEachBlock(communicator: comm, piece: { acc.shift($0, rows: $1) }) { block in acc.fold(block) }
+        var m2 = acc.m2
         let (n, mean) = try globalMean(localMean: acc.mean, rows: acc.count, communicator: comm)
         for f in 0 ..< d { let delta = acc.mean[f] - mean[f]; m2[f] += Double(acc.count) * delta * delta }
         try comm.allreduce(inPlace: &m2, .sum)
@@ -162,12 +211,25 @@ public enum ShardedCovariance {
     public static func comoment<S: SampleBlockSource>(_ source: S, root: Int?, communicator comm: Communicator) throws
         -> (count: Int, mean: [Double], comoment: Matrix?) {
         var acc = Accumulator(features: source.features, matrix: true)
-        var unused: [Double] = []
-        try source.forEachBlock(communicator: comm) { block in acc.fold(&block, m2: &unused) }
+        try source.forEachBlock(communicator: comm, piece: { acc.shift($0, rows: $1) }) { block in acc.fold(block) }
         acc.applyPending()
         var c = acc.comoment
-        acc.comoment = Matrix(rows: 0, columns: 0)        // c is now the only reference: unpacked in place
-        let (n, mean, packed) = try merge(count: acc.count, mean: acc.mean, upper: c, root: root, communicator: comm)
+        acc.comoment = Matrix(rows: 0, columns: 0)        // c is now the only reference: completed in place
+        return try complete(count: acc.count, mean: acc.mean, upper: &c, root: root, communicator: comm)
+    }
+
+    /// The global count and mean (every rank) and the full comoment on `root` (every rank when `root` is nil)
+    /// from this rank's count, mean and upper-triangle comoment `c` (completed in place). On one rank there is nothing to
+    /// reduce: the triangle is mirrored in place, without the packed copy the reduction needs (the rank's term
+    /// n δδᵀ, δ = μᵣ − μ, is then ~n ulp(μ)², far below the round-off of C, and left out).
+    static func complete(count: Int, mean mu: [Double], upper c: inout Matrix, root: Int?, communicator comm: Communicator) throws
+        -> (count: Int, mean: [Double], comoment: Matrix?) {
+        if comm.size == 1 {
+            let (n, mean) = try globalMean(localMean: mu, rows: count, communicator: comm)
+            mirrorUpper(&c)
+            return (n, mean, c)
+        }
+        let (n, mean, packed) = try merge(count: count, mean: mu, upper: c, root: root, communicator: comm)
         guard let packed else { return (n, mean, nil) }
         unpack(packed, into: &c)
         return (n, mean, c)
@@ -196,10 +258,7 @@ public enum ShardedCovariance {
                 }
             }
         }
-        let (n, mean, packed) = try merge(count: block.rows, mean: mu, upper: c, root: root, communicator: comm)
-        guard let packed else { return (n, mean, nil) }
-        unpack(packed, into: &c)
-        return (n, mean, c)
+        return try complete(count: block.rows, mean: mu, upper: &c, root: root, communicator: comm)
     }
 
     /// Merges the ranks' (count, mean, upper-triangle comoment) by Chan et al.: the global count and mean
@@ -233,8 +292,29 @@ public enum ShardedCovariance {
     static func unpack(_ packed: [Double], into c: inout Matrix) {
         let d = c.rows
         c.elements.withUnsafeMutableBufferPointer { ce in
-            var k = 0
-            for i in 0 ..< d { for j in i ..< d { ce[i * d + j] = packed[k]; ce[j * d + i] = packed[k]; k += 1 } }
+            packed.withUnsafeBufferPointer { pk in
+                var k = 0
+                for i in 0 ..< d { for j in i ..< d { ce[i * d + j] = pk[k]; k += 1 } }
+            }
+        }
+        mirrorUpper(&c)
+    }
+
+    /// Copies the upper triangle of the square `c` onto its lower triangle, tile by tile (element by element
+    /// down a column would touch a new cache line, and every 512th a new page, per value: 15 ms at d = 2048).
+    static func mirrorUpper(_ c: inout Matrix) {
+        let d = c.rows, tile = 64
+        c.elements.withUnsafeMutableBufferPointer { e in
+            guard let p = e.baseAddress else { return }
+            for i0 in stride(from: 0, to: d, by: tile) {
+                let i1 = min(i0 + tile, d)
+                for j0 in stride(from: i0, to: d, by: tile) {
+                    let j1 = min(j0 + tile, d)
+                    for i in i0 ..< i1 where max(j0, i + 1) < j1 {
+                        for j in max(j0, i + 1) ..< j1 { p[j * d + i] = p[i * d + j] }
+                    }
+                }
+            }
         }
     }
 

@@ -15,6 +15,30 @@ public protocol SampleBlockSource {
     /// sample per row). `body` may change the block (e.g. centre it in place): the buffer is reused for
     /// the next block. Collective for a stream (see ``SampleBlockStream/forEachBlock(communicator:_:)``).
     func forEachBlock(communicator comm: Communicator, _ body: (inout SampleBlock) throws -> Void) throws
+    /// ``forEachBlock(communicator:_:)`` with a look at each block while it is read: `piece` gets consecutive
+    /// runs of the block's rows (all of them, in order) as soon as they are in memory, then `body` gets the whole
+    /// block. A stream reads a block in runs of about ``SampleBlockStream/pieceBytes`` so that `piece` finds them
+    /// in the core's cache; samples in memory make the whole block one run. `piece` may change the values in
+    /// place, and takes over the stream's check for NaN and ±∞ (see ``PieceVisitor``).
+    func forEachBlock(communicator comm: Communicator, piece: PieceVisitor, _ body: (inout SampleBlock) throws -> Void) throws
+}
+
+/// Sees `rows` samples of a block (`values`, rows × features, changeable in place) right after they are read.
+/// Returns false when it may have met a value that is not finite, e.g. because a sum it keeps over the values
+/// is NaN or ±∞; it must never return true for values holding a NaN or ±∞. A stream then re-reads the block and
+/// checks it value by value (so a false alarm, such as a sum overflowing, costs one read and refuses nothing).
+public typealias PieceVisitor = (_ values: UnsafeMutableBufferPointer<Double>, _ rows: Int) -> Bool
+
+extension SampleBlockSource {
+    /// The whole block as one piece (samples in memory: no read to overlap, no finiteness check to take over).
+    public func forEachBlock(communicator comm: Communicator, piece: PieceVisitor,
+                             _ body: (inout SampleBlock) throws -> Void) throws {
+        try forEachBlock(communicator: comm) { block in
+            let rows = block.rows
+            if rows > 0 { _ = block.values.withUnsafeMutableBufferPointer { piece($0, rows) } }
+            try body(&block)
+        }
+    }
 }
 
 /// This rank's selected samples of an HDF5 dataset, read block by block.
@@ -133,49 +157,105 @@ public struct SampleBlockStream: SampleBlockSource, Sendable {
     /// The file index (along the sample axis) of selected sample `i`.
     public func fileIndex(ofSelected i: Int) -> Int { selection.first + i * selection.stride }
 
+    /// Float64 bytes of the runs of a block read one after the other (``forEachBlock(communicator:piece:_:)``):
+    /// small enough to stay in a core's L2 cache until the piece visitor has seen them, large enough that the
+    /// per-read cost of HDF5 stays small (1 MiB: 64 samples of 2048 values; at d = 2048 the visitor's pass then
+    /// costs half of what it costs over a 16 MiB block just read, and the reads as much as one read per block).
+    public static let pieceBytes = 1 << 20
+
+    /// Samples per run of a block read at once (at least 1, at most a block); a whole block when samples are
+    /// columns of the dataset (each read of a features × samples dataset visits every feature row).
+    var pieceRows: Int {
+        let block = max(1, resolved.blockRows)
+        return resolved.sampleAxis == 0 ? max(1, min(block, SampleBlockStream.pieceBytes / max(8 * features, 1))) : block
+    }
+
     /// Reads this rank's samples block by block and calls `body` with each. Collective: every rank calls
     /// `body` the same number of times (a rank whose samples ran out gets empty blocks, `rows == 0`), so
     /// `body` may itself read collectively (nested streams) but must throw on all ranks or none. After the
     /// last block, throws a ``DatasetError`` on every rank if any rank read a NaN or infinite value.
     public func forEachBlock(communicator comm: Communicator, _ body: (inout SampleBlock) throws -> Void) throws {
-        let mine = samples.count, rowsPerBlock = max(1, resolved.blockRows)
+        let d = features
+        try forEachBlock(communicator: comm, piece: { values, rows in BlockConverter.allFinite(UnsafeBufferPointer(values), rows: rows, features: d) }, body)
+    }
+
+    /// ``forEachBlock(communicator:_:)`` with `piece` seeing each run of ``pieceRows`` samples of a block right
+    /// after its read (a subset's block is read in one go, so it is one run), and taking over the finiteness
+    /// probe: blocks in which `piece` returned false are read again when the stream ends and checked value by
+    /// value, so the refusal names the first bad sample of any rank as before. Collective.
+    public func forEachBlock(communicator comm: Communicator, piece: PieceVisitor,
+                             _ body: (inout SampleBlock) throws -> Void) throws {
+        let mine = samples.count, rowsPerBlock = max(1, resolved.blockRows), d = features
         let calls = try comm.allreduce((mine + rowsPerBlock - 1) / rowsPerBlock, .max)
         guard calls > 0 else { return }
         let path = selection.absolutePath
         let h5 = try H5File.open(selection.file, communicator: comm)
         defer { try? h5.close() }
         let reader = BlockConverter(selection, resolved)
+        // Every rank reads as many runs per block (the same block and run sizes), empty ones past its samples.
+        let runRows = pieceRows, runsPerBlock = (rowsPerBlock + runRows - 1) / runRows
         var values: [Double] = [], partValues: [Double] = []
-        var firstBad = Int.max
+        var suspect: [Int] = []               // blocks (calls) in which `piece` saw what may be a NaN or ±∞
         for call in 0 ..< calls {
             let lo = min(call * rowsPerBlock, mine), take = min(rowsPerBlock, mine - lo)
+            var clean = true
             switch samples {
             case .range(let r):
-                let positions = AxisSelection.strided(start: take > 0 ? fileIndex(ofSelected: r.lowerBound + lo) : 0, count: take,
-                                                      stride: selection.stride)
-                try reader.read(h5, path, positions, into: &values)
+                BlockConverter.resize(&values, to: take * d)
+                try values.withUnsafeMutableBufferPointer { v in
+                    for run in 0 ..< runsPerBlock {
+                        let first = min(run * runRows, take), count = min(runRows, take - first)
+                        let positions = AxisSelection.strided(start: count > 0 ? fileIndex(ofSelected: r.lowerBound + lo + first) : 0,
+                                                              count: count, stride: selection.stride)
+                        let part = UnsafeMutableBufferPointer(rebasing: v[first * d ..< (first + count) * d])
+                        try reader.read(h5, path, positions, into: part)
+                        if count > 0 && !piece(part, count) { clean = false }
+                    }
+                }
             case .list(let l):
                 try readRuns(l[lo ..< lo + take].map(fileIndex(ofSelected:)), h5, path, reader, into: &values, part: &partValues,
                              communicator: comm)
+                if take > 0 { clean = values.withUnsafeMutableBufferPointer { piece($0, take) } }
             }
-            if firstBad == Int.max, let bad = reader.firstNonFinite(values, rows: take) {
-                switch samples {
-                case .range(let r): firstBad = fileIndex(ofSelected: r.lowerBound + lo + bad)
-                case .list(let l): firstBad = fileIndex(ofSelected: l[lo + bad])
-                }
-            }
-            var block = SampleBlock(firstSample: firstPosition + lo, rows: take, features: resolved.features,
+            if !clean { suspect.append(call) }
+            var block = SampleBlock(firstSample: firstPosition + lo, rows: take, features: d,
                                     totalSamples: totalSamples, values: values)
             values = []                       // the block owns the buffer while `body` runs
             try body(&block)
             values = block.values             // and hands it back for the next read
             block.values = []
         }
-        firstBad = try comm.allreduce(firstBad, .min)
+        let firstBad = try firstNonFinite(inBlocks: suspect, h5, path, reader, communicator: comm)
         if firstBad != Int.max {
             throw DatasetError(.dataset, "\(path) in \(selection.file) holds NaN or infinite values, first in sample \(firstBad)",
                                fix: "clean the data, or skip those samples by the choice of first sample, sample count and stride")
         }
+    }
+
+    /// The file index of the first sample holding a NaN or ±∞ over all ranks (Int.max if none), re-reading
+    /// each rank's `suspect` blocks in order until one holds one. Collective: one reduction when no rank has a
+    /// suspect block, otherwise one read round per suspect block of the rank with most still to check.
+    private func firstNonFinite(inBlocks suspect: [Int], _ h5: H5File, _ path: String, _ reader: BlockConverter,
+                                communicator comm: Communicator) throws -> Int {
+        let mine = samples.count, rowsPerBlock = max(1, resolved.blockRows)
+        var firstBad = Int.max, next = 0
+        var values: [Double] = [], partValues: [Double] = []
+        while try comm.allreduce(firstBad == Int.max && next < suspect.count ? 1 : 0, .max) == 1 {
+            let call = firstBad == Int.max && next < suspect.count ? suspect[next] : nil
+            next += 1
+            let lo = call.map { min($0 * rowsPerBlock, mine) } ?? 0, take = call == nil ? 0 : min(rowsPerBlock, mine - lo)
+            switch samples {
+            case .range(let r):
+                try reader.read(h5, path, .strided(start: take > 0 ? fileIndex(ofSelected: r.lowerBound + lo) : 0, count: take,
+                                                   stride: selection.stride), into: &values)
+                if let bad = reader.firstNonFinite(values, rows: take) { firstBad = fileIndex(ofSelected: r.lowerBound + lo + bad) }
+            case .list(let l):
+                try readRuns(l[lo ..< lo + take].map(fileIndex(ofSelected:)), h5, path, reader, into: &values, part: &partValues,
+                             communicator: comm)
+                if let bad = reader.firstNonFinite(values, rows: take) { firstBad = fileIndex(ofSelected: l[lo + bad]) }
+            }
+        }
+        return try comm.allreduce(firstBad, .min)
     }
 }
 
@@ -187,7 +267,7 @@ struct BlockConverter {
     let coarse: [Int]
     let boxOffset: [Int], boxCount: [Int]
     /// Reused buffers: the file's float32 values, and float64 raw values when a sample needs rearranging.
-    private let float32 = Buffer<Float>(), raw = Buffer<Double>(), scratch = Buffer<Double>(), scratchProbe = Buffer<Double>()
+    private let float32 = Buffer<Float>(), raw = Buffer<Double>(), scratch = Buffer<Double>()
 
     init(_ sel: DatasetSelection, _ resolved: ResolvedSelection) {
         self.resolved = resolved
@@ -206,8 +286,14 @@ struct BlockConverter {
 
     /// Reads the samples at `positions` (collective) into `values` (resized to rows × features).
     func read(_ h5: H5File, _ path: String, _ positions: AxisSelection, into values: inout [Double]) throws {
+        BlockConverter.resize(&values, to: positions.count * resolved.features)
+        try values.withUnsafeMutableBufferPointer { try read(h5, path, positions, into: $0) }
+    }
+
+    /// Reads the samples at `positions` (collective) into `out` (exactly rows × features values).
+    func read(_ h5: H5File, _ path: String, _ positions: AxisSelection, into out: UnsafeMutableBufferPointer<Double>) throws {
         let take = positions.count, rawPer = resolved.rawFeatures, d = resolved.features
-        resize(&values, to: take * d)
+        precondition(out.count == take * d, "a block of \(take) samples needs \(take * d) values")
         let axis = resolved.sampleAxis
         let direct = axis == 0 && coarse.isEmpty       // a sample's values are already contiguous features
         if resolved.elementType == .float32 {
@@ -215,15 +301,13 @@ struct BlockConverter {
             try h5.read(path, into: UnsafeMutableBufferPointer(start: f, count: take * rawPer), along: axis, positions,
                         offset: boxOffset, count: boxCount)
             if direct {
-                values.withUnsafeMutableBufferPointer { out in for i in 0 ..< take * d { out[i] = Double(f[i]) } }
+                for i in 0 ..< take * d { out[i] = Double(f[i]) }
                 return
             }
             let r = raw.ensure(take * rawPer)
             for i in 0 ..< take * rawPer { r[i] = Double(f[i]) }
         } else if direct {
-            try values.withUnsafeMutableBufferPointer { out in
-                try h5.read(path, into: out, along: axis, positions, offset: boxOffset, count: boxCount)
-            }
+            try h5.read(path, into: out, along: axis, positions, offset: boxOffset, count: boxCount)
             return
         } else {
             let r = raw.ensure(take * rawPer)
@@ -231,40 +315,43 @@ struct BlockConverter {
                         offset: boxOffset, count: boxCount)
         }
         let r = raw.ensure(take * rawPer), s = scratch.ensure(rawPer)
-        values.withUnsafeMutableBufferPointer { out in
-            for k in 0 ..< take {
-                // Sample k's cropped field, row-major: contiguous (axis 0) or column k of features × samples.
-                if axis == 0 { for f in 0 ..< rawPer { s[f] = r[k * rawPer + f] } } else { for f in 0 ..< rawPer { s[f] = r[f * take + k] } }
-                if coarse.isEmpty {
-                    for f in 0 ..< d { out[k * d + f] = s[f] }
-                } else {
-                    DatasetReader.coarseGrain(UnsafeBufferPointer(start: s, count: rawPer), shape: cropShape, factors: coarse,
-                                              into: out.baseAddress! + k * d)
-                }
+        for k in 0 ..< take {
+            // Sample k's cropped field, row-major: contiguous (axis 0) or column k of features × samples.
+            if axis == 0 { for f in 0 ..< rawPer { s[f] = r[k * rawPer + f] } } else { for f in 0 ..< rawPer { s[f] = r[f * take + k] } }
+            if coarse.isEmpty {
+                for f in 0 ..< d { out[k * d + f] = s[f] }
+            } else {
+                DatasetReader.coarseGrain(UnsafeBufferPointer(start: s, count: rawPer), shape: cropShape, factors: coarse,
+                                          into: out.baseAddress! + k * d)
             }
         }
     }
 
-    /// The first row (of `rows`) holding a NaN or infinite value, or nil.
-    func firstNonFinite(_ values: [Double], rows: Int) -> Int? {
-        let d = resolved.features
-        // x − x is 0 for finite x and NaN for NaN and ±∞. Summed per feature over the whole block first
-        // (independent lanes, so the loop vectorises); the rows are searched only when the block has one.
-        let probe = scratchProbe.ensure(d)
-        let clean = values.withUnsafeBufferPointer { v -> Bool in
-            for f in 0 ..< d { probe[f] = 0 }
-            for r in 0 ..< rows { let row = v.baseAddress! + r * d; for f in 0 ..< d { probe[f] += row[f] - row[f] } }
+    /// Whether `rows` samples of `features` values hold no NaN and no ±∞ (the probe of a stream whose caller
+    /// does not take it over). x − x is 0 for finite x and NaN for NaN and ±∞; summed per feature over the rows
+    /// (independent lanes, so the loop vectorises), then over the features.
+    static func allFinite(_ values: UnsafeBufferPointer<Double>, rows: Int, features d: Int) -> Bool {
+        guard rows > 0, d > 0 else { return true }
+        let v = values.baseAddress!
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: d) { probe in
+            let p = probe.baseAddress!
+            for f in 0 ..< d { p[f] = 0 }
+            for r in 0 ..< rows { let row = v + r * d; for f in 0 ..< d { p[f] += row[f] - row[f] } }
             var sum = 0.0
-            for f in 0 ..< d { sum += probe[f] }
+            for f in 0 ..< d { sum += p[f] }
             return sum == 0
         }
-        if clean { return nil }
+    }
+
+    /// The first row (of `rows`) holding a NaN or infinite value, or nil (value by value: for suspect blocks).
+    func firstNonFinite(_ values: [Double], rows: Int) -> Int? {
+        let d = resolved.features
         return values.withUnsafeBufferPointer { v -> Int? in
             (0 ..< rows).first { r in v[r * d ..< (r + 1) * d].contains { !$0.isFinite } }
         }
     }
 
-    private func resize(_ values: inout [Double], to count: Int) {
+    static func resize(_ values: inout [Double], to count: Int) {
         if values.count > count { values.removeLast(values.count - count) } else if values.count < count {
             values.append(contentsOf: repeatElement(0, count: count - values.count))
         }
