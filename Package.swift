@@ -189,7 +189,7 @@ let package = Package(
         .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Learning", "Storage", "Linalg", "CounterRNG", "Parallel"],
                     exclude: ["llr_reference.py"]),
         .testTarget(name: "JobTrainTests", dependencies: ["JobTrain", "JobKit", "JobCatalog", "Learning", "Training", "Parallel", "Storage", "TrainingData"]),
-        .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel"]),
+        .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel", "Storage"]),
     ],
     swiftLanguageModes: [.v6]
 )

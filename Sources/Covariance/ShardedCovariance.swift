@@ -51,8 +51,12 @@ public enum ShardedCovariance {
     /// at the end, which for a mean that drifts away from c grows without bound (DatasetsStreamPrecisionTests).
     struct Accumulator {
         var count = 0
-        /// Running mean of the folded blocks, and the shift of the block being read.
+        /// Running mean of the folded blocks, rounded: the shift of the block being read.
         var mean: [Double]
+        /// What the rounding of `mean` left out (running mean = mean + meanResidual, as a double-double): the
+        /// shift differs from the mean of the blocks before by this much, up to ulp(μ)/2, which the merge
+        /// accounts for (at a mean of 1e8 and unit variance, ignoring it cost 1e-9 of C).
+        var meanResidual: [Double]
         var comoment: Matrix
         /// Σ (x − mean)² of each feature (only without the matrix).
         var m2: [Double]
@@ -62,18 +66,24 @@ public enum ShardedCovariance {
         /// Whether `mean` holds a shift yet (the first run of the first non-empty block sets it).
         private var hasShift = false
 
-        /// Deferred rank-1 corrections, one row of d per block (``applyPending()``).
-        private var pending: [Double]
+        /// Deferred rank-1 corrections, one row of d per block each (``applyPending()``): subtracted (√m δ) and
+        /// added (√(n m/(n + m)) (μ_b − μ)).
+        private var pending: [Double], pendingAdded: [Double]
         private var pendingRows = 0
         static let pendingLimit = 64
 
         init(features d: Int, matrix: Bool) {
             mean = [Double](repeating: 0, count: d)
+            meanResidual = mean
             blockSums = mean
             m2 = matrix ? [] : mean
             comoment = Matrix(rows: matrix ? d : 0, columns: matrix ? d : 0)
             pending = [Double](repeating: 0, count: matrix ? Accumulator.pendingLimit * d : 0)
+            pendingAdded = pending
         }
+
+        /// The running mean, rounded.
+        var roundedMean: [Double] { zip(mean, meanResidual).map { $0 + $1 } }
 
         /// Shifts `rows` samples of the block being read (`values`, in place) by the running mean and adds them to
         /// the block's sums (without the matrix also their squares to `m2`). Returns false when a sum is NaN or ±∞
@@ -123,27 +133,40 @@ public enum ShardedCovariance {
             precondition(blockRows == m && d == mean.count, "fold: the block's \(m) rows were not all shifted (\(blockRows))")
             let fullMatrix = comoment.rows == d
             let total = count + m
-            let w = -Double(m) * Double(m) / Double(total), fraction = Double(m) / Double(total)
+            let between = Double(count) * Double(m) / Double(total), fraction = Double(m) / Double(total)
             if fullMatrix {
                 block.values.withUnsafeBufferPointer { BLAS.syrkTransposed(1, $0, rows: m, columns: d, 1, &comoment) }
             }
+            // δ = μ_b − c for the shift c = `mean`, u = μ_b − μ = δ − residual for the running mean μ. The block's
+            // comoment is S − m δδᵀ and the merge adds (n m/(n + m)) u uᵀ (with a zero residual these are the
+            // single term −(m²/(n + m)) δδᵀ; kept apart so that the shift's rounding does not enter C).
+            let inv = 1 / Double(m), rootM = Double(m).squareRoot(), rootBetween = between.squareRoot()
             blockSums.withUnsafeMutableBufferPointer { bs in
                 mean.withUnsafeMutableBufferPointer { mu in
-                    // δ = μ_b − μ.
-                    let inv = 1 / Double(m)
-                    for f in 0 ..< d { bs[f] *= inv }
-                    if fullMatrix {
-                        // −(m²/(n + m)) δδᵀ is applied later, with others, as one syrk (see `pending`).
-                        let scale = (-w).squareRoot()
-                        pending.withUnsafeMutableBufferPointer { p in
-                            let row = p.baseAddress! + pendingRows * d
-                            for f in 0 ..< d { row[f] = scale * bs[f] }
+                    meanResidual.withUnsafeMutableBufferPointer { lo in
+                        if fullMatrix {
+                            // Applied later, with other blocks', as two syrks (see `pending`).
+                            pending.withUnsafeMutableBufferPointer { p in
+                                pendingAdded.withUnsafeMutableBufferPointer { a in
+                                    let sub = p.baseAddress! + pendingRows * d, add = a.baseAddress! + pendingRows * d
+                                    for f in 0 ..< d { let delta = bs[f] * inv; sub[f] = rootM * delta; add[f] = rootBetween * (delta - lo[f]) }
+                                }
+                            }
+                            pendingRows += 1
+                        } else {
+                            m2.withUnsafeMutableBufferPointer { q in
+                                for f in 0 ..< d { let delta = bs[f] * inv, u = delta - lo[f]; q[f] += between * u * u - Double(m) * delta * delta }
+                            }
                         }
-                        pendingRows += 1
-                    } else {
-                        m2.withUnsafeMutableBufferPointer { q in for f in 0 ..< d { q[f] += w * bs[f] * bs[f] } }
+                        // μ ← μ + (m/(n + m)) u, carried as mean + residual (the rounding of the sum kept exactly).
+                        for f in 0 ..< d {
+                            let step = lo[f] + (bs[f] * inv - lo[f]) * fraction
+                            let rounded = mu[f] + step
+                            lo[f] = step - (rounded - mu[f])
+                            mu[f] = rounded
+                            bs[f] = 0
+                        }
                     }
-                    for f in 0 ..< d { mu[f] += bs[f] * fraction; bs[f] = 0 }
                 }
             }
             count = total
@@ -159,13 +182,14 @@ public enum ShardedCovariance {
             fold(block)
         }
 
-        /// Subtracts the deferred rank-1 terms: C ← C − PᵀP for the rows P = √(m²/(n + m)) δ of the blocks
-        /// folded since the last call. One syrk of a few rows instead of a rank-1 loop over C per block
+        /// Applies the deferred rank-1 terms: C ← C − PᵀP + AᵀA for the rows P = √m δ and A = √(n m/(n + m)) u of
+        /// the blocks folded since the last call. Two syrks of a few rows instead of rank-1 loops over C per block
         /// (which touched the whole d × d matrix once per block: 40% of the non-BLAS time at d = 2048).
         mutating func applyPending() {
             let d = comoment.rows
             if pendingRows > 0 && d > 0 {
                 pending.withUnsafeBufferPointer { BLAS.syrkTransposed(-1, $0, rows: pendingRows, columns: d, 1, &comoment) }
+                pendingAdded.withUnsafeBufferPointer { BLAS.syrkTransposed(1, $0, rows: pendingRows, columns: d, 1, &comoment) }
             }
             pendingRows = 0
         }
@@ -199,8 +223,9 @@ public enum ShardedCovariance {
         var acc = Accumulator(features: d, matrix: false)
         try source.forEachBlock(communicator: comm, piece: { acc.shift($0, rows: $1) }) { block in acc.fold(block) }
         var m2 = acc.m2
-        let (n, mean) = try globalMean(localMean: acc.mean, rows: acc.count, communicator: comm)
-        for f in 0 ..< d { let delta = acc.mean[f] - mean[f]; m2[f] += Double(acc.count) * delta * delta }
+        let localMean = acc.roundedMean
+        let (n, mean) = try globalMean(localMean: localMean, rows: acc.count, communicator: comm)
+        for f in 0 ..< d { let delta = localMean[f] - mean[f]; m2[f] += Double(acc.count) * delta * delta }
         try comm.allreduce(inPlace: &m2, .sum)
         return FeatureMoments(count: n, mean: mean, m2: m2)
     }
@@ -215,7 +240,7 @@ public enum ShardedCovariance {
         acc.applyPending()
         var c = acc.comoment
         acc.comoment = Matrix(rows: 0, columns: 0)        // c is now the only reference: completed in place
-        return try complete(count: acc.count, mean: acc.mean, upper: &c, root: root, communicator: comm)
+        return try complete(count: acc.count, mean: acc.roundedMean, upper: &c, root: root, communicator: comm)
     }
 
     /// The global count and mean (every rank) and the full comoment on `root` (every rank when `root` is nil)
