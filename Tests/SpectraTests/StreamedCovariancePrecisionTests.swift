@@ -9,9 +9,9 @@ import XCTest
 /// The streamed covariance (blocks read in pieces, each piece shifted by the running mean while it is read,
 /// one syrk per block, one rank-1 correction per block) against a two-pass reference, on data that defeats a
 /// fixed shift: a large common offset, and a mean that drifts with the sample index. 1024 features and blocks of
-/// 300 samples: 128-sample pieces (``SampleBlockStream/pieceBytes``), three per block, a short last block.
+/// 700 samples: 512-sample pieces (``SampleBlockStream/pieceBytes``), two per block (one short), a short last block.
 final class StreamedCovariancePrecisionTests: XCTestCase {
-    let (n, d, blockRows) = (700, 1024, 300)
+    let (n, d, blockRows) = (1500, 1024, 700)
 
     /// Writes `values` (n × d) to a fresh file and streams its covariance.
     func streamedCovariance(_ values: [Double], name: String) throws -> (mean: [Double], matrix: Matrix) {
@@ -90,10 +90,10 @@ final class StreamedCovariancePrecisionTests: XCTestCase {
 
     func testNaNInALaterPieceIsRefusedByItsSample() throws {
         var x = noise(seed: 13)
-        x[437 * d + 700] = .nan                            // block 1, its second piece
-        x[650 * d + 3] = .infinity                         // a later one, not the first
+        x[1250 * d + 700] = .nan                           // block 1 (700…1399), its second piece (1212…)
+        x[1450 * d + 3] = .infinity                        // a later one, not the first
         XCTAssertThrowsError(try streamedCovariance(x, name: "nan")) { error in
-            XCTAssertTrue("\(error)".contains("first in sample 437"), "\(error)")
+            XCTAssertTrue("\(error)".contains("first in sample 1250"), "\(error)")
         }
     }
 
