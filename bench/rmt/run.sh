@@ -45,8 +45,8 @@ PY
     echo "streaming covariance of a ($n, $d) float64 HDF5 file, 1 rank, 1 BLAS thread (blocks of $rows samples)"
     awk -v c="$c" -v w="$w" -v nf="$nf" -v np_="$np_" -v cr="$cr" -v nr="$nr" 'BEGIN {
         printf "cascade stream (read+centre+syrk+merge)  %8.3f s CPU (%.3f s wall)   peak RSS %7.0f MB\n", c, w, cr
-        printf "numpy read+centre+Xc.T@Xc                %8.3f s CPU                 peak RSS %7.0f MB   ratio %5.2f\n", nf, nr, nf / c
-        printf "numpy Xc.T@Xc alone                      %8.3f s CPU                                      ratio %5.2f   (goal >= 0.95)\n", np_, np_ / c
+        printf "numpy read+centre+Xc.T@Xc                %8.3f s CPU                 peak RSS %7.0f MB   ratio %6.3f\n", nf, nr, nf / c
+        printf "numpy Xc.T@Xc alone                      %8.3f s CPU                                      ratio %6.3f   (goal >= 0.95)\n", np_, np_ / c
     }'
     awk -v a="$cc" -v b="$nc" 'BEGIN { printf "C[0,0]: cascade %.15g, numpy %.15g (relative difference %.1e)\n", a, b, (a - b) / b }'
     rm -f "$tmp/data.h5"
