@@ -100,8 +100,10 @@ let package = Package(
         // (broadcast, bucketed non-blocking gradient allreduce, reduced metrics, checkpoint state).
         .target(name: "Training", dependencies: ["Parallel", "Learning", "CounterRNG"]),
         // TrainingData: SampleSources for the trainer (teacher-student and Gaussian-mixture tasks with
-        // their Bayes-optimal classifier, HDF5 datasets read row by row); no MPI communication.
-        .target(name: "TrainingData", dependencies: ["Learning", "Storage", "Linalg", "CounterRNG", "COpenBLAS"]),
+        // their Bayes-optimal classifier, HDF5 datasets read row by row) and periodic field sources for
+        // diffusion models (ns2d snapshots checked and coarse-grained, Gaussian random fields with a
+        // known spectrum); no MPI communication.
+        .target(name: "TrainingData", dependencies: ["Learning", "Storage", "Linalg", "CounterRNG", "COpenBLAS", "DistributedFFT"]),
 
         // MARK: Job core, job kinds, catalog and the executable
         .target(name: "JobKit", dependencies: [

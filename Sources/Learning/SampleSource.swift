@@ -26,4 +26,24 @@ public protocol SampleSource: AnyObject {
     /// `.values(w)`, indices.count × w); the other pointer is nil. Throws on I/O errors only.
     func load(indices: UnsafeBufferPointer<Int>, inputs: UnsafeMutablePointer<Float>,
               targets: UnsafeMutablePointer<Float>?, labels: UnsafeMutablePointer<Int32>?) throws
+    /// Called by the trainer before it loads its share of a batch: with the global step (0, 1, 2, …:
+    /// the steps taken before this one, the same on every rank, and restored by a resume) before a
+    /// training batch, and with ``SamplePass/evaluation`` before each evaluation.
+    ///
+    /// A source whose samples are drawn afresh at every visit keys those draws by the pass, so they
+    /// do not depend on the rank count or on a resume: diffusion training pairs (sample i's noise
+    /// level and noise at step s keyed by (seed, i, s)), random augmentation. Fixed data ignores it
+    /// (the default does nothing).
+    func beginPass(_ pass: Int)
+}
+
+/// The passes ``SampleSource/beginPass(_:)`` is called with besides training steps (which are ≥ 0).
+public enum SamplePass {
+    /// Before an evaluation: every evaluation of a run sees the same draws, so held-out losses compare.
+    public static let evaluation = -1
+}
+
+extension SampleSource {
+    /// Fixed samples: nothing to key.
+    public func beginPass(_ pass: Int) {}
 }

@@ -101,6 +101,27 @@ public final class H5RowReader {
         _ = H5Fclose(fileID)
     }
 
+    /// The file's root attribute `name` as a float64, or nil when there is none or it is not a single
+    /// number (e.g. ns2d's `n` and `box_length`, which say the fields are the whole periodic box).
+    public func rootNumberAttribute(_ name: String) -> Double? {
+        guard H5Aexists(fileID, name) > 0 else { return nil }
+        let attribute = H5Aopen(fileID, name, ch5_p_default())
+        guard attribute >= 0 else { return nil }
+        defer { _ = H5Aclose(attribute) }
+        let space = H5Aget_space(attribute)
+        guard space >= 0 else { return nil }
+        defer { _ = H5Sclose(space) }
+        guard H5Sget_simple_extent_npoints(space) == 1 else { return nil }
+        let type = H5Aget_type(attribute)
+        guard type >= 0 else { return nil }
+        defer { _ = H5Tclose(type) }
+        let typeClass = H5Tget_class(type)
+        guard typeClass == H5T_INTEGER || typeClass == H5T_FLOAT else { return nil }
+        var value = 0.0
+        guard H5Aread(attribute, ch5_native_double(), &value) >= 0 else { return nil }
+        return value
+    }
+
     /// Reads rows `start ..< start + count` into `buffer` (count × ``rowElements`` values, row-major),
     /// converting to `T`. Throws a ``StorageError`` naming the file and dataset if the rows are out of
     /// range or HDF5 fails; a count of 0 reads nothing.

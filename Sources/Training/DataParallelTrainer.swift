@@ -251,6 +251,7 @@ public final class DataParallelTrainer {
         // A failed load or a bad label on one rank must stop every rank (after the reduction of the
         // flag below), not leave the others waiting in a collective.
         var loadError: Error?
+        trainingSource.beginPass(step)
         do { try share.withUnsafeBufferPointer { try batch.load($0, from: trainingSource) } } catch { loadError = error }
         let labelsValid = loadError == nil && (try? batch.checkLabels(rows: rows)) != nil
 

@@ -10,6 +10,7 @@ extension DataParallelTrainer {
         guard let source = evaluationSource else { return nil }
         let n = source.count, b = configuration.globalBatch, comm = communicator
         var lossSum = 0.0, correct = 0.0, bad = 0.0
+        source.beginPass(SamplePass.evaluation)
         if n > 0 {
             var indices = [Int](repeating: 0, count: localCapacity)
             for chunk in 0 ..< BatchSharding.batchCount(count: n, batchSize: b) {

@@ -16,6 +16,8 @@ enum SampleStream: UInt64 {
     case meanDirection = 4
     /// Label or target noise (index = sample × outputs + output).
     case noise = 5
+    /// The white noise a Gaussian random field is filtered from (index = grid point).
+    case field = 6
 
     /// Sample keys must leave the top byte to the purpose.
     static let maxSample = 1 << 56

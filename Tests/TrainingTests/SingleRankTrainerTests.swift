@@ -80,6 +80,39 @@ final class SingleRankTrainerTests: XCTestCase {
         XCTAssertEqual(t.overlap.communicationSeconds, 0, "one rank does not communicate")
     }
 
+    /// Waves that record the passes the trainer announces before each load.
+    final class PassRecorder: SampleSource {
+        let waves = Waves(count: 20)
+        var passes: [Int] = []
+        var count: Int { waves.count }
+        var inputShape: TensorShape { waves.inputShape }
+        var targetKind: TargetKind { waves.targetKind }
+        func beginPass(_ pass: Int) { passes.append(pass) }
+        func load(indices: UnsafeBufferPointer<Int>, inputs: UnsafeMutablePointer<Float>,
+                  targets: UnsafeMutablePointer<Float>?, labels: UnsafeMutablePointer<Int32>?) throws {
+            try waves.load(indices: indices, inputs: inputs, targets: targets, labels: labels)
+        }
+    }
+
+    func testSourcesAreToldTheGlobalStepAndTheEvaluationPass() throws {
+        // Diffusion pairs key their noise by (seed, sample, step): the step a source is told must be the
+        // trainer's global step, continue after a restore, and be one fixed value for evaluations.
+        let source = PassRecorder(), held = PassRecorder()
+        let m = try model(batch: 8)
+        let t = try DataParallelTrainer(model: m, loss: MSE(features: 1, batch: 8), optimizer: Adam(parameterCount: m.store.count),
+                                        schedule: .constant(1e-2), training: source, evaluation: held,
+                                        configuration: TrainingConfiguration(globalBatch: 8, seed: 9), communicator: world)
+        for _ in 0 ..< 4 { try t.trainStep() }
+        XCTAssertNotNil(try t.evaluate())
+        let state = try t.exportState()
+        try t.trainStep()
+        XCTAssertEqual(source.passes, [0, 1, 2, 3, 4])
+        XCTAssertEqual(held.passes, [SamplePass.evaluation])
+        try t.restore(state)
+        try t.trainStep()
+        XCTAssertEqual(source.passes.last, 4, "a restored trainer repeats step 4's draws")
+    }
+
     func testBadConfigurationsAreRefusedWithTheKeyNamed() throws {
         func message(_ make: () throws -> Any) -> String {
             do { _ = try make(); return "no error" } catch { return "\(error)" }
