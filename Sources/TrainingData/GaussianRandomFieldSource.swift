@@ -1,5 +1,6 @@
 import DistributedFFT
 import Foundation
+import Learning
 
 /// Periodic Gaussian random fields with a known power-law shell spectrum: the synthetic data a
 /// diffusion model is checked on (its samples must reproduce the spectrum and the Gaussian one-point

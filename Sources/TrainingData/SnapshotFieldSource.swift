@@ -1,4 +1,5 @@
 import Foundation
+import Learning
 import Storage
 
 /// The frames of an ns2d `snapshots.h5` (or any file in its layout: a dataset of frames × N × N,

@@ -2,7 +2,7 @@
 /// diffusion model of 2D turbulence learns from (ns2d vorticity snapshots, or a synthetic Gaussian
 /// random field with a known spectrum).
 ///
-/// Like a ``Learning/SampleSource`` (which it is not: it has no targets; a training-pair source built
+/// Like a ``SampleSource`` (which it is not: it has no targets; a training-pair source built
 /// on it supplies them), a field source is asked only for the fields a rank needs, in any order, and
 /// must return the same field for the same index on every rank and in every call.
 public protocol PeriodicFieldSource: AnyObject {
