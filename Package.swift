@@ -10,7 +10,7 @@
 //            Training: sharded / data-parallel; TrainingData: sample sources for training)
 //           -> JobKit (typed parameters, validation, runner, run records, run loop, checkpoints)
 //             -> Report (the HTML page of a run or pipeline folder)
-//             -> one module per job kind (JobSelftest, JobNS2D, JobRMT, JobTrain, JobPipeline), never importing each other
+//             -> one module per job kind (JobSelftest, JobNS2D, JobRMT, JobTrain, JobCompare, JobPipeline), never importing each other
 //               -> JobCatalog (lists the kinds)
 //                 -> the `cascade` executable.
 import PackageDescription
@@ -131,12 +131,16 @@ let package = Package(
             "TrainingData",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // turbulence-compare: the ns2d diagnostics of several sets of vorticity fields side by side.
+        .target(name: "JobCompare", dependencies: [
+            "JobKit", "Parallel", "Storage", "Turbulence",
+        ]),
         // The pipeline kind runs other kinds' jobs, which it gets injected (it imports none of them).
         .target(name: "JobPipeline", dependencies: [
             "JobKit", "Parallel",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "JobCatalog", dependencies: ["JobKit", "JobSelftest", "JobNS2D", "JobRMT", "JobTrain", "JobPipeline"]),
+        .target(name: "JobCatalog", dependencies: ["JobKit", "JobSelftest", "JobNS2D", "JobRMT", "JobTrain", "JobCompare", "JobPipeline"]),
         .executableTarget(name: "cascade", dependencies: [
             "JobCatalog", "JobKit", "Parallel", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -176,7 +180,7 @@ let package = Package(
         .testTarget(name: "JobPipelineTests", dependencies: ["JobPipeline", "JobKit", "JobCatalog"]),
         .testTarget(name: "ArchitectureTests", dependencies: []),
         .testTarget(name: "ReportTests", dependencies: ["Report", "JobKit", "Storage", "Parallel"]),
-        .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel"]),
+        .testTarget(name: "TurbulenceTests", dependencies: ["Turbulence", "DistributedFFT", "Parallel", "CounterRNG"]),
         .testTarget(name: "LearningOptimTests", dependencies: ["Learning", "CounterRNG"]),
         // Float64 reference forward passes, finite differences and closeness checks shared by the Learning tests.
         .target(name: "LearningTestSupport", dependencies: ["Learning"], path: "Tests/LearningTestSupport"),

@@ -1,3 +1,4 @@
+import JobCompare
 import JobKit
 import JobNS2D
 import JobPipeline
@@ -16,6 +17,7 @@ public enum JobCatalog {
             RMTSweepJob.self,
             TrainJob.self,
             WideSweepJob.self,
+            CompareJob.self,
             PipelineJob.self,
         ]
     }
