@@ -56,7 +56,8 @@ public struct FieldStatistics: Sendable {
     /// Structure-function orders p = 2…6.
     public static let orders = Array(2 ... 6)
 
-    /// E(k_s) per shell s = 0…N/2 (shell s: s − ½ ≤ |k|/Δk < s + ½; Σ_s E·Δk = E, as ns2d's spectra).
+    /// E(k_s) per shell s = 0…N/2 (shell s: s − ½ ≤ |k|/Δk < s + ½, as ns2d's spectra; Σ_s E·Δk is E
+    /// less the corner modes beyond shell N/2).
     public var energySpectrum: [Double]
     /// Longitudinal ⟨|δu_L|^p⟩(r), mean of the x and y directions: [order p = 2…6][separation].
     public var structureAbsolute: [[Double]]
