@@ -38,7 +38,8 @@ struct CompareAnalysis {
     var boxSizes: [Int]
     var epsilon: Double
     var fitRange: ClosedRange<Double>
-    var referenceIndex: Int
+    /// The novelty reference set.
+    var reference: CompareInput
     /// [input][shell]: (E_i − E_0)/E_0 (NaN where E_0 = 0).
     var spectrumRelativeDifference: [[Double]]
     /// [input][input] distances of the PDFs.
@@ -47,7 +48,7 @@ struct CompareAnalysis {
     var zetaDifferenceSigma: [[Double]]
 
     init(_ results: [InputResult], parameters p: CompareParameters, separations: [Int], n: Int, boxLength: Double,
-         velocityBins: HistogramBins, vorticityBins: HistogramBins, boxSizes: [Int]) {
+         velocityBins: HistogramBins, vorticityBins: HistogramBins, boxSizes: [Int], reference: CompareInput) {
         self.separations = separations
         self.velocityBins = velocityBins
         self.vorticityBins = vorticityBins
@@ -55,7 +56,7 @@ struct CompareAnalysis {
         let dk = 2 * Double.pi / boxLength
         shellK = (0 ... n / 2).map { Double($0) * dk }
         fitRange = Double(p.fitRange[0]) ... Double(p.fitRange[1])
-        referenceIndex = p.referenceIndex
+        self.reference = reference
         let baselineDissipation = results[0].fields.reduce(0) { $0 + $1.meanDissipation } / Double(results[0].fields.count)
         epsilon = p.epsilon > 0 ? p.epsilon : baselineDissipation
         let r = separations.map(Double.init), rPhysical = separations.map { Double($0) * boxLength / Double(n) }

@@ -4,13 +4,19 @@ import Parallel
 import Storage
 import Turbulence
 
-/// One input set: the frames of a snapshot file's vorticity dataset that the job compares.
+/// One set of fields: the frames of a snapshot file's vorticity dataset that the job compares
+/// (an input) or searches (the novelty reference set).
 struct CompareInput {
     var name: String
     var file: String
     var frames: [Int]
-    /// Index in `inputs.names` (for naming keys in errors).
-    var index: Int
+    /// The key that names the file, for errors (`inputs.files[i]` or `novelty.file`).
+    var fileKey: String
+    /// The keys that select the frames, for errors.
+    var framesKeys: String
+    /// The file's path with symbolic links resolved: two sets hold the same field when they
+    /// hold the same frame of the same canonical file.
+    var canonicalFile: String { URL(fileURLWithPath: file).standardizedFileURL.resolvingSymlinksInPath().path }
 }
 
 /// The inputs resolved against their files: one grid for all.
@@ -18,64 +24,104 @@ struct ResolvedInputs {
     var n: Int
     var boxLength: Double
     var inputs: [CompareInput]
+    /// The novelty reference set (an input's frames, or those of `novelty.file`).
+    var reference: CompareInput
+    /// The input that is the reference set, nil for `novelty.file`.
+    var referenceInput: Int?
 
     /// Fields of all inputs, in input order: global field t of input i is `offsets[i] + local`.
     var offsets: [Int] { inputs.reduce(into: [0]) { $0.append($0.last! + $1.frames.count) }.dropLast() }
     var totalFields: Int { inputs.reduce(0) { $0 + $1.frames.count } }
 
-    /// Resolves every input (metadata only: existence, dataset, shape, frame ranges, one N and box
-    /// for all), throwing one error that names the key and the file. `solo`: a one-rank communicator.
+    /// Resolves every input and the reference set (metadata only: existence, dataset, shape,
+    /// frame ranges, one N and box for all), throwing one error that names the key and the file.
+    /// `solo`: a one-rank communicator.
     static func resolve(_ p: CompareParameters, solo: Communicator) throws -> ResolvedInputs {
-        var inputs: [CompareInput] = []
-        var grid: (n: Int, box: Double)? = nil
         let dataset = "/" + p.dataset.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        for (i, name) in p.names.enumerated() {
-            let file = p.files[i], key = "inputs.files[\(i)]"
-            guard FileManager.default.fileExists(atPath: file) else {
-                throw RunError("`\(key)` = \"\(file)\": no such file (fix: give the path of a snapshots.h5 file, e.g. an ns2d run's)")
-            }
-            let h5: H5File
-            do { h5 = try H5File.open(file, communicator: solo) } catch {
-                throw RunError("`\(key)` = \"\(file)\": cannot be read as HDF5: \(error)")
-            }
-            defer { try? h5.close() }
-            guard try h5.kind(of: dataset) == .dataset else {
-                throw RunError("`\(key)` = \"\(file)\" has no dataset \(dataset) (`inputs.dataset`); fix: name the vorticity dataset of the file")
-            }
-            let shape = try h5.shape(of: dataset)
-            guard shape.count == 3 else {
-                throw RunError("`\(key)` = \"\(file)\", dataset \(dataset): shape \(shape) is not frames × N × N (fix: use an ns2d snapshots file or one written in its layout)")
-            }
-            guard shape[1] == shape[2] else {
-                throw RunError("`\(key)` = \"\(file)\", dataset \(dataset): fields of \(shape[1]) × \(shape[2]) are not square; the statistics need N × N periodic fields")
-            }
-            guard shape[1] >= 4 else {
-                throw RunError("`\(key)` = \"\(file)\", dataset \(dataset): fields of \(shape[1]) × \(shape[2]) are too small (N ≥ 4)")
-            }
-            let box = try h5.attribute("box_length")?.doubleValue ?? 2 * Double.pi
+        var inputs: [CompareInput] = []
+        var grid: (n: Int, box: Double, key: String)? = nil
+        func open(_ name: String, label: String, file: String, fileKey: String, first: Int, stride: Int, count: Int,
+                  keys: (first: String, count: String)) throws -> CompareInput {
+            let (shape, box) = try inspect(file: file, key: fileKey, dataset: dataset, solo: solo)
             if let g = grid {
                 guard g.n == shape[1] else {
-                    throw RunError("`\(key)` = \"\(file)\" has N = \(shape[1]) but `inputs.files[0]` has N = \(g.n): compare fields of one resolution (coarse-grain or re-grid one set first)")
+                    throw RunError("`\(fileKey)` = \"\(file)\" has N = \(shape[1]) but `\(g.key)` has N = \(g.n): compare fields of one resolution (coarse-grain or re-grid one set first)")
                 }
                 guard abs(g.box - box) <= 1e-12 * g.box else {
-                    throw RunError("`\(key)` = \"\(file)\" has box_length \(box) but `inputs.files[0]` has \(g.box): the fields must share one box")
+                    throw RunError("`\(fileKey)` = \"\(file)\" has box_length \(box) but `\(g.key)` has \(g.box): the fields must share one box")
                 }
             } else {
-                grid = (shape[1], box)
+                grid = (shape[1], box, fileKey)
             }
-            let first = p.first.isEmpty ? 0 : p.first[i], stride = p.stride.isEmpty ? 1 : p.stride[i]
-            let asked = p.count.isEmpty ? 0 : p.count[i]
             let available = shape[0] > first ? (shape[0] - first + stride - 1) / stride : 0
             guard available > 0 else {
-                throw RunError("`inputs.first[\(i)]` = \(first): \"\(file)\" (dataset \(dataset)) has \(shape[0]) frames, so the frame range of input \(name) is empty (fix: a first frame below \(shape[0]))")
+                throw RunError("`\(keys.first)` = \(first): \"\(file)\" (dataset \(dataset)) has \(shape[0]) frames, so the frame range of \(label) is empty (fix: a first frame below \(shape[0]))")
             }
-            guard asked <= available else {
-                throw RunError("`inputs.count[\(i)]` = \(asked): \"\(file)\" has only \(available) frames from frame \(first) every \(stride) (fix: at most \(available), or 0 for all)")
+            guard count <= available else {
+                throw RunError("`\(keys.count)` = \(count): \"\(file)\" has only \(available) frames from frame \(first) every \(stride) (fix: at most \(available), or 0 for all)")
             }
-            let count = asked == 0 ? available : asked
-            inputs.append(CompareInput(name: name, file: file, frames: (0 ..< count).map { first + $0 * stride }, index: i))
+            let frames = (0 ..< (count == 0 ? available : count)).map { first + $0 * stride }
+            return CompareInput(name: name, file: file, frames: frames, fileKey: fileKey,
+                                framesKeys: "`\(keys.first)`/`\(keys.count)`")
         }
-        return ResolvedInputs(n: grid!.n, boxLength: grid!.box, inputs: inputs)
+        for (i, name) in p.names.enumerated() {
+            inputs.append(try open(name, label: "input \(name)", file: p.files[i], fileKey: "inputs.files[\(i)]",
+                                   first: p.first.isEmpty ? 0 : p.first[i], stride: p.stride.isEmpty ? 1 : p.stride[i],
+                                   count: p.count.isEmpty ? 0 : p.count[i], keys: ("inputs.first[\(i)]", "inputs.count[\(i)]")))
+        }
+        let referenceInput = p.referenceInput
+        let reference = try referenceInput.map { inputs[$0] }
+            ?? open("novelty.file", label: "the novelty reference set", file: p.referenceFile, fileKey: "novelty.file", first: p.referenceFirst,
+                    stride: p.referenceStride, count: p.referenceCount, keys: ("novelty.first", "novelty.count"))
+        let resolved = ResolvedInputs(n: grid!.n, boxLength: grid!.box, inputs: inputs, reference: reference, referenceInput: referenceInput)
+        try resolved.checkEveryFieldHasACandidate()
+        return resolved
+    }
+
+    /// The shape and box of `file`'s vorticity dataset, refusing a missing file or dataset and
+    /// fields that are not N × N with N ≥ 4.
+    private static func inspect(file: String, key: String, dataset: String, solo: Communicator) throws -> (shape: [Int], box: Double) {
+        guard FileManager.default.fileExists(atPath: file) else {
+            throw RunError("`\(key)` = \"\(file)\": no such file (fix: give the path of a snapshots.h5 file, e.g. an ns2d run's)")
+        }
+        let h5: H5File
+        do { h5 = try H5File.open(file, communicator: solo) } catch {
+            throw RunError("`\(key)` = \"\(file)\": cannot be read as HDF5: \(error)")
+        }
+        defer { try? h5.close() }
+        guard try h5.kind(of: dataset) == .dataset else {
+            throw RunError("`\(key)` = \"\(file)\" has no dataset \(dataset) (`inputs.dataset`); fix: name the vorticity dataset of the file")
+        }
+        let shape = try h5.shape(of: dataset)
+        guard shape.count == 3 else {
+            throw RunError("`\(key)` = \"\(file)\", dataset \(dataset): shape \(shape) is not frames × N × N (fix: use an ns2d snapshots file or one written in its layout)")
+        }
+        guard shape[1] == shape[2] else {
+            throw RunError("`\(key)` = \"\(file)\", dataset \(dataset): fields of \(shape[1]) × \(shape[2]) are not square; the statistics need N × N periodic fields")
+        }
+        guard shape[1] >= 4 else {
+            throw RunError("`\(key)` = \"\(file)\", dataset \(dataset): fields of \(shape[1]) × \(shape[2]) are too small (N ≥ 4)")
+        }
+        return (shape, try h5.attribute("box_length")?.doubleValue ?? 2 * Double.pi)
+    }
+
+    /// For field `k` of input `i`: the reference field that is the same frame of the same file
+    /// (skipped by the novelty search), if any.
+    func excludedReference(input i: Int, field k: Int) -> Int? {
+        guard inputs[i].canonicalFile == reference.canonicalFile else { return nil }
+        return reference.frames.firstIndex(of: inputs[i].frames[k])
+    }
+
+    /// A field is never compared with itself, so a reference set of one field leaves nothing to
+    /// compare that very field with: refused here rather than written as NaN.
+    private func checkEveryFieldHasACandidate() throws {
+        guard reference.frames.count == 1 else { return }
+        for (i, input) in inputs.enumerated() {
+            for k in input.frames.indices where excludedReference(input: i, field: k) != nil {
+                let source = referenceInput == nil ? "`novelty.file`" : "`novelty.reference` (input \(reference.name))"
+                throw RunError("the novelty reference set (\(source)) is one field, frame \(input.frames[k]) of \"\(reference.file)\", which is also a field of input \(input.name); a field is never compared with itself, so that field would have no reference to compare with (fix: a reference set of at least two fields, e.g. more frames with \(reference.framesKeys), or another set)")
+            }
+        }
     }
 
     /// The separations of the structure functions, checked against N and the fit range.
@@ -106,7 +152,7 @@ struct FrameReader {
         file = try H5File.open(input.file, communicator: solo)
     }
 
-    /// Local frame `k` of the input (global frame `input.frames[k]`), and whether all its values are finite.
+    /// Field `k` of the set (frame `input.frames[k]`), and whether all its values are finite.
     func read(_ k: Int) throws -> (field: [Double], finite: Bool) {
         let field = try file.read(dataset, as: Double.self, offset: [input.frames[k], 0, 0], count: [1, n, n])
         return (field, field.allSatisfy(\.isFinite))

@@ -24,12 +24,23 @@ public struct CompareJob: JobKind {
         let resolved = try ResolvedInputs.resolve(p, solo: solo)
         let separations = try resolved.separations(p)
         let n = resolved.n, total = resolved.totalFields, ranks = comm.size
-        let referenceIndex = p.referenceIndex
-        let referenceCount = resolved.inputs[referenceIndex].frames.count
-        try checkMemory(n: n, fields: total, references: referenceCount, separations: separations.count, communicator: comm)
-        context.logger.info("turbulence-compare: \(resolved.inputs.count) inputs, \(total) fields of \(n)², \(separations.count) separations, reference \(resolved.inputs[referenceIndex].name) (\(referenceCount) fields)")
+        let reference = resolved.reference
+        try checkMemory(n: n, fields: total, references: reference.frames.count, separations: separations.count, communicator: comm)
+        context.logger.info("turbulence-compare: \(resolved.inputs.count) inputs, \(total) fields of \(n)², \(separations.count) separations, novelty reference \(reference.name) (\(reference.frames.count) fields)")
 
-        // Read this rank's fields, refusing NaN/Inf before any statistics.
+        // The reference set, on every rank (each searches its own fields against all of it):
+        // read in full, so every rank refuses the same non-finite frame without a collective.
+        let search = try NoveltySearch2D(n: n)
+        let referenceReader = try FrameReader(reference, dataset: p.dataset, n: n, solo: solo)
+        for k in reference.frames.indices {
+            let (field, finite) = try referenceReader.read(k)
+            guard finite else { throw nonFinite(reference, frame: reference.frames[k]) }
+            search.addReference(field)
+        }
+        try referenceReader.close()
+
+        // This rank's fields (field t of the concatenated inputs on rank t mod P), refusing NaN/Inf
+        // before any statistics.
         let offsets = resolved.offsets
         var local: [Int: [Double]] = [:]
         var firstBad = Int.max
@@ -47,50 +58,51 @@ public struct CompareJob: JobKind {
         firstBad = try comm.allreduce(firstBad, .min)
         if firstBad != Int.max {
             let i = offsets.lastIndex { $0 <= firstBad }!, input = resolved.inputs[i]
-            throw RunError("`inputs.files[\(input.index)]` = \"\(input.file)\": frame \(input.frames[firstBad - offsets[i]]) of dataset \(p.dataset) holds NaN or Inf values (fix: choose other frames with `inputs.first`/`inputs.count`, or repair the file)")
+            throw nonFinite(input, frame: input.frames[firstBad - offsets[i]])
         }
 
-        // Common PDF bins from the baseline's standard deviations.
+        // Common PDF bins from the baseline's standard deviations: per-field mean squares in
+        // their own slots, summed in field order, so that the bins do not depend on the rank count.
         let probe = try VorticityFieldStatistics(n: n, options: options(separations: separations, n: n, box: resolved.boxLength,
                                                                         sigmaU: 1, sigmaOmega: 1))
-        var squares = [0.0, 0.0]
-        for t in 0 ..< resolved.inputs[0].frames.count where local[t] != nil {
-            squares[0] += probe.velocityMeanSquare(of: local[t]!)
-            squares[1] += local[t]!.reduce(0) { $0 + $1 * $1 } / Double(n * n)
+        let baselineCount = resolved.inputs[0].frames.count
+        var squares = [Double](repeating: 0, count: 2 * baselineCount)
+        for t in 0 ..< baselineCount {
+            guard let field = local[t] else { continue }
+            squares[2 * t] = probe.velocityMeanSquare(of: field)
+            squares[2 * t + 1] = field.reduce(0) { $0 + $1 * $1 } / Double(n * n)
         }
         squares = try comm.allreduce(squares, .sum)
-        let baselineFields = Double(resolved.inputs[0].frames.count)
-        let sigmaU = (squares[0] / baselineFields / 2).squareRoot(), sigmaOmega = (squares[1] / baselineFields).squareRoot()
+        var velocitySquares = 0.0, vorticitySquares = 0.0
+        for t in 0 ..< baselineCount {
+            velocitySquares += squares[2 * t]
+            vorticitySquares += squares[2 * t + 1]
+        }
+        let sigmaU = (velocitySquares / Double(baselineCount) / 2).squareRoot()
+        let sigmaOmega = (vorticitySquares / Double(baselineCount)).squareRoot()
         guard sigmaU > 0, sigmaOmega > 0 else {
             throw RunError("`inputs.files[0]` = \"\(resolved.inputs[0].file)\": the baseline's fields are zero, so there is no scale for the PDF bins (fix: put a turbulent input first)")
         }
         let statistics = try VorticityFieldStatistics(n: n, options: options(separations: separations, n: n, box: resolved.boxLength,
                                                                              sigmaU: sigmaU, sigmaOmega: sigmaOmega))
+        // Each field's statistics and novelty in its own slot of one array summed over the ranks
+        // (the other ranks' slots are zero, so the sum is exact).
         let layout = FieldLayout(statistics)
         var packed = [Double](repeating: 0, count: total * layout.width)
+        var nearest = [Double](repeating: 0, count: 3 * total)
         let progress = context.progress("fields", total: Double(total), unit: .count("fields"))
         var done = 0
         for t in local.keys.sorted() {
             layout.pack(statistics.statistics(of: local[t]!), into: &packed, at: t)
+            let i = offsets.lastIndex { $0 <= t }!
+            let found = search.nearest(to: local[t]!, excluding: resolved.excludedReference(input: i, field: t - offsets[i]))
+            (nearest[3 * t], nearest[3 * t + 1], nearest[3 * t + 2]) = (found.distance, Double(found.reference), Double(found.symmetry))
             done += 1
             progress.update(Double(min(done * ranks, total)))
         }
-        packed = try comm.allreduce(packed, .sum)
-
-        // Novelty: every rank holds the reference set's transforms.
-        let search = try NoveltySearch2D(n: n)
-        let reference = resolved.inputs[referenceIndex]
-        let referenceReader = try FrameReader(reference, dataset: p.dataset, n: n, solo: solo)
-        for k in 0 ..< reference.frames.count { search.addReference(try referenceReader.read(k).field) }
-        try referenceReader.close()
-        var nearest = [Double](repeating: 0, count: 3 * total)
-        for t in local.keys.sorted() {
-            let i = offsets.lastIndex { $0 <= t }!
-            let found = search.nearest(to: local[t]!, excluding: i == referenceIndex ? t - offsets[i] : nil)
-            (nearest[3 * t], nearest[3 * t + 1], nearest[3 * t + 2]) = (found.distance, Double(found.reference), Double(found.symmetry))
-        }
-        nearest = try comm.allreduce(nearest, .sum)
         local = [:]
+        packed = try comm.allreduce(packed, .sum)
+        nearest = try comm.allreduce(nearest, .sum)
 
         let results = resolved.inputs.enumerated().map { i, input in
             InputResult(input: input, fields: (0 ..< input.frames.count).map { layout.unpack(packed, at: offsets[i] + $0) },
@@ -101,11 +113,16 @@ public struct CompareJob: JobKind {
         }
         let analysis = CompareAnalysis(results, parameters: p, separations: separations, n: n, boxLength: resolved.boxLength,
                                        velocityBins: statistics.options.velocityBins, vorticityBins: statistics.options.vorticityBins,
-                                       boxSizes: statistics.boxSizes)
+                                       boxSizes: statistics.boxSizes, reference: reference)
         try context.rootDecides {
             try CompareOutput.write(analysis, parameters: p, ranks: ranks, path: context.outputPath(p.outputFile), communicator: solo)
         }
         return JobOutcome(succeeded: true, summary: CompareOutput.summary(analysis), outputs: [p.outputFile])
+    }
+
+    /// The error for a frame holding NaN or Inf, naming the set's file key and frame keys.
+    func nonFinite(_ set: CompareInput, frame: Int) -> RunError {
+        RunError("`\(set.fileKey)` = \"\(set.file)\": frame \(frame) of dataset \(p.dataset) holds NaN or Inf values (fix: choose other frames with \(set.framesKeys), or repair the file)")
     }
 
     func options(separations: [Int], n: Int, box: Double, sigmaU: Double, sigmaOmega: Double) -> FieldStatisticsOptions {

@@ -30,13 +30,15 @@ enum CompareOutput {
         try file.setAttribute("epsilon", .double(a.epsilon))
         try file.setAttribute("bootstrap_repeats", .int(p.repeats))
         try file.setAttribute("bootstrap_seed", .int(p.seed))
-        try file.setAttribute("novelty_reference", .string(a.inputs[a.referenceIndex].input.name))
+        try file.setAttribute("novelty_reference", .string(a.reference.name))
+        try file.setAttribute("novelty_reference_file", .string(a.reference.file))
         try file.setAttribute("orders", .ints(FieldStatistics.orders))
         try vector("/k", a.shellK)
         try integers("/separations", a.separations)
         try vector("/velocity_bins", a.velocityBins.centres)
         try vector("/vorticity_bins", a.vorticityBins.centres)
         try integers("/dissipation_box_sizes", a.boxSizes)
+        try integers("/novelty_reference_frames", a.reference.frames)
         for d in a.inputs {
             let g = "/" + d.input.name
             try file.createGroup(g)
@@ -80,14 +82,16 @@ enum CompareOutput {
     static func summary(_ a: CompareAnalysis) -> String {
         func f(_ x: Double, _ digits: Int = 3) -> String { x.isNaN ? "n/a" : String(format: "%.\(digits)f", x) }
         var lines = ["turbulence-compare: \(a.inputs.count) inputs; ζ_p fitted over r = \(Int(a.fitRange.lowerBound))…\(Int(a.fitRange.upperBound)) grid points, errors from bootstrap over fields; distances to \(a.inputs[0].input.name)"]
-        let resolvedShells = a.shellK.indices.dropFirst().filter { a.inputs[0].spectrum[$0] > 0 }
+        // Shells the baseline resolves (dealiased ones hold round-off, ~1e-31 of the peak).
+        let peak = a.inputs[0].spectrum.max() ?? 0
+        let resolvedShells = a.shellK.indices.dropFirst().filter { a.inputs[0].spectrum[$0] > 1e-12 * peak }
         for (i, d) in a.inputs.enumerated() {
             let zetas = zip(FieldStatistics.orders, zip(d.zeta, d.zetaError)).map { "ζ\($0.0) = \(f($0.1.0)) ± \(f($0.1.1))" }
             let maxDifference = resolvedShells.map { abs(a.spectrumRelativeDifference[i][$0]) }.max() ?? .nan
             lines.append("  \(d.input.name) (\(d.fieldCount) fields): " + zetas.joined(separator: ", "))
             lines.append("    S3/(εr) plateau \(f(d.plateau)) ± \(f(d.plateauError)); E = \(f(d.energy, 4)), ⟨ε⟩ = \(String(format: "%.4g", d.meanDissipation)); novelty median \(f(d.noveltyMedian))")
             if i > 0 {
-                lines.append("    vs \(a.inputs[0].input.name): velocity JS \(f(a.velocityJS[i][0], 4)) KS \(f(a.velocityKS[i][0], 4)), vorticity JS \(f(a.vorticityJS[i][0], 4)) KS \(f(a.vorticityKS[i][0], 4)), max |ΔE/E| per shell \(f(maxDifference))")
+                lines.append("    vs \(a.inputs[0].input.name): velocity JS \(f(a.velocityJS[i][0], 4)) KS \(f(a.velocityKS[i][0], 4)), vorticity JS \(f(a.vorticityJS[i][0], 4)) KS \(f(a.vorticityKS[i][0], 4)), max |ΔE/E| over resolved shells \(f(maxDifference))")
             }
         }
         return lines.joined(separator: "\n")

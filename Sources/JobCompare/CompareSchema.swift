@@ -43,15 +43,29 @@ public struct CompareParameters: ParameterSet {
     @Parameter("third_order.epsilon", .range(0 ... 1e12),
                doc: "ε of the S₃(r)/(εr) plateau (e.g. the forcing's injection rate); 0: ⟨ε⟩ of the baseline, the same ε for every input so that the plateaus compare S₃ itself.")
     var epsilon = 0.0
-    @Parameter("novelty.reference", doc: "The input whose fields are the reference set of the novelty distances (a name of `inputs.names`; empty: the first input). A field is never compared with itself.")
+    @Parameter("novelty.reference",
+               doc: "The input whose fields are the reference set of the novelty distances (a name of `inputs.names`; empty: the first input, or `novelty.file` if set). A field is never compared with the same frame of the same file.")
     var reference = ""
+    @Parameter("novelty.file",
+               doc: "A snapshot file (ns2d layout, dataset `inputs.dataset`) whose frames are the novelty reference set instead of an input, e.g. the training set of a generative model; empty: `novelty.reference`.")
+    var referenceFile = ""
+    @Parameter("novelty.first", .range(0 ... 1 << 40), doc: "First frame of `novelty.file`.")
+    var referenceFirst = 0
+    @Parameter("novelty.count", .range(0 ... 1 << 40),
+               doc: "Frames of `novelty.file` from `novelty.first` every `novelty.stride` (0: to the end of the dataset).")
+    var referenceCount = 0
+    @Parameter("novelty.stride", .range(1 ... 1 << 40), doc: "Frame stride of `novelty.file`.")
+    var referenceStride = 1
     @Parameter("output.file", .fileName(extensions: [".h5", ".hdf5"]), doc: "The HDF5 file of every statistic per input and the comparison.")
     var outputFile = "turbulence_compare.h5"
 
     public init() {}
 
-    /// The index of the novelty reference input.
-    var referenceIndex: Int { reference.isEmpty ? 0 : names.firstIndex(of: reference) ?? 0 }
+    /// The input that is the novelty reference set, nil when it is `novelty.file`.
+    var referenceInput: Int? {
+        if !referenceFile.isEmpty { return nil }
+        return reference.isEmpty ? 0 : names.firstIndex(of: reference) ?? 0
+    }
 }
 
 extension CompareJob {
@@ -80,6 +94,14 @@ extension CompareJob {
         }
         if !p.reference.isEmpty && !names.contains(p.reference) {
             problems.append(ConfigProblem(path: p.$reference.path, message: "\"\(p.reference)\" is not an input", fix: "use one of \(names.joined(separator: ", ")) or leave it empty"))
+        }
+        if !p.reference.isEmpty && !p.referenceFile.isEmpty {
+            problems.append(ConfigProblem(path: p.$referenceFile.path, message: "is set together with `novelty.reference` = \"\(p.reference)\"",
+                                          fix: "give either an input name (`novelty.reference`) or a separate file (`novelty.file`)"))
+        }
+        if p.referenceFile.isEmpty && (p.referenceFirst != 0 || p.referenceCount != 0 || p.referenceStride != 1) {
+            problems.append(ConfigProblem(path: p.$referenceFirst.path, message: "`novelty.first`/`count`/`stride` select frames of `novelty.file`, which is not set",
+                                          fix: "set `novelty.file`, or select an input's frames with `inputs.first`/`count`/`stride`"))
         }
         return problems
     }

@@ -27,6 +27,9 @@ public enum BoxSymmetry {
         }
     }
 
+    /// The inverse element: the quarter turns 1 and 3 swap, every other element is its own inverse.
+    @inlinable public static func inverse(_ g: Int) -> Int { g == 1 ? 3 : g == 3 ? 1 : g }
+
     /// σ_g: +1 for rotations, −1 for reflections.
     @inlinable public static func sign(_ g: Int) -> Double { g < 4 ? 1 : -1 }
 
@@ -104,27 +107,44 @@ public final class NoveltySearch2D {
     /// The nearest reference of `field`, skipping reference `excluded` (the field itself when it is
     /// one of the references). The distance is 0 for a field that is a translated, rotated or
     /// reflected reference (to round-off, ~1e-8 after the square root).
+    ///
+    /// ‖a − T g b‖ = ‖g⁻¹a − T′ b‖ (g is orthogonal and g⁻¹T g = T′ is a translation), so the
+    /// 8 images g⁻¹a of the query are transformed once and each reference is correlated with them
+    /// as it is stored: no reference is permuted.
     public func nearest(to field: [Double], excluding excluded: Int? = nil) -> NearestField {
-        let a = transform(field), normA = field.reduce(0) { $0 + $1 * $1 }
-        var best = NearestField(distance: .infinity, reference: -1, symmetry: 0)
+        let normA = field.reduce(0) { $0 + $1 * $1 }
         guard normA > 0 else { return NearestField(distance: .nan, reference: -1, symmetry: 0) }
-        let b = work.buffer, scale = 1 / Double(n * n)
+        let a = transform(field), points = n * n
+        // FFT of g⁻¹a is σ f̂(source_{g⁻¹}(k)) (the element's index map acts on wavenumbers too).
+        let images: [[Double]] = (0 ..< BoxSymmetry.count).map { g in
+            let h = BoxSymmetry.inverse(g), sigma = BoxSymmetry.sign(h)
+            var out = [Double](repeating: 0, count: 2 * points)
+            for i in 0 ..< n {
+                for j in 0 ..< n {
+                    let (si, sj) = BoxSymmetry.source(h, i, j, n: n)
+                    out[2 * (i * n + j)] = sigma * a[2 * (si * n + sj)]
+                    out[2 * (i * n + j) + 1] = sigma * a[2 * (si * n + sj) + 1]
+                }
+            }
+            return out
+        }
+        var best = NearestField(distance: .infinity, reference: -1, symmetry: 0)
+        let b = work.buffer, scale = 1 / Double(points)
         for (r, f) in spectra.enumerated() where r != excluded {
             for g in 0 ..< BoxSymmetry.count {
-                let sigma = BoxSymmetry.sign(g)
-                // Â(k)·conj(F̂_g(k)), F̂_g(k) = σ_g f̂(source_g(k)); backward/N² is ⟨a, T_s g f⟩ for every shift s.
-                for i in 0 ..< n {
-                    for j in 0 ..< n {
-                        let (si, sj) = BoxSymmetry.source(g, i, j, n: n)
-                        let p = i * n + j, q = si * n + sj
-                        let fr = sigma * f[2 * q], fi = sigma * f[2 * q + 1]
-                        b[2 * p] = a[2 * p] * fr + a[2 * p + 1] * fi
-                        b[2 * p + 1] = a[2 * p + 1] * fr - a[2 * p] * fi
+                // Â_g(k)·conj(F̂(k)), backward/N²: ⟨g⁻¹a, T_s b⟩ for every shift s.
+                images[g].withUnsafeBufferPointer { x in
+                    f.withUnsafeBufferPointer { y in
+                        for p in 0 ..< points {
+                            let xr = x[2 * p], xi = x[2 * p + 1], yr = y[2 * p], yi = y[2 * p + 1]
+                            b[2 * p] = xr * yr + xi * yi
+                            b[2 * p + 1] = xi * yr - xr * yi
+                        }
                     }
                 }
                 work.backward()
                 var peak = -Double.infinity
-                for p in 0 ..< n * n { peak = max(peak, b[2 * p]) }
+                for p in 0 ..< points { peak = max(peak, b[2 * p]) }
                 let squared = normA + squaredNorms[r] - 2 * peak * scale
                 let d = max(squared, 0).squareRoot() / normA.squareRoot()
                 if d < best.distance { best = NearestField(distance: d, reference: r, symmetry: g) }
