@@ -29,7 +29,8 @@ final class LayeringTests: XCTestCase {
         // Report: the HTML report of a run or pipeline folder (run records and HDF5 outputs of
         // every kind), used by `cascade report` and by the pipeline kind.
         "Report": 7,
-        // Job kinds (names starting with "Job" other than JobKit and JobCatalog) are layer 8.
+        // Job kinds (names starting with "Job" other than JobKit and JobCatalog) are layer 8:
+        // JobSelftest, JobNS2D, JobRMT, JobTrain, JobCompare (turbulence-compare), JobPipeline.
         "JobCatalog": 9,
         "cascade": 10,
     ]

@@ -61,6 +61,9 @@ RUNS = [
       "schedule.warmup_steps=5"]),
     ("wide-sweep", 2, "jobs/wide-sweep.toml",
      ["sweep.widths=[8, 16]", "sweep.seeds=[1, 2]", "train.steps=20", "data.samples=64", "probe.samples=8"]),
+    ("turbulence-compare", 2, "jobs/turbulence-compare.toml",
+     ['inputs.files=["{work}/ns2d/snapshots.h5", "{work}/ns2d/snapshots.h5"]', "inputs.first=[1, 21]",
+      "inputs.count=[20, 20]", "bootstrap.repeats=20"]),
 ]
 
 
