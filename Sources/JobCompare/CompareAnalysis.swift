@@ -103,8 +103,9 @@ struct CompareAnalysis {
                          structureAbsolute: (0 ..< FieldStatistics.orders.count).map { q in EnsembleStatistics.mean(fields.map { $0.structureAbsolute[q] }) },
                          structureSigned: (0 ..< FieldStatistics.orders.count).map { q in EnsembleStatistics.mean(fields.map { $0.structureSigned[q] }) },
                          zeta: exponents(fields, nil),
-                         zetaError: (0 ..< FieldStatistics.orders.count).map { q in EnsembleStatistics.standardDeviation(zetaDraws.map { $0[q] }) },
-                         thirdOrder: curve, plateau: plateau(curve), plateauError: EnsembleStatistics.standardDeviation(plateauDraws),
+                         // One field has no spread to resample: its errors are unknown (NaN), not 0.
+                         zetaError: (0 ..< FieldStatistics.orders.count).map { q in m > 1 ? EnsembleStatistics.standardDeviation(zetaDraws.map { $0[q] }) : .nan },
+                         thirdOrder: curve, plateau: plateau(curve), plateauError: m > 1 ? EnsembleStatistics.standardDeviation(plateauDraws) : .nan,
                          velocityPDF: density(velocityCounts, velocityBins), vorticityPDF: density(vorticityCounts, vorticityBins),
                          velocityCounts: velocityCounts, vorticityCounts: vorticityCounts,
                          dissipationMoments: moments,

@@ -9,7 +9,7 @@
 - the file's statistics against numpy: the mean shell spectrum, longitudinal ⟨|δu_L|^p⟩, the
   PDF histograms, their JS/KS distances, and the novelty of a noise field (min over the 8 D4
   elements and every translation, recomputed with numpy FFTs);
-- the same file on 1 and 2 ranks (every dataset equal);
+- the same file on 1, 2 and 3 ranks (every dataset and attribute equal: fields are spread over the ranks);
 - `novelty.file` naming the first half's frames gives the first input's novelty (a field is never
   compared with the same frame of the same file);
 - bad inputs refused before any output, naming the key and the file: a missing file and dataset,
@@ -117,6 +117,13 @@ def js(p, q):
         return 0.5 * np.nansum(np.where(p > 0, p * np.log(p / m), 0)) + 0.5 * np.nansum(np.where(q > 0, q * np.log(q / m), 0))
 
 
+def same_value(a, b):
+    """Equal values, NaN equal to NaN (strings compared as they are)."""
+    if isinstance(a, (str, bytes)) or isinstance(b, (str, bytes)):
+        return a == b
+    return np.array_equal(a, b, equal_nan=True)
+
+
 def write_snapshots(path, frames, box=2 * np.pi):
     with h5py.File(path, "w") as h:
         h["vorticity"] = frames
@@ -144,8 +151,10 @@ def main_checks(cascade, work):
     if not check("turbulence-compare of halves and noise exits 0 on 1 rank", code == 0, log[-3000:]):
         return
     check("the summary prints ζ_p ± error for every input", all(f"{n} (" in log for n in names) and log.count("ζ6 = ") == 3, log[-2000:])
-    code, log2, out2 = compare(cascade, work, "two", text, ranks=2)
-    check("turbulence-compare exits 0 on 2 ranks", code == 0, log2[-3000:])
+    outs = {}
+    for ranks in (2, 3):
+        code, log2, outs[ranks] = compare(cascade, work, f"ranks{ranks}", text, ranks=ranks)
+        check(f"turbulence-compare exits 0 on {ranks} ranks", code == 0, log2[-3000:])
 
     with h5py.File(out1) as f:
         zeta = {n: f[n]["zeta"][()] for n in names}
@@ -218,18 +227,24 @@ def main_checks(cascade, work):
         check("root attributes name the novelty reference", f.attrs["novelty_reference"] == "first_half"
               and list(f["novelty_reference_frames"][()]) == list(range(1, 21)))
 
-    if os.path.exists(out2):
+    for ranks, out2 in outs.items():
+        if not os.path.exists(out2):
+            continue
         same, different = 0, []
         with h5py.File(out1) as a, h5py.File(out2) as b:
             def visit(name, obj):
                 nonlocal same
+                for key, value in obj.attrs.items():
+                    if not same_value(value, b[name].attrs[key]):
+                        different.append(f"{name}@{key}")
                 if isinstance(obj, h5py.Dataset):
                     if np.array_equal(obj[()], b[name][()], equal_nan=True):
                         same += 1
                     else:
                         different.append(name)
             a.visititems(visit)
-        check(f"1 and 2 ranks write the same values ({same} datasets equal)", not different and same > 20, str(different))
+            different += [f"@{k}" for k, v in a.attrs.items() if k != "ranks" and not same_value(v, b.attrs[k])]
+        check(f"1 and {ranks} ranks write the same values ({same} datasets and their attributes equal)", not different and same > 20, str(different))
 
     # The reference set from a separate file: the first half's frames of the snapshots file.
     text2 = job_text([snapshots, snapshots], names[:2],
