@@ -17,7 +17,7 @@ public struct CompareParameters: ParameterSet {
                doc: "Frames per input, from `inputs.first` every `inputs.stride` (0 or empty: to the end of the dataset).")
     var count: [Int] = []
     @Parameter("inputs.stride", .count(0 ... 32, element: 1 ... 1 << 40),
-               doc: "Frame stride per input (empty: 1).")
+               doc: "Frame stride per input (empty: 1). The bootstrap errors assume independent fields: space simulation frames by at least the flow's correlation time.")
     var stride: [Int] = []
     @Parameter("structure.separations", .integerList(count: 0 ... 1000, element: 1 ... 1 << 15),
                doc: "Separations r (grid points) of the structure functions: an array or a range \"first:last[:step]\"; empty: 1, 2, 3, 4, 6, 8, 12, … up to N/2 (as ns2d).")

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """End-to-end checks of the turbulence-compare job, run as a user runs it, outputs read with h5py.
 
-- a small stationary ns2d run (32², 1 rank, ~5 s) split in halves, plus white noise written with
+- a small stationary ns2d run (32², 1 rank, ~6 s) split in halves, plus white noise written with
   h5py in the snapshots layout (same N and rms vorticity): the halves give exponents ζ_p equal within
   their bootstrap error bars (|Δζ| < 3σ) and spectra within 50% per shell; the noise gives large
-  distances (every ζ_p > 5σ away, velocity JS and KS far above the halves', spectrum off by > 5×
+  distances (every ζ_p > 3σ away, velocity JS and KS far above the halves', spectrum off by > 5×
   in some shell) and a larger novelty;
 - the file's statistics against numpy: the mean shell spectrum, longitudinal ⟨|δu_L|^p⟩, the
   PDF histograms, their JS/KS distances, and the novelty of a noise field (min over the 8 D4
@@ -27,12 +27,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from check_cli import check, cli_main, mpirun, run, write  # noqa: E402
 
 N = 32
-NS2D_SETS = ["grid.n=32", "time.t_end=44.0", "time.adaptive=false", "time.dt=0.01", "forcing.kf=6.0",
-             "physics.damping=0.3", "output.snapshot_interval=1.0", "output.snapshot_start=4",
+NS2D_SETS = ["grid.n=32", "time.t_end=84.0", "time.adaptive=false", "time.dt=0.01", "forcing.kf=6.0",
+             "physics.damping=1.0", "output.snapshot_interval=2.0", "output.snapshot_start=4",
              "output.average_start=4", "output.spectra_interval=4", "output.statistics_interval=4",
              "output.checkpoint_interval=100"]
-# Frames 1-20 (t = 4…23) and 21-40 (t = 24…43): one frame per time unit, about the energy's
-# correlation time with drag α = 0.3, so the bootstrap over frames sees nearly independent fields.
+# Frames 1-20 (t = 4…42) and 21-40 (t = 44…82), 2 time units apart with drag α = 1 (the energy
+# relaxes in 1/(2α) = 0.5), so the bootstrap over frames sees nearly independent fields. With α = 0.3
+# and frames 1 apart the halves of some forcing seeds differed by 5 error bars: correlated frames make
+# bootstrap errors too small. With these settings forcing seeds 1-6 gave |Δζ|/σ ≤ 1.8 for the halves
+# and ≥ 4.2 for the noise.
 HALVES = ([1, 21], [20, 20])
 
 
@@ -135,7 +138,7 @@ def write_snapshots(path, frames, box=2 * np.pi):
 def main_checks(cascade, work):
     code, so, se = run([cascade, "run", os.path.join("jobs", "ns2d-inverse-cascade.toml"), "--out", os.path.join(work, "ns2d"),
                         "--overwrite"] + [x for s in NS2D_SETS for x in ("--set", s)])
-    if not check("small ns2d run (32², t = 44) exits 0", code == 0, se[-2000:]):
+    if not check("small ns2d run (32², t = 84) exits 0", code == 0, se[-2000:]):
         return
     snapshots = os.path.join(work, "ns2d", "snapshots.h5")
     with h5py.File(snapshots) as h:
@@ -167,7 +170,7 @@ def main_checks(cascade, work):
         check("halves: /comparison/zeta_difference_sigma holds those ratios",
               np.allclose(np.abs(f["comparison/zeta_difference_sigma"][1]), diff, rtol=1e-12))
         sigma_noise = np.abs(f["comparison/zeta_difference_sigma"][2])
-        check(f"noise: every ζ_p many error bars away ({np.round(sigma_noise, 1)}σ > 5σ)", np.all(sigma_noise > 5))
+        check(f"noise: every ζ_p many error bars away ({np.round(sigma_noise, 1)}σ > 3σ)", np.all(sigma_noise > 3))
         vjs, wjs = f["comparison/velocity_js"][()], f["comparison/vorticity_js"][()]
         vks, wks = f["comparison/velocity_ks"][()], f["comparison/vorticity_ks"][()]
         # The noise has the simulation's rms vorticity, and the one-point vorticity PDF of this small
