@@ -84,7 +84,7 @@ struct CompareAnalysis {
             let curve = thirdOrder(fields, nil)
             var zetaDraws: [[Double]] = [], plateauDraws: [Double] = []
             for b in 0 ..< repeats {
-                let idx = EnsembleStatistics.bootstrapIndices(count: m, repeatIndex: b, seed: seed)
+                let idx = EnsembleStatistics.bootstrapIndices(count: m, repeatIndex: b, seed: seed, block: p.block)
                 zetaDraws.append(exponents(fields, idx))
                 plateauDraws.append(plateau(thirdOrder(fields, idx)))
             }

@@ -73,6 +73,9 @@ struct ResolvedInputs {
         let reference = try referenceInput.map { inputs[$0] }
             ?? open("novelty.file", label: "the novelty reference set", file: p.referenceFile, fileKey: "novelty.file", first: p.referenceFirst,
                     stride: p.referenceStride, count: p.referenceCount, keys: ("novelty.first", "novelty.count"))
+        if let smallest = inputs.min(by: { $0.frames.count < $1.frames.count }), p.block > smallest.frames.count {
+            throw RunError("`bootstrap.block` = \(p.block) is longer than input \(smallest.name), which has \(smallest.frames.count) fields (\(smallest.framesKeys)); fix: a block of at most \(smallest.frames.count) fields")
+        }
         let resolved = ResolvedInputs(n: grid!.n, boxLength: grid!.box, inputs: inputs, reference: reference, referenceInput: referenceInput)
         try resolved.checkEveryFieldHasACandidate()
         return resolved

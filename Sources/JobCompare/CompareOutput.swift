@@ -30,6 +30,7 @@ enum CompareOutput {
         try file.setAttribute("epsilon", .double(a.epsilon))
         try file.setAttribute("bootstrap_repeats", .int(p.repeats))
         try file.setAttribute("bootstrap_seed", .int(p.seed))
+        try file.setAttribute("bootstrap_block", .int(p.block))
         try file.setAttribute("novelty_reference", .string(a.reference.name))
         try file.setAttribute("novelty_reference_file", .string(a.reference.file))
         try file.setAttribute("orders", .ints(FieldStatistics.orders))

@@ -32,6 +32,9 @@ public struct CompareParameters: ParameterSet {
     var pdfRange = 6.0
     @Parameter("bootstrap.repeats", .range(2 ... 100_000), doc: "Bootstrap resamples of the fields of each input, for the error bars of ζ_p and of the plateau.")
     var repeats = 200
+    @Parameter("bootstrap.block", .range(1 ... 1 << 20),
+               doc: "Consecutive fields per bootstrap block (a moving-block bootstrap, for frames closer than the flow's correlation time); 1: fields resampled one by one. At most the fields of the smallest input.")
+    var block = 1
     @Parameter("bootstrap.seed", .atLeast(0), doc: "Seed of the bootstrap draws (keyed by (seed, repeat, draw): the same on any rank count).")
     var seed = 1
     @Parameter("dissipation.viscosity", .range(0 ... 1e6),

@@ -22,9 +22,23 @@ public enum EnsembleStatistics {
     /// Draw `count` indices of 0..<count with replacement for bootstrap repeat `repeatIndex`:
     /// draw j is ⌊u·count⌋, u the uniform variate j of stream `repeatIndex` of `seed` (the same
     /// resamples on any rank count).
-    public static func bootstrapIndices(count: Int, repeatIndex: Int, seed: UInt64) -> [Int] {
+    ///
+    /// With `block` > 1, a moving-block bootstrap for time-correlated fields: draw j picks the
+    /// start ⌊u·(count − block + 1)⌋ of `block` consecutive indices, and the blocks are
+    /// concatenated and cut to `count`. `block` = 1 is the plain bootstrap above.
+    public static func bootstrapIndices(count: Int, repeatIndex: Int, seed: UInt64, block: Int = 1) -> [Int] {
+        precondition(block >= 1 && block <= max(count, 1), "the block length must be in 1…count")
         let rng = CounterRNG(seed: seed, stream: UInt64(repeatIndex))
-        return (0 ..< count).map { min(Int(rng.uniform(at: UInt64($0)) * Double(count)), count - 1) }
+        let starts = count - block + 1
+        var indices: [Int] = []
+        indices.reserveCapacity(count + block)
+        var draw: UInt64 = 0
+        while indices.count < count {
+            let start = min(Int(rng.uniform(at: draw) * Double(starts)), starts - 1)
+            indices.append(contentsOf: start ..< start + block)
+            draw += 1
+        }
+        return Array(indices.prefix(count))
     }
 
     /// Mean over `rows` of the selected rows (each of equal length).

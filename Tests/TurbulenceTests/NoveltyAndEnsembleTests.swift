@@ -135,4 +135,32 @@ final class NoveltyAndEnsembleTests: XCTestCase {
         let expected = sigma * (Double(m - 1) / Double(m)).squareRoot() / Double(m).squareRoot()
         XCTAssertEqual(EnsembleStatistics.standardDeviation(means), expected, accuracy: 0.1 * expected)
     }
+
+    /// Moving blocks: runs of `block` consecutive indices from starts in 0…count − block, cut to
+    /// `count`; block 1 is the plain bootstrap, block = count the identity. For a strongly
+    /// correlated series (a random walk) blocks give a larger, more honest spread than single draws.
+    func testMovingBlockBootstrap() {
+        let m = 23, block = 5
+        XCTAssertEqual(EnsembleStatistics.bootstrapIndices(count: m, repeatIndex: 2, seed: 9, block: 1),
+                       EnsembleStatistics.bootstrapIndices(count: m, repeatIndex: 2, seed: 9))
+        XCTAssertEqual(EnsembleStatistics.bootstrapIndices(count: m, repeatIndex: 2, seed: 9, block: m), Array(0 ..< m))
+        for repeatIndex in 0 ..< 50 {
+            let idx = EnsembleStatistics.bootstrapIndices(count: m, repeatIndex: repeatIndex, seed: 9, block: block)
+            XCTAssertEqual(idx.count, m)
+            XCTAssertTrue(idx.allSatisfy { (0 ..< m).contains($0) })
+            for start in stride(from: 0, to: m, by: block) {
+                let run = idx[start ..< min(start + block, m)]
+                XCTAssertEqual(Array(run), Array(run.first! ..< run.first! + run.count), "a block is consecutive")
+                XCTAssertLessThanOrEqual(run.first!, m - block)
+            }
+        }
+        let steps = CounterRNG(seed: 4, stream: 0).normals(200)
+        let walk = steps.indices.map { [steps[0 ... $0].reduce(0, +)] }
+        func spread(_ b: Int) -> Double {
+            EnsembleStatistics.standardDeviation((0 ..< 500).map {
+                EnsembleStatistics.mean(walk, indices: EnsembleStatistics.bootstrapIndices(count: 200, repeatIndex: $0, seed: 1, block: b))[0]
+            })
+        }
+        XCTAssertGreaterThan(spread(40), 2 * spread(1))
+    }
 }

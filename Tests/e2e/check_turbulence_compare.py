@@ -281,13 +281,15 @@ def bad_inputs(cascade, work):
         ("a one-field reference that is the field itself", [good, good], "first = [0, 1]\ncount = [1, 3]\n",
          ["novelty", "one field", "never compared with itself"]),
         ("NaN in the novelty reference file", [good, good], f'[novelty]\nfile = "{nan_file}"\n', ["novelty.file", "nan.h5", "frame 2"]),
+        ("a bootstrap block longer than an input", [good, good], "count = [6, 3]\n",
+         ["bootstrap.block", "input b", "3 fields"], ["bootstrap.block=4"]),
         ("novelty.reference and novelty.file together", [good, good], f'[novelty]\nreference = "a"\nfile = "{good}"\n', ["novelty.file"]),
     ]
-    for label, files, extra, needles in cases:
+    for label, files, extra, needles, *sets in cases:
         inputs_extra, _, rest = extra.partition("[novelty]")
         text = job_text(files, ["a", "b"], ("[novelty]" + rest) if rest or "[novelty]" in extra else "")
         text = text.replace("[structure]", inputs_extra + "[structure]")
-        code, log, out = compare(cascade, work, "bad", text)
+        code, log, out = compare(cascade, work, "bad", text, sets=sets[0] if sets else ())
         check(f"refused: {label} (exit {code}, names {needles})",
               code != 0 and all(s in log for s in needles) and not os.path.exists(out) and "Traceback" not in log,
               log[-1500:])
