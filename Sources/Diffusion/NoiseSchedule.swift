@@ -35,6 +35,8 @@ public struct NoiseSchedule: Sendable, Equatable {
     public let alphaBars: [Double]
     /// ᾱ_{t−1} (1 at t = 0).
     public let previousAlphaBars: [Double]
+    /// 1 − ᾱ_t, computed as −expm1(Σ log(1 − β_s)) (no cancellation at small t).
+    public let oneMinusAlphaBars: [Double]
     /// √ᾱ_t: the signal coefficient of q(x_t | x_0).
     public let sqrtAlphaBars: [Double]
     /// √(1 − ᾱ_t): the noise coefficient of q(x_t | x_0).
@@ -110,22 +112,24 @@ public struct NoiseSchedule: Sendable, Equatable {
         self.kind = kind
         self.betas = betas
         alphas = betas.map { 1 - $0 }
-        var product = 1.0
-        var bars: [Double] = [], previous: [Double] = []
-        bars.reserveCapacity(betas.count)
-        previous.reserveCapacity(betas.count)
-        for a in alphas {
-            previous.append(product)
-            product *= a
-            bars.append(product)
+        // log ᾱ_t = Σ log(1 − β_s), so that 1 − ᾱ_t = −expm1(log ᾱ_t) keeps its digits at small t
+        // (1 − Π(1 − β) would cancel: at t = 0 it is β_0 to 12 digits only).
+        var logBar = 0.0
+        var bars: [Double] = [], previous: [Double] = [], oneMinusBars: [Double] = []
+        for b in betas {
+            previous.append(exp(logBar))
+            logBar += log1p(-b)
+            bars.append(exp(logBar))
+            oneMinusBars.append(-expm1(logBar))
         }
         alphaBars = bars
         previousAlphaBars = previous
         sqrtAlphaBars = bars.map { $0.squareRoot() }
-        sqrtOneMinusAlphaBars = bars.map { (1 - $0).squareRoot() }
+        self.oneMinusAlphaBars = oneMinusBars
+        sqrtOneMinusAlphaBars = oneMinusBars.map { $0.squareRoot() }
         var variances: [Double] = [], c0: [Double] = [], ct: [Double] = []
         for t in betas.indices {
-            let oneMinusBar = 1 - bars[t], oneMinusPrevious = 1 - previous[t]
+            let oneMinusBar = oneMinusBars[t], oneMinusPrevious = t == 0 ? 0 : oneMinusBars[t - 1]
             variances.append(betas[t] * oneMinusPrevious / oneMinusBar)
             c0.append(betas[t] * previous[t].squareRoot() / oneMinusBar)
             ct.append(oneMinusPrevious * alphas[t].squareRoot() / oneMinusBar)

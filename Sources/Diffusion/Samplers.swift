@@ -138,11 +138,12 @@ public struct DiffusionSampler: Sendable {
             // x̂_0 = (x − √(1 − ᾱ) ε̂)/√ᾱ;  x' = √ᾱ' x̂_0 + √(1 − ᾱ' − σ²) ε̂ + σ z,
             // σ = η √((1 − ᾱ')/(1 − ᾱ)) √(1 − ᾱ/ᾱ').
             let bar = s.alphaBars[t], nextBar = next.map { s.alphaBars[$0] } ?? 1
-            let sigma2 = eta * eta * (1 - nextBar) / (1 - bar) * (1 - bar / nextBar)
-            let direction = max(0, 1 - nextBar - sigma2).squareRoot()
+            let oneMinusBar = s.oneMinusAlphaBars[t], oneMinusNext = next.map { s.oneMinusAlphaBars[$0] } ?? 0
+            let sigma2 = eta * eta * oneMinusNext / oneMinusBar * (1 - bar / nextBar)
+            let direction = max(0, oneMinusNext - sigma2).squareRoot()
             let ratio = (nextBar / bar).squareRoot()
             let cx = ratio
-            let ce = direction - ratio * (1 - bar).squareRoot()
+            let ce = direction - ratio * oneMinusBar.squareRoot()
             return (cx, ce, sigma2.squareRoot())
         }
     }
