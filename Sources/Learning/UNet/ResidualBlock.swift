@@ -66,10 +66,7 @@ public final class ResidualBlock: Layer {
     public func build(input: TensorShape, context: BuildContext) throws -> TensorShape {
         precondition(!built, "a layer instance belongs to one model; it is already built")
         built = true
-        guard input.isImage else {
-            throw context.shapeError("\(summary) needs an NHWC image [height, width, channels]",
-                                     expected: .image(height: 1, width: 1, channels: input.elements), actual: input)
-        }
+        try ImageBlocks.checkDivisible(input, factor: 1, layer: summary, context: context)  // an image [H, W, C]
         guard conditioning.batch >= context.batch else {
             throw context.shapeError("\(summary): its TimeConditioning must belong to the TimeConditioned (or UNet) "
                                      + "layer this block is inside", expected: input, actual: input)

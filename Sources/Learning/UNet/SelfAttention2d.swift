@@ -65,10 +65,7 @@ public final class SelfAttention2d: Layer {
     public func build(input: TensorShape, context: BuildContext) throws -> TensorShape {
         precondition(!built, "a layer instance belongs to one model; it is already built")
         built = true
-        guard input.isImage else {
-            throw context.shapeError("\(summary) needs an NHWC image [height, width, channels]",
-                                     expected: .image(height: 1, width: 1, channels: input.elements), actual: input)
-        }
+        try ImageBlocks.checkDivisible(input, factor: 1, layer: summary, context: context)  // an image [H, W, C]
         let c = input.channels
         guard c % heads == 0 else {
             throw context.shapeError("\(summary) needs channels in multiples of its \(heads) heads",
