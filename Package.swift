@@ -7,7 +7,8 @@
 //       -> numerics (Linalg, CounterRNG, DistributedFFT, Storage), data access (Datasets),
 //          distributed matrices (DistributedLinalg: ScaLAPACK)
 //         -> science modules (Spectra, SpectraReference, Learning: no MPI; Turbulence, Covariance,
-//            Training: sharded / data-parallel; TrainingData: sample sources for training)
+//            Training: sharded / data-parallel; TrainingData: sample sources for training;
+//            Diffusion: schedules, samplers, EMA, symmetry augmentation)
 //           -> JobKit (typed parameters, validation, runner, run records, run loop, checkpoints)
 //             -> Report (the HTML page of a run or pipeline folder)
 //             -> one module per job kind (JobSelftest, JobNS2D, JobRMT, JobTrain, JobPipeline), never importing each other
@@ -46,6 +47,7 @@ let package = Package(
         .library(name: "Learning", targets: ["Learning"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "TrainingData", targets: ["TrainingData"]),
+        .library(name: "Diffusion", targets: ["Diffusion"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -104,6 +106,9 @@ let package = Package(
         // diffusion models (ns2d snapshots checked and coarse-grained, Gaussian random fields with a
         // known spectrum); no MPI communication.
         .target(name: "TrainingData", dependencies: ["Learning", "Storage", "Linalg", "CounterRNG", "COpenBLAS", "DistributedFFT"]),
+        // Diffusion: noise schedules, forward noising, DDPM/DDIM samplers over any noise predictor, EMA of
+        // weights, D4 × translation augmentation of periodic fields; random numbers keyed by sample, never rank.
+        .target(name: "Diffusion", dependencies: ["Learning", "CounterRNG"]),
 
         // MARK: Job core, job kinds, catalog and the executable
         .target(name: "JobKit", dependencies: [
@@ -191,6 +196,7 @@ let package = Package(
         .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Learning", "Storage", "Linalg", "CounterRNG", "Parallel"],
                     exclude: ["llr_reference.py"]),
         .testTarget(name: "JobTrainTests", dependencies: ["JobTrain", "JobKit", "JobCatalog", "Learning", "Training", "Parallel", "Storage", "TrainingData"]),
+        .testTarget(name: "DiffusionTests", dependencies: ["Diffusion", "Learning", "CounterRNG"]),
         .testTarget(name: "SpectraTests", dependencies: ["Spectra", "SpectraReference", "Covariance", "Datasets", "Linalg", "Parallel", "Storage"]),
     ],
     swiftLanguageModes: [.v6]

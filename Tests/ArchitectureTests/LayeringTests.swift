@@ -22,6 +22,8 @@ final class LayeringTests: XCTestCase {
         "TrainingData": 4,
         // LearningTestSupport: float64 references for the Learning tests (used by test targets only).
         "LearningTestSupport": 4,
+        // Diffusion: noise schedules, DDPM/DDIM samplers, EMA, symmetry augmentation (no MPI), above Learning.
+        "Diffusion": 4,
         "Turbulence": 5, "Covariance": 5,
         // Training: the data-parallel trainer (Learning's models over Parallel's communicators).
         "Training": 5,
