@@ -1,4 +1,4 @@
-// SiLU and GELU forward and backward; see include/CLearningKernels.h for the formulas.
+// SiLU, GELU and softmax forward and backward; see include/CLearningKernels.h for the formulas.
 //
 // libm's expf and tanhf are opaque calls that keep the loops scalar, so exp is computed here by
 // a few multiplications and bit operations the compiler vectorises (kernel_attributes.h).
@@ -151,5 +151,53 @@ void cl_relu_in_place(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) {
         const float v = x[i];
         x[i] = v > 0.0f ? v : 0.0f;
+    }
+}
+
+// MARK: Softmax (self-attention)
+
+enum { softmaxLanes = 8 };  // independent partial maxima and sums: the loops vectorise without reassociation
+
+CL_CLONES
+void cl_softmax_rows(float *x, size_t rows, size_t n) {
+    for (size_t r = 0; r < rows; r++) {
+        float *row = x + r * n;
+        float lanes[softmaxLanes];
+        for (size_t l = 0; l < softmaxLanes; l++) lanes[l] = -INFINITY;
+        size_t i = 0;
+        for (; i + softmaxLanes <= n; i += softmaxLanes) {
+            for (size_t l = 0; l < softmaxLanes; l++) lanes[l] = row[i + l] > lanes[l] ? row[i + l] : lanes[l];
+        }
+        float m = -INFINITY;
+        for (size_t l = 0; l < softmaxLanes; l++) m = lanes[l] > m ? lanes[l] : m;
+        for (; i < n; i++) m = row[i] > m ? row[i] : m;
+        for (size_t j = 0; j < n; j++) row[j] = exp_nonpositive(row[j] - m);
+        float sums[softmaxLanes] = {0};
+        i = 0;
+        for (; i + softmaxLanes <= n; i += softmaxLanes) {
+            for (size_t l = 0; l < softmaxLanes; l++) sums[l] += row[i + l];
+        }
+        float s = 0.0f;
+        for (size_t l = 0; l < softmaxLanes; l++) s += sums[l];
+        for (; i < n; i++) s += row[i];
+        const float inv = 1.0f / s;
+        for (size_t j = 0; j < n; j++) row[j] *= inv;
+    }
+}
+
+CL_CLONES
+void cl_softmax_backward_rows(const float *restrict p, float *restrict g, size_t rows, size_t n) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *pr = p + r * n;
+        float *gr = g + r * n;
+        float sums[softmaxLanes] = {0};
+        size_t i = 0;
+        for (; i + softmaxLanes <= n; i += softmaxLanes) {
+            for (size_t l = 0; l < softmaxLanes; l++) sums[l] += pr[i + l] * gr[i + l];
+        }
+        float dot = 0.0f;
+        for (size_t l = 0; l < softmaxLanes; l++) dot += sums[l];
+        for (; i < n; i++) dot += pr[i] * gr[i];
+        for (size_t j = 0; j < n; j++) gr[j] = pr[j] * (gr[j] - dot);
     }
 }

@@ -82,6 +82,14 @@ void cl_gelu_forward(const float *restrict x, float *restrict y, size_t n);
 /// (equal to 0.5·(1 + t) + 0.5·x·(1 − t²)·u′ with t = tanh(u)).
 void cl_gelu_backward(const float *restrict x, const float *restrict dy, float *restrict dx, size_t n);
 
+/// Softmax of each of `rows` rows of n floats, in place: x[j] = e^{x[j] − m} / Σ_k e^{x[k] − m},
+/// m the row maximum (so every exp argument is ≤ 0: no overflow). A row of −inf gives NaN.
+void cl_softmax_rows(float *x, size_t rows, size_t n);
+
+/// Softmax backward, in place on g: given the softmax rows p and dL/dp in g,
+/// g[j] = p[j]·(g[j] − Σ_k p[k]·g[k]) = dL/d(logits).
+void cl_softmax_backward_rows(const float *restrict p, float *restrict g, size_t rows, size_t n);
+
 /// ReLU: y[i] = x[i] if x[i] > 0, else 0 (NaN gives 0, as the Swift max(0, x) it replaces).
 void cl_relu_forward(const float *restrict x, float *restrict y, size_t n);
 
