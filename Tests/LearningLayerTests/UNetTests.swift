@@ -43,6 +43,28 @@ final class UNetTests: XCTestCase {
         }
     }
 
+    /// Training builds the model without dL/dx (the trainer's default): the parameter gradients
+    /// must not change. Rows are independent (GroupNorm and attention per sample), so a partial
+    /// batch gives the same rows as a full one.
+    func testTrainingModeAndPartialBatches() throws {
+        let x = rows(3, seed: 8), r = testValues(3 * field.elements, seed: 2)
+        var grads: [[Float]] = [], outputs: [[Float]] = []
+        for inputGradient in [true, false] {
+            let model = try Sequential(input: .vector(field.elements + 1), batch: 3, seed: 6, inputGradient: inputGradient,
+                                       [UNet(field: field, configuration: tiny)])
+            model.store.zeroGradients()
+            outputs.append(Array(model.forward(x, rows: 3)))
+            r.withUnsafeBufferPointer { _ = model.backward($0, rows: 3) }
+            grads.append(model.store.gradients)
+            XCTAssertTrue(grads.last!.contains { $0 != 0 })
+            // Row 2 alone (a partial batch of 1) equals row 2 of the full batch.
+            let alone = Array(model.forward(Array(x[(2 * (field.elements + 1))...]), rows: 1))
+            XCTAssertEqual(alone, Array(outputs.last![(2 * field.elements)...]))
+        }
+        XCTAssertEqual(outputs[0], outputs[1])
+        XCTAssertEqual(grads[0], grads[1])
+    }
+
     func testStructureAndNames() throws {
         let model = try Sequential(input: .vector(field.elements + 1), batch: 1, seed: 1, [UNet(field: field, configuration: tiny)])
         let unet = model.layers[0] as! UNet
