@@ -48,10 +48,11 @@ final class UNetTests: XCTestCase {
     /// batch gives the same rows as a full one.
     func testTrainingModeAndPartialBatches() throws {
         let x = rows(3, seed: 8), r = testValues(3 * field.elements, seed: 2)
-        var grads: [[Float]] = [], outputs: [[Float]] = []
+        var grads: [[Float]] = [], outputs: [[Float]] = [], cfg = tiny
+        cfg.zeroInitialOutputs = false  // every gradient non-zero at the start
         for inputGradient in [true, false] {
             let model = try Sequential(input: .vector(field.elements + 1), batch: 3, seed: 6, inputGradient: inputGradient,
-                                       [UNet(field: field, configuration: tiny)])
+                                       [UNet(field: field, configuration: cfg)])
             model.store.zeroGradients()
             outputs.append(Array(model.forward(x, rows: 3)))
             r.withUnsafeBufferPointer { _ = model.backward($0, rows: 3) }
@@ -63,6 +64,27 @@ final class UNetTests: XCTestCase {
         }
         XCTAssertEqual(outputs[0], outputs[1])
         XCTAssertEqual(grads[0], grads[1])
+    }
+
+    /// DDPM's start: the head, every block's last convolution and the attention's output
+    /// projection are zero, so ε = 0 and only the head's parameters get a gradient at first.
+    func testZeroInitialisedOutputs() throws {
+        let x = rows(2, seed: 8), r = testValues(2 * field.elements, seed: 2)
+        let model = try Sequential(input: .vector(field.elements + 1), batch: 2, seed: 6, [UNet(field: field, configuration: tiny)])
+        XCTAssertTrue(model.forward(x, rows: 2).allSatisfy { $0 == 0 })
+        model.store.zeroGradients()
+        r.withUnsafeBufferPointer { _ = model.backward($0, rows: 2) }
+        let g = model.store.gradients
+        let withGradient = model.store.views.filter { v in v.range.contains { g[$0] != 0 } }.map(\.name)
+        XCTAssertEqual(withGradient, ["0.1.6.weight", "0.1.6.bias"])
+        let zeroed = model.store.views.filter { v in v.range.allSatisfy { model.store.values[$0] == 0 } && v.name.hasSuffix("weight") }
+        // Head, the three blocks' second convolutions (two levels: down, inner, up) and the attention output.
+        XCTAssertEqual(Set(zeroed.map(\.name)), ["0.1.6.weight", "0.1.1.2.2.weight", "0.1.2.1.1.2.2.weight", "0.1.2.1.2.2.weight",
+                                                 "0.1.3.2.2.weight"])
+        var plain = tiny
+        plain.zeroInitialOutputs = false
+        let other = try Sequential(input: .vector(field.elements + 1), batch: 2, seed: 6, [UNet(field: field, configuration: plain)])
+        XCTAssertTrue(other.forward(x, rows: 2).contains { $0 != 0 })
     }
 
     func testStructureAndNames() throws {

@@ -10,6 +10,9 @@
 /// Parameters under the block's path: 0.* the first GroupNorm–SiLU–Conv, 1.* the time projection,
 /// 2.* the second GroupNorm–SiLU–Conv, 3.0.* the 1×1 skip (only when the channels change).
 /// Backward adds dL/de into `conditioning` (the owner runs the embedding's backward after).
+///
+/// `zeroInitialized` (DDPM's choice) starts the second convolution's weight and bias at zero, so
+/// the block begins as its skip and a deep stack trains from a well-scaled identity.
 public final class ResidualBlock: Layer {
     /// Output channels.
     public let outputs: Int
@@ -17,6 +20,8 @@ public final class ResidualBlock: Layer {
     public let groups: Int
     /// The model's shared time embedding.
     public let conditioning: TimeConditioning
+    /// Whether the second convolution starts at zero.
+    public let zeroInitialized: Bool
     private var first: LayerChain
     private let projection: Dense
     private var second: LayerChain
@@ -32,11 +37,12 @@ public final class ResidualBlock: Layer {
     private var inputGradient = FloatBuffer(count: 0)
 
     /// A block to `outputs` channels with `groups` GroupNorm groups, reading `conditioning`.
-    public init(outputs: Int, groups: Int, conditioning: TimeConditioning) {
+    public init(outputs: Int, groups: Int, conditioning: TimeConditioning, zeroInitialized: Bool = false) {
         precondition(outputs > 0, "ResidualBlock needs at least one output channel")
         self.outputs = outputs
         self.groups = groups
         self.conditioning = conditioning
+        self.zeroInitialized = zeroInitialized
         first = LayerChain([GroupNorm(groups: groups), SiLU(), Conv2d(outputs: outputs, kernel: 3, padding: .periodic)])
         projection = Dense(inputs: conditioning.features, outputs: outputs)
         second = LayerChain([GroupNorm(groups: groups), SiLU(), Conv2d(outputs: outputs, kernel: 3, padding: .periodic)])
@@ -76,6 +82,7 @@ public final class ResidualBlock: Layer {
         let h = try first.build(input: input, context: context.child(0))
         _ = try projection.build(input: .vector(conditioning.features), context: context.child(1))
         shape = try second.build(input: h, context: context.child(2))
+        if zeroInitialized, let conv = second.layers.last as? Conv2d { zeroParameters(of: conv, in: context.store) }
         _ = try skip.build(input: input, context: context.child(3))
         batch = context.batch
         shifted = FloatBuffer(count: batch * h.elements)

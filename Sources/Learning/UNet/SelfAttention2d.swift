@@ -14,12 +14,15 @@ import COpenBLAS
 ///
 /// Parameters under the layer's path: 0.* the GroupNorm, 1.* the q/k/v projection (weight
 /// [3C, 1, 1, C]: output channels [0, C) are q, [C, 2C) k, [2C, 3C) v, head h the channels
-/// [h·d, (h+1)·d) of each), 2.* the output projection.
+/// [h·d, (h+1)·d) of each), 2.* the output projection (`zeroInitialized`: starting at zero, so the
+/// layer begins as the identity).
 public final class SelfAttention2d: Layer {
     /// Attention heads (must divide the channels).
     public let heads: Int
     /// GroupNorm groups (must divide the channels).
     public let groups: Int
+    /// Whether the output projection starts at zero.
+    public let zeroInitialized: Bool
     private let norm: GroupNorm
     private var inner: LayerChain  // GroupNorm, q/k/v projection (made at build, once C is known)
     private var outputProjection: Conv2d?
@@ -37,10 +40,11 @@ public final class SelfAttention2d: Layer {
     private var inputGradient = FloatBuffer(count: 0)
 
     /// Attention with `heads` heads after a GroupNorm of `groups` groups.
-    public init(heads: Int = 1, groups: Int) {
+    public init(heads: Int = 1, groups: Int, zeroInitialized: Bool = false) {
         precondition(heads >= 1, "SelfAttention2d needs at least one head")
         self.heads = heads
         self.groups = groups
+        self.zeroInitialized = zeroInitialized
         norm = GroupNorm(groups: groups)
         inner = LayerChain([])
     }
@@ -76,6 +80,7 @@ public final class SelfAttention2d: Layer {
         _ = try inner.build(input: input, context: context)  // children 0 (GroupNorm) and 1 (q/k/v)
         let out = Conv2d(outputs: c, kernel: 1)
         _ = try out.build(input: input, context: context.child(2))
+        if zeroInitialized { zeroParameters(of: out, in: context.store) }
         outputProjection = out
         shape = input
         batch = context.batch

@@ -38,10 +38,13 @@ public final class UNet: Layer {
         public var attention: Bool
         /// Heads of that attention (must divide the lowest c_l).
         public var attentionHeads: Int
+        /// Start the last convolution of every block, the attention's output projection and the
+        /// head's convolution at zero (DDPM): the untrained network is ε = 0 and every block its skip.
+        public var zeroInitialOutputs: Bool
 
         /// A configuration; `multipliers` defaults to 1, 2, 2, … (one per level).
         public init(levels: Int, channels: Int, multipliers: [Int]? = nil, blocksPerLevel: Int = 1, groups: Int,
-                    attention: Bool = false, attentionHeads: Int = 1) {
+                    attention: Bool = false, attentionHeads: Int = 1, zeroInitialOutputs: Bool = true) {
             self.levels = levels
             self.channels = channels
             self.multipliers = multipliers ?? (0 ..< levels).map { $0 == 0 ? 1 : 2 }
@@ -49,6 +52,7 @@ public final class UNet: Layer {
             self.groups = groups
             self.attention = attention
             self.attentionHeads = attentionHeads
+            self.zeroInitialOutputs = zeroInitialOutputs
         }
 
         /// c_l for each level.
@@ -63,6 +67,7 @@ public final class UNet: Layer {
     public let conditioning: TimeConditioning
     /// The layer doing the work (time MLP + body).
     public let model: TimeConditioned
+    private let headConv: Conv2d
     private var built = false
 
     /// A U-Net on fields of shape `field` ([H, W, C]).
@@ -80,7 +85,8 @@ public final class UNet: Layer {
         let cond = TimeConditioning(features: embedding)
         conditioning = cond
         let c = cfg.levelChannels
-        func block(_ outputs: Int) -> any Layer { ResidualBlock(outputs: outputs, groups: cfg.groups, conditioning: cond) }
+        func block(_ outputs: Int) -> any Layer { ResidualBlock(outputs: outputs, groups: cfg.groups, conditioning: cond,
+                                                                       zeroInitialized: cfg.zeroInitialOutputs) }
         func level(_ l: Int) -> [any Layer] {
             var layers = (0 ..< cfg.blocksPerLevel).map { _ in block(c[l]) }
             if l + 1 < cfg.levels {
@@ -89,12 +95,14 @@ public final class UNet: Layer {
                 layers.append(Concatenate([[], below]))
                 layers += (0 ..< cfg.blocksPerLevel).map { _ in block(c[l]) }
             } else if cfg.attention {
-                layers.append(SelfAttention2d(heads: cfg.attentionHeads, groups: cfg.groups))
+                layers.append(SelfAttention2d(heads: cfg.attentionHeads, groups: cfg.groups, zeroInitialized: cfg.zeroInitialOutputs))
             }
             return layers
         }
+        let headConv = Conv2d(outputs: field.channels, kernel: 3, padding: .periodic)
+        self.headConv = headConv
         let body: [any Layer] = [Conv2d(outputs: c[0], kernel: 3, padding: .periodic)] + level(0)
-            + [GroupNorm(groups: cfg.groups), SiLU(), Conv2d(outputs: field.channels, kernel: 3, padding: .periodic)]
+            + [GroupNorm(groups: cfg.groups), SiLU(), headConv]
         let time: [any Layer] = [SinusoidalTimeEmbedding(features: cfg.channels), Dense(outputs: embedding), SiLU(),
                                  Dense(outputs: embedding), SiLU()]
         model = TimeConditioned(field: field, conditioning: cond, time: time, body: body)
@@ -138,7 +146,9 @@ public final class UNet: Layer {
             throw context.shapeError("\(summary): the attention's \(cfg.attentionHeads) heads must divide the lowest "
                                      + "level's \(cfg.levelChannels.last!) channels", expected: field, actual: field)
         }
-        return try model.build(input: input, context: context)
+        let shape = try model.build(input: input, context: context)
+        if cfg.zeroInitialOutputs { zeroParameters(of: headConv, in: context.store) }
+        return shape
     }
 
     /// ε for each row (field, t).
@@ -146,4 +156,13 @@ public final class UNet: Layer {
 
     /// Parameter gradients (the time MLP's included) and dL/d(field, t).
     public func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> { model.backward(dy, rows: rows) }
+}
+
+/// Sets a built convolution's weight and bias to zero (the zero-initialised outputs of DDPM).
+func zeroParameters(of conv: Conv2d, in store: ParameterStore) {
+    let (w, b) = (conv.weight, conv.bias)
+    store.withUnsafeMutableValues { v in
+        for i in w.range { v[i] = 0 }
+        for i in b.range { v[i] = 0 }
+    }
 }
