@@ -133,7 +133,7 @@ let package = Package(
         ]),
         .target(name: "JobTrain", dependencies: [
             "JobKit", "Parallel", "Storage", "Learning", "Training", "CounterRNG",
-            "TrainingData",
+            "TrainingData", "Diffusion",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The pipeline kind runs other kinds' jobs, which it gets injected (it imports none of them).
