@@ -133,7 +133,7 @@ let package = Package(
         ]),
         .target(name: "JobTrain", dependencies: [
             "JobKit", "Parallel", "Storage", "Learning", "Training", "CounterRNG",
-            "TrainingData",
+            "TrainingData", "Diffusion",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // turbulence-compare: the ns2d diagnostics of several sets of vorticity fields side by side.

@@ -1,3 +1,4 @@
+import Diffusion
 import JobKit
 import Learning
 import Storage
@@ -34,6 +35,9 @@ struct TrainRunState: Equatable {
 final class TrainCheckpoint: Checkpointable {
     let trainer: DataParallelTrainer
     var state = TrainRunState()
+    /// The moving average of the weights of a diffusion run (`/ema/average`, float64, with the update
+    /// count as its `updates` attribute).
+    var average: ExponentialMovingAverage?
 
     init(trainer: DataParallelTrainer) {
         self.trainer = trainer
@@ -73,6 +77,11 @@ final class TrainCheckpoint: Checkpointable {
             try ResultWriter.series(file, "/history/" + name, series)
         }
         try ResultWriter.series(file, "/history/eval_step", h.evalStep)
+        if let average {
+            try ResultWriter.array(file, "/ema/average", average.state.average, shape: [average.state.average.count])
+            try file.setAttribute("updates", .int(average.state.updates), on: "/ema/average")
+            try file.setAttribute("decay", .double(average.decay), on: "/ema/average")
+        }
     }
 
     func readCheckpoint(from file: H5File) throws {
@@ -121,6 +130,21 @@ final class TrainCheckpoint: Checkpointable {
         h.evalLoss = try readSeries(file, "/history/eval_loss")
         h.evalAccuracy = try readSeries(file, "/history/eval_accuracy")
         s.history = h
+        if let current = average {
+            guard try file.exists("/ema/average") else {
+                throw RunError("--resume: \(path) holds no moving average (/ema/average) but diffusion.ema_decay = \(current.decay); it was written without one: start a new run or set diffusion.ema_decay = 0")
+            }
+            let values: [Double] = try file.read("/ema/average")
+            let updates = try file.attributes(of: "/ema/average")["updates"]?.intValue ?? 0
+            do {
+                average = try ExponentialMovingAverage(state: .init(average: values, updates: updates), decay: current.decay, warmup: current.warmup)
+            } catch let e as DiffusionError {
+                throw RunError("--resume: \(path): \(e.message)")
+            }
+            guard values.count == trainer.model.store.count else {
+                throw RunError("--resume: \(path) holds a moving average of \(values.count) parameters but the model has \(trainer.model.store.count)")
+            }
+        }
         state = s
     }
 

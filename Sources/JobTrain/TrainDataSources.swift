@@ -45,6 +45,8 @@ enum TrainDataSources {
             return TrainSources(train: train, test: test, mixtureTest: test)
         case .hdf5:
             return try openHDF5(d, testSamples: s.testSamples)
+        case .snapshots, .gaussianRandomField:
+            return try DiffusionSetup.open(p).0
         }
     }
 

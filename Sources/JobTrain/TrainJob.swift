@@ -1,3 +1,4 @@
+import Diffusion
 import Foundation
 import JobKit
 import Learning
@@ -85,8 +86,14 @@ public struct TrainJob: JobKind {
         let (planned, problems) = TrainPlan.make(p, ranks: comm.size)
         guard let plan = planned else { throw RunError(problems.map(\.description).joined(separator: "; ")) }
         let sources: TrainSources
+        var diffusion: DiffusionSetup? = nil
         do {
-            sources = try TrainDataSources.open(p)
+            if p.data.kind.isDiffusion {
+                let (s, d) = try DiffusionSetup.open(p)
+                (sources, diffusion) = (s, d)
+            } else {
+                sources = try TrainDataSources.open(p)
+            }
         } catch let e as KeyedProblem {
             throw RunError(e.description)
         }
@@ -106,7 +113,7 @@ public struct TrainJob: JobKind {
         } catch let e as KeyedProblem {
             throw RunError(e.description)
         }
-        guard model.outputShape == .vector(loss.outputWidth) else {
+        guard loss.isClassification ? model.outputShape == .vector(loss.outputWidth) : model.outputShape.elements == loss.outputWidth else {
             throw RunError("\(plan.model.layerKey(plan.model.layers.count - 1)): the model's output \(model.outputShape) does not fit \(loss); end the model with a dense layer of units = \(loss.outputWidth)")
         }
         log.info("model: \(model.store.count) parameters, \(plan.model.description)")
@@ -124,6 +131,11 @@ public struct TrainJob: JobKind {
         }
         log.info("reduction: \(trainer.reductionDescription)")
         let saved = TrainCheckpoint(trainer: trainer)
+        if let diffusion {
+            let d = p.diffusion
+            log.info("diffusion: \(diffusion.dataDescription); \(d.schedule.rawValue) schedule over \(d.timesteps) steps, \(d.prediction.rawValue) prediction, normalisation scale \(String(format: "%.6g", diffusion.fields.scale))\(d.emaDecay > 0 ? ", EMA decay \(d.emaDecay)" : ", no EMA")")
+            if d.emaDecay > 0 { saved.average = try ExponentialMovingAverage(of: model.store, decay: d.emaDecay) }
+        }
 
         // MARK: Fresh start or checkpoint
         if context.resume {
@@ -138,8 +150,10 @@ public struct TrainJob: JobKind {
         let spec = plan.model
         var bayes: BayesSummary? = nil
         func writeResults() throws {
+            let average = saved.average.map { ModelRecord(model: model, spec: spec, values: $0.state.average.map(Float.init)) }
             try TrainingFile.write(path: context.outputPath(p.file), history: saved.state.history,
-                                   model: ModelRecord(model: model, spec: spec), bayes: bayes,
+                                   model: ModelRecord(model: model, spec: spec), average: average,
+                                   diffusion: diffusion.map { diffusionAttributes($0, spec: spec, updates: saved.average?.state.updates ?? 0) }, bayes: bayes,
                                    attributes: resultAttributes(loss: loss, data: data, steps: totalSteps, ranks: comm.size, done: saved.state.step),
                                    communicator: comm)
         }
@@ -191,6 +205,7 @@ public struct TrainJob: JobKind {
                 throw RunError(divergenceMessage(step: saved.state.step + 1, loss: l, gradientNorm: norm,
                                                  learningRate: Double(trainer.learningRate), context: context))
             }
+            try saved.average?.update(from: model.store)
             // In place on the checkpoint's state: a copy would make every append copy the history.
             saved.state.step += 1
             saved.state.pendingLoss += f.loss
@@ -240,6 +255,31 @@ public struct TrainJob: JobKind {
         if let a = h.evalAccuracy.last, !a.isNaN { summary += String(format: ", accuracy %.4f", a) }
         if let b = bayes { summary += String(format: " (Bayes-optimal %.4f, agreement %.4f)", b.bayesAccuracy, b.agreement) }
         return JobOutcome(succeeded: true, summary: summary, outputs: outputs, warnings: warnings)
+    }
+
+    /// `/diffusion`'s attributes: what diffusion-sample needs to rebuild the model and undo the
+    /// normalisation, and what the training pairs were.
+    private func diffusionAttributes(_ setup: DiffusionSetup, spec: ModelSpec, updates: Int) -> [String: AttributeValue] {
+        let d = p.diffusion
+        var a: [String: AttributeValue] = [
+            "schedule": .string(d.schedule.rawValue), "timesteps": .int(d.timesteps), "prediction": .string(d.prediction.rawValue),
+            "field_side": .int(setup.fields.side), "coarsening": .int(setup.coarsening), "normalization_scale": .double(setup.fields.scale),
+            "data": .string(setup.dataDescription), "ema_decay": .double(d.emaDecay), "ema_updates": .int(updates),
+            "translations": .int(d.translations ? 1 : 0), "rotations": .int(d.rotations ? 1 : 0), "seed": .int(d.seed),
+            "betas": .doubles(setup.schedule.betas),
+        ]
+        if d.schedule == .linear { (a["beta_start"], a["beta_end"]) = (.double(d.betaStart), .double(d.betaEnd)) }
+        if case .unet(let u) = spec.layers[0] {
+            let c = u.configuration
+            a["unet_levels"] = .int(c.levels)
+            a["unet_channels"] = .int(c.channels)
+            a["unet_multipliers"] = .ints(c.multipliers)
+            a["unet_blocks"] = .int(c.blocksPerLevel)
+            a["unet_groups"] = .int(c.groups)
+            a["unet_attention"] = .int(c.attention ? 1 : 0)
+            a["unet_heads"] = .int(c.attentionHeads)
+        }
+        return a
     }
 
     private func resultAttributes(loss: TrainingLoss, data: DataDescription, steps: Int, ranks: Int, done: Int) -> [String: AttributeValue] {

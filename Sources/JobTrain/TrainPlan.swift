@@ -46,6 +46,7 @@ public struct TrainPlan: Sendable {
         problems += dataKeyProblems(p)
         let data = syntheticData(p)
         guard let model = parsed.spec else { return (nil, problems) }
+        problems += diffusionProblems(p, model: model)
         let plan = TrainPlan(parameters: p, model: model, data: data)
         if let data {
             problems += plan.check(data: data, ranks: ranks)
@@ -66,7 +67,11 @@ public struct TrainPlan: Sendable {
                                    target: .values(s.teacherOutputs))
         case .gaussianMixture:
             return DataDescription(trainCount: s.samples, testCount: s.testSamples, inputShape: .vector(s.dimension), target: .classes(2))
-        case .hdf5:
+        case .gaussianRandomField:
+            let (points, o) = p.data.side.multipliedReportingOverflow(by: p.data.side)
+            guard !o else { return nil }
+            return DataDescription(trainCount: s.samples, testCount: s.testSamples, inputShape: .vector(points + 1), target: .values(points))
+        case .hdf5, .snapshots:
             return nil
         }
     }
@@ -100,7 +105,9 @@ public struct TrainPlan: Sendable {
         case .failure(let e):
             problems.append(e.problem)
         case .success(let shapes):
-            if shapes.output != .vector(loss.outputWidth) {
+            // Real-valued targets may come as a field (a U-Net's output): the loss sees the values.
+            let fits = loss.isClassification ? shapes.output == .vector(loss.outputWidth) : shapes.output.elements == loss.outputWidth
+            if !fits {
                 let last = model.layerKey(model.layers.count - 1)
                 problems.append(ConfigProblem(path: last, message: "the model's output \(shapes.output) does not fit \(loss) (which needs [\(loss.outputWidth)])",
                                               fix: "end the model with a dense layer of units = \(loss.outputWidth)"))
@@ -174,6 +181,37 @@ public struct TrainPlan: Sendable {
         return problems
     }
 
+    /// A diffusion model is one unet on field data (and a unet needs field data); a linear schedule
+    /// needs β to grow.
+    static func diffusionProblems(_ p: TrainParameters, model: ModelSpec) -> [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        let isUNet: Bool
+        if model.layers.count == 1, case .unet = model.layers[0] { isUNet = true } else { isUNet = false }
+        let hasUNet = model.layers.contains { if case .unet = $0 { return true } else { return false } }
+        if p.data.kind.isDiffusion && !isUNet {
+            problems.append(ConfigProblem(path: "model.layers", message: "data.kind = \"\(p.data.kind.rawValue)\" trains a diffusion model, whose model is one unet layer",
+                                          fix: "use a single [[model.layers]] table with type = \"unet\" (docs/diffusion.md)"))
+        }
+        if hasUNet && !p.data.kind.isDiffusion {
+            problems.append(ConfigProblem(path: "data.kind", message: "is \"\(p.data.kind.rawValue)\" but the model is a unet, which predicts the noise of diffusion training pairs",
+                                          fix: "use data.kind = \"snapshots\" or \"gaussian-random-field\""))
+        }
+        let d = p.diffusion
+        if p.data.kind.isDiffusion && d.schedule == .linear && d.betaEnd < d.betaStart {
+            problems.append(ConfigProblem(path: "diffusion.beta_end", message: "\(d.betaEnd) is below diffusion.beta_start = \(d.betaStart)",
+                                          fix: "use diffusion.beta_end ≥ diffusion.beta_start (Ho et al.: 1e-4 to 0.02)"))
+        }
+        if p.data.kind.isDiffusion && p.loss != .auto && p.loss != .mse {
+            problems.append(ConfigProblem(path: "loss.kind", message: "is \(p.loss.rawValue); a diffusion model regresses the noise",
+                                          fix: "use loss.kind = \"mse\" or \"auto\""))
+        }
+        if p.data.kind == .gaussianRandomField && p.data.kMax > Double(p.data.side / 2) {
+            problems.append(ConfigProblem(path: "data.k_max", message: "\(p.data.kMax) is above N/2 = \(p.data.side / 2) for data.side = \(p.data.side)",
+                                          fix: "use data.k_max ≤ \(p.data.side / 2), or 0 for N/2"))
+        }
+        return problems
+    }
+
     static func dataKeyProblems(_ p: TrainParameters) -> [ConfigProblem] {
         var problems: [ConfigProblem] = []
         let d = p.data
@@ -198,7 +236,12 @@ public struct TrainPlan: Sendable {
                                               fix: "set data.test_samples ≥ 1000 (the accuracies' standard error is about 0.5/sqrt(test_samples))"))
             }
             problems += TrainDataSources.mixtureKeyProblems(d)
-        case .teacherStudent:
+        case .snapshots:
+            if d.file.isEmpty {
+                problems.append(ConfigProblem(path: "data.file", message: "is required for data.kind = \"snapshots\"",
+                                              fix: "set data.file to an ns2d snapshots.h5 (e.g. runs/ns2d-inverse-cascade/snapshots.h5)"))
+            }
+        case .teacherStudent, .gaussianRandomField:
             break
         }
         return problems

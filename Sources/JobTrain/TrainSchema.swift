@@ -9,6 +9,52 @@ public enum DataKind: String, ParameterChoice {
     case gaussianMixture = "gaussian-mixture"
     /// Inputs and labels (or targets) read from datasets of an HDF5 file.
     case hdf5
+    /// Diffusion training on ns2d snapshot fields (`data.file`, frames × N × N): noised pairs (x_t ‖ t, ε).
+    case snapshots
+    /// Diffusion training on Gaussian random fields with the power-law spectrum `data.spectral_slope`.
+    case gaussianRandomField = "gaussian-random-field"
+
+    /// Whether the samples are periodic fields a diffusion model is trained on.
+    public var isDiffusion: Bool { self == .snapshots || self == .gaussianRandomField }
+}
+
+/// The noise schedule of a diffusion model (`diffusion.schedule`).
+public enum DiffusionScheduleKind: String, ParameterChoice {
+    /// β linear from `diffusion.beta_start` to `diffusion.beta_end` (Ho et al. 2020).
+    case linear
+    /// ᾱ(t) = cos²(((t/T + s)/(1 + s))·π/2) normalised, s = 0.008, β ≤ 0.999 (Nichol & Dhariwal 2021).
+    case cosine
+}
+
+/// What the network predicts (`diffusion.prediction`).
+public enum DiffusionPredictionKind: String, ParameterChoice {
+    /// ε: the noise (Ho et al. 2020).
+    case noise
+    /// v = √ᾱ ε − √(1 − ᾱ) x₀ (Salimans & Ho 2022).
+    case velocity
+}
+
+/// The `diffusion.*` keys of a `train` job on field data (data.kind = snapshots or gaussian-random-field).
+public struct DiffusionKeys: ParameterSet {
+    @Parameter("diffusion.schedule", doc: "Noise schedule: cosine (Nichol & Dhariwal 2021: ᾱ(t) = cos²(((t/T + 0.008)/1.008)·π/2) normalised, β ≤ 0.999) or linear (β from diffusion.beta_start to diffusion.beta_end, Ho et al. 2020).")
+    public var schedule = DiffusionScheduleKind.cosine
+    @Parameter("diffusion.timesteps", .range(1 ... 100_000), doc: "Diffusion steps T (time steps t = 0 … T − 1; a sample's t is uniform over them at every training step).")
+    public var timesteps = 1000
+    @Parameter("diffusion.beta_start", .above(0, atMost: 0.5), doc: "linear schedule: β of the first step.")
+    public var betaStart = 1e-4
+    @Parameter("diffusion.beta_end", .above(0, atMost: 0.999), doc: "linear schedule: β of the last step (≥ diffusion.beta_start).")
+    public var betaEnd = 0.02
+    @Parameter("diffusion.prediction", doc: "What the network predicts from (x_t, t): noise (ε) or velocity (v = √ᾱ ε − √(1 − ᾱ) x₀).")
+    public var prediction = DiffusionPredictionKind.noise
+    @Parameter("diffusion.ema_decay", .range(0 ... 0.999999), doc: "Decay d of the exponential moving average of the weights, θ̄ ← d θ̄ + (1 − d) θ after every step, with warm-up min(d, (1 + n)/(10 + n)); kept in the checkpoint and written as /model_ema (what diffusion-sample uses); 0: no average.")
+    public var emaDecay = 0.999
+    @Parameter("diffusion.translations", doc: "Augment every training pair by a random periodic translation of the field (keyed by diffusion.seed, sample and step).")
+    public var translations = true
+    @Parameter("diffusion.rotations", doc: "Augment every training pair by a random rotation or reflection of the square (the 8 elements of D4; the vorticity, a pseudo-scalar, changes sign under reflections).")
+    public var rotations = true
+    @Parameter("diffusion.seed", .atLeast(0), doc: "Seed of the time steps, noise and augmentation of the training pairs (keyed by seed, global sample index and step: the same on any rank count).")
+    public var seed = 1
+    public init() {}
 }
 
 /// The loss (`loss.kind`); `auto` picks it from the data.
@@ -65,9 +111,9 @@ public enum MixtureMeanDirection: String, ParameterChoice {
 
 /// The `data.*` keys of a teacher–student regression task, shared by `train` and `wide-sweep`.
 public struct TeacherStudentKeys: ParameterSet {
-    @Parameter("data.samples", .range(1 ... 1 << 34), doc: "Training samples of a synthetic task (teacher-student, gaussian-mixture); drawn from counter-based random streams keyed by the sample index, so the same on any rank count.")
+    @Parameter("data.samples", .range(1 ... 1 << 34), doc: "Training samples of a synthetic task (teacher-student, gaussian-mixture, gaussian-random-field); drawn from counter-based random streams keyed by the sample index, so the same on any rank count.")
     public var samples = 4096
-    @Parameter("data.test_samples", .range(0 ... 1 << 34), doc: "Held-out samples for evaluation (synthetic tasks: drawn from their own stream; hdf5: the last samples of the file); 0: no evaluation.")
+    @Parameter("data.test_samples", .range(0 ... 1 << 34), doc: "Held-out samples for evaluation (synthetic tasks: drawn from their own stream; hdf5 and snapshots: the last samples (frames) of the selection, or the first of data.test_file); 0: no evaluation.")
     public var testSamples = 1024
     @Parameter("data.seed", .atLeast(0), doc: "Seed of the synthetic data (teacher network, class covariances, samples), independent of train.seed.")
     public var seed = 1
@@ -87,7 +133,7 @@ public struct TeacherStudentKeys: ParameterSet {
 /// The keys of a `train` job, by section (every key in docs/reference.md, the format in docs/training.md).
 public struct TrainParameters: ParameterSet {
     public struct Data: ParameterSet {
-        @Parameter("data.kind", doc: "Where the samples come from: teacher-student (regression on a random teacher network), gaussian-mixture (two Gaussian classes, Bayes-optimal classifier reported) or hdf5 (datasets of a file).")
+        @Parameter("data.kind", doc: "Where the samples come from: teacher-student (regression on a random teacher network), gaussian-mixture (two Gaussian classes, Bayes-optimal classifier reported), hdf5 (datasets of a file), or, for a diffusion model (a unet, docs/diffusion.md), snapshots (ns2d snapshot fields) or gaussian-random-field (fields with a known power-law spectrum).")
         public var kind = DataKind.teacherStudent
         public var synthetic = TeacherStudentKeys()
         @Parameter("data.alpha", .range(0 ... 20), doc: "gaussian-mixture: exponent α of both class covariances' eigenvalues λ_k = d·k^−α / Σ_j j^−α (k = 1…d, largest first), so each class has trace d (mean variance 1 per coordinate); 0: isotropic.")
@@ -114,8 +160,26 @@ public struct TrainParameters: ParameterSet {
         public var targets = ""
         @Parameter("data.classes", .range(0 ... 1 << 20), doc: "hdf5 with data.labels: the number of classes (≥ 2).")
         public var classes = 0
-        @Parameter("data.test_file", doc: "hdf5: take the held-out samples (data.test_samples of them; 0: all) from this file's datasets of the same names instead of the last samples of data.file.")
+        @Parameter("data.test_file", doc: "hdf5, snapshots: take the held-out samples (data.test_samples of them; 0: all) from this file's datasets of the same names (snapshots: with the same frame stride and coarsening) instead of the last samples of data.file.")
         public var testFile = ""
+        @Parameter("data.dataset", doc: "snapshots: the dataset of frames × N × N in data.file (ns2d writes vorticity).")
+        public var dataset = "vorticity"
+        @Parameter("data.first_frame", .range(0 ... 1 << 40), doc: "snapshots: the first frame used (0-based).")
+        public var firstFrame = 0
+        @Parameter("data.frame_count", .range(0 ... 1 << 40), doc: "snapshots: frames used, from data.first_frame with stride data.frame_stride (0: all there are); the held-out ones (data.test_samples) are the last of them.")
+        public var frameCount = 0
+        @Parameter("data.frame_stride", .range(1 ... 1 << 30), doc: "snapshots: use every data.frame_stride-th frame (successive ns2d frames are correlated).")
+        public var frameStride = 1
+        @Parameter("data.coarsen", .range(1 ... 4096), doc: "snapshots: box-filter factor c (c × c block means; N/c points per side; must divide N). The fields are then divided by their RMS over the selected frames, recorded with the model as normalization_scale.")
+        public var coarsen = 1
+        @Parameter("data.side", .range(4 ... 4096), doc: "gaussian-random-field: points per side N of the fields.")
+        public var side = 32
+        @Parameter("data.spectral_slope", .range(-20 ... 20), doc: "gaussian-random-field: slope α of the shell spectrum V(k) ∝ k^−α (per-mode power |k|^−(α+1)); the fields have unit variance.")
+        public var spectralSlope = 3.0
+        @Parameter("data.k_min", .range(1 ... 2048), doc: "gaussian-random-field: smallest wavenumber |k| carrying variance (units 2π/L).")
+        public var kMin = 1.0
+        @Parameter("data.k_max", .range(0 ... 2048), doc: "gaussian-random-field: largest wavenumber |k| carrying variance (≤ N/2; 0: N/2).")
+        public var kMax = 0.0
         public init() {}
     }
 
@@ -194,6 +258,7 @@ public struct TrainParameters: ParameterSet {
     public var optimizer = Optim()
     public var schedule = Schedule()
     public var train = Train()
+    public var diffusion = DiffusionKeys()
     @Parameter("output.file", .fileName(extensions: [".h5", ".hdf5"]), doc: "HDF5 file of metrics, evaluations, final parameters (and Bayes-optimal comparison) in the output directory.")
     public var file = "training.h5"
 

@@ -33,6 +33,9 @@ enum ResultWriter {
 /// - `/eval/{step, loss, accuracy}`: one entry per evaluation on the held-out samples;
 /// - `/model/<name>` per parameter tensor (name = its ParameterView name, attributes `layer`,
 ///   `key`, `shape`), the model description as `/model`'s `description` attribute;
+/// - for a diffusion model, `/model_ema/<name>` the same for the moving average of the weights (what
+///   `diffusion-sample` uses) and `/diffusion`'s attributes: schedule, time steps, prediction, the field
+///   side, coarsening and normalisation scale;
 /// - for Gaussian-mixture data `/bayes/{network_accuracy, bayes_accuracy,
 ///   bayes_accuracy_stderr, bayes_accuracy_closed_form, agreement, logit_correlation}` (one value each).
 ///
@@ -40,7 +43,8 @@ enum ResultWriter {
 /// Cascade version.
 public enum TrainingFile {
     /// Writes the file at `path`. Collective; rank 0's values are written.
-    public static func write(path: String, history: TrainingHistory, model: ModelRecord, bayes: BayesSummary?,
+    public static func write(path: String, history: TrainingHistory, model: ModelRecord, average: ModelRecord? = nil,
+                             diffusion: [String: AttributeValue]? = nil, bayes: BayesSummary?,
                              attributes: [String: AttributeValue], communicator: Communicator) throws {
         let file = try H5File.create(path, communicator: communicator)
         try file.setAttribute("cascade_version", .string(CascadeVersion.current))
@@ -59,15 +63,11 @@ public enum TrainingFile {
         try ResultWriter.series(file, "/eval/loss", history.evalLoss, description: "mean loss over the held-out samples")
         try ResultWriter.series(file, "/eval/accuracy", history.evalAccuracy, description: "accuracy on the held-out samples (NaN for regression)")
 
-        try file.createGroup("/model")
-        try file.setAttribute("description", .string(model.description), on: "/model")
-        try file.setAttribute("parameters", .int(model.tensors.reduce(0) { $0 + $1.values.count }), on: "/model")
-        for t in model.tensors {
-            let path = "/model/" + t.name
-            try ResultWriter.array(file, path, t.values, shape: t.shape)
-            try file.setAttribute("layer", .string(t.layer), on: path)
-            try file.setAttribute("key", .string(t.key), on: path)
-            try file.setAttribute("shape", .ints(t.shape), on: path)
+        try writeModel(file, "/model", model)
+        if let average { try writeModel(file, "/model_ema", average) }
+        if let diffusion {
+            try file.createGroup("/diffusion")
+            for key in diffusion.keys.sorted() { try file.setAttribute(key, diffusion[key]!, on: "/diffusion") }
         }
 
         if let b = bayes {
@@ -87,5 +87,19 @@ public enum TrainingFile {
             try file.setAttribute("samples", .int(b.samples), on: "/bayes")
         }
         try file.close()
+    }
+
+    /// One tensor per dataset under `group`, with the model description.
+    static func writeModel(_ file: H5File, _ group: String, _ model: ModelRecord) throws {
+        try file.createGroup(group)
+        try file.setAttribute("description", .string(model.description), on: group)
+        try file.setAttribute("parameters", .int(model.tensors.reduce(0) { $0 + $1.values.count }), on: group)
+        for t in model.tensors {
+            let path = group + "/" + t.name
+            try ResultWriter.array(file, path, t.values, shape: t.shape)
+            try file.setAttribute("layer", .string(t.layer), on: path)
+            try file.setAttribute("key", .string(t.key), on: path)
+            try file.setAttribute("shape", .ints(t.shape), on: path)
+        }
     }
 }

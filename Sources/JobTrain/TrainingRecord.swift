@@ -101,9 +101,10 @@ public struct ModelRecord: Sendable {
 
     /// The tensors of a built model: names from its store's views, layers from the top-level
     /// index that starts each name.
-    public init(model: Sequential, spec: ModelSpec) {
+    /// `values` (default: the store's) replace the parameters, e.g. their moving average.
+    public init(model: Sequential, spec: ModelSpec, values given: [Float]? = nil) {
         description = spec.description
-        let values = model.store.values
+        let values = given ?? model.store.values
         tensors = model.store.views.map { v in
             let top = Int(v.name.split(separator: ".").first ?? "") ?? 0
             let layer = top < model.layers.count ? model.layers[top].summary : ""

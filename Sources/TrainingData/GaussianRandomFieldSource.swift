@@ -26,6 +26,10 @@ public final class GaussianRandomFieldSource: PeriodicFieldSource {
     public let minimumWavenumber: Double, maximumWavenumber: Double
     /// The seed of the white noise.
     public let seed: UInt64
+    /// The key of field 0.
+    public let firstField: Int
+    /// Key offset of ``heldOut(count:)``.
+    public static let heldOutOffset = 1 << 40
     /// The fields have unit variance: nothing to undo.
     public let scale = 1.0
     /// Largest side accepted.
@@ -38,12 +42,15 @@ public final class GaussianRandomFieldSource: PeriodicFieldSource {
     /// Checks the parameters (a ``TrainingDataError`` on `side`, `count`, `spectralSlope`,
     /// `minimumWavenumber` or `maximumWavenumber`) and plans the transform. `maximumWavenumber` nil:
     /// N/2, the largest disk inside the grid's square of modes.
-    public init(side: Int, count: Int, spectralSlope: Double, minimumWavenumber: Double = 1, maximumWavenumber: Double? = nil, seed: UInt64) throws {
+    /// `firstField` offsets the keys: field i is keyed by firstField + i (a held-out set starts at 2⁴⁰, like
+    /// the other synthetic tasks).
+    public init(side: Int, count: Int, spectralSlope: Double, minimumWavenumber: Double = 1, maximumWavenumber: Double? = nil, seed: UInt64,
+                firstField: Int = 0) throws {
         guard side >= SnapshotFieldSource.minimumSide, side <= Self.maximumSide else {
             throw TrainingDataError("side", "is \(side)", fix: "use \(SnapshotFieldSource.minimumSide) … \(Self.maximumSide) points per side")
         }
-        guard count >= 1, count < SampleStream.maxSample else {
-            throw TrainingDataError("count", "is \(count)", fix: "use 1 … 2^56 − 1 fields")
+        guard count >= 1, firstField >= 0, count < SampleStream.maxSample - firstField else {
+            throw TrainingDataError("count", "is \(count) from field key \(firstField)", fix: "use 1 … 2^56 − 1 fields")
         }
         guard spectralSlope.isFinite, abs(spectralSlope) <= 20 else {
             throw TrainingDataError("spectralSlope", "is \(spectralSlope)", fix: "use a finite slope in −20 … 20 (turbulence: 3 for 2D enstrophy-cascade energy, 5/3 for the inverse cascade)")
@@ -62,6 +69,7 @@ public final class GaussianRandomFieldSource: PeriodicFieldSource {
         self.minimumWavenumber = minimumWavenumber
         self.maximumWavenumber = kmax
         self.seed = seed
+        self.firstField = firstField
         var power = Self.modePower(side: side, slope: spectralSlope, band: minimumWavenumber ... kmax)
         let total = power.reduce(0, +)
         // H² = N² P / ΣP: F[w] has E|W_k|² = N², and f = F⁻¹[H W] / N² then has E|a_k|² = P/ΣP.
@@ -87,6 +95,12 @@ public final class GaussianRandomFieldSource: PeriodicFieldSource {
         return power
     }
 
+    /// `count` more fields of the same spectrum that share no key with this set (of fewer than 2⁴⁰).
+    public func heldOut(count: Int) throws -> GaussianRandomFieldSource {
+        try GaussianRandomFieldSource(side: side, count: count, spectralSlope: spectralSlope, minimumWavenumber: minimumWavenumber,
+                                      maximumWavenumber: maximumWavenumber, seed: seed, firstField: firstField + Self.heldOutOffset)
+    }
+
     /// The expected variance in each shell s = 0 … N/2 (modes with round(|k|) = s); sums to 1.
     public func expectedShellSpectrum() -> [Double] {
         let n = side
@@ -109,7 +123,7 @@ public final class GaussianRandomFieldSource: PeriodicFieldSource {
         let n = side, points = n * n, buffer = fft.buffer, inverse = 1 / Double(points)
         for (r, index) in indices.enumerated() {
             precondition(index >= 0 && index < count, "GaussianRandomFieldSource: index \(index) outside 0 ..< \(count)")
-            SampleStream.field.rng(seed: seed, index).fillNormal(noise, startingAt: 0)
+            SampleStream.field.rng(seed: seed, firstField + index).fillNormal(noise, startingAt: 0)
             for p in 0 ..< points {
                 buffer[2 * p] = noise[p]
                 buffer[2 * p + 1] = 0

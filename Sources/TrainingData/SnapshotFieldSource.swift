@@ -78,7 +78,7 @@ public final class SnapshotFieldSource: PeriodicFieldSource {
     public let storedFrames: Int
     /// Fields (selected frames).
     public let count: Int
-    /// The RMS of the coarse-grained selected fields when normalising, else 1.
+    /// What the fields are divided by: the given scale, else their RMS when normalising, else 1.
     public let scale: Double
     /// The RMS of the coarse-grained selected fields, in the file's units.
     public let rms: Double
@@ -92,7 +92,9 @@ public final class SnapshotFieldSource: PeriodicFieldSource {
     /// Opens `file`, checks the selection (see the type) and scans the selected frames once.
     /// Throws a ``TrainingDataError`` on `file`, `dataset`, `firstFrame`, `frameCount`, `frameStride`
     /// or `coarsening`, its message naming the file and dataset.
-    public init(file: String, selection: Selection, normalize: Bool = true) throws {
+    /// `scale`, when given, is used instead of the selection's RMS (a held-out set divided by its
+    /// training set's scale).
+    public init(file: String, selection: Selection, normalize: Bool = true, scale given: Double? = nil) throws {
         guard FileManager.default.fileExists(atPath: file) else {
             throw TrainingDataError("file", "\(file) does not exist", fix: "give the path of an ns2d snapshots.h5 (or a file in its layout)")
         }
@@ -194,7 +196,7 @@ public final class SnapshotFieldSource: PeriodicFieldSource {
         }
         self.edgeRatio = edgeRatio
         self.rms = rms
-        scale = normalize ? rms : 1
+        scale = given ?? (normalize ? rms : 1)
     }
 
     deinit { frame.deallocate() }

@@ -50,6 +50,84 @@ public struct Conv2dSpec: Equatable, Sendable {
     }
 }
 
+/// A U-Net for periodic fields predicting a diffusion model's noise (Learning's `UNet`): its input row
+/// is a square one-channel field then t, its output the field's shape.
+public struct UNetSpec: Equatable, Sendable {
+    /// Resolutions (1: no down-sampling); the side must be a multiple of 2^(levels−1).
+    public var levels: Int
+    /// Base channels c (even: also the sinusoidal embedding's width).
+    public var channels: Int
+    /// Channels per level as multiples of c (one per level; empty: 1, 2, 2, …).
+    public var multipliers: [Int]
+    /// Residual blocks per level, down and again up.
+    public var blocks: Int
+    /// GroupNorm groups (dividing every level's channels).
+    public var groups: Int
+    /// Self-attention at the lowest level.
+    public var attention: Bool
+    /// Its heads (dividing the lowest level's channels).
+    public var heads: Int
+
+    public init(levels: Int = 3, channels: Int = 32, multipliers: [Int] = [], blocks: Int = 1, groups: Int = 8, attention: Bool = false, heads: Int = 1) {
+        self.levels = levels
+        self.channels = channels
+        self.multipliers = multipliers
+        self.blocks = blocks
+        self.groups = groups
+        self.attention = attention
+        self.heads = heads
+    }
+
+    /// N when a row of `rowElements` floats is an N × N one-channel field then t (N ≥ 1), else nil.
+    public static func fieldSide(rowElements: Int) -> Int? {
+        let f = rowElements - 1
+        guard f >= 1 else { return nil }
+        let n = Int(Double(f).squareRoot().rounded())
+        return n * n == f ? n : nil
+    }
+
+    /// Parameters of the U-Net on a one-channel field, counted layer by layer as Learning's `UNet` builds it
+    /// (a test compares with a built model).
+    public var parameterCount: Int {
+        let c = configuration.levelChannels, e = 4 * channels
+        func dense(_ i: Int, _ o: Int) -> Int { i * o + o }
+        func conv(_ k: Int, _ i: Int, _ o: Int) -> Int { k * k * i * o + o }
+        func block(_ i: Int, _ o: Int) -> Int { 2 * i + conv(3, i, o) + dense(e, o) + 2 * o + conv(3, o, o) + (i != o ? conv(1, i, o) : 0) }
+        func level(_ l: Int, input: Int) -> Int {
+            var n = 0, inC = input
+            for _ in 0 ..< blocks { n += block(inC, c[l]); inC = c[l] }
+            if l + 1 < levels {
+                n += conv(3, c[l], c[l + 1]) + level(l + 1, input: c[l + 1]) + conv(3, c[l + 1], c[l + 1])
+                inC = c[l] + c[l + 1]
+                for _ in 0 ..< blocks { n += block(inC, c[l]); inC = c[l] }
+            } else if attention {
+                n += 2 * c[l] + conv(1, c[l], 3 * c[l]) + conv(1, c[l], c[l])
+            }
+            return n
+        }
+        return dense(channels, e) + dense(e, e) + conv(3, 1, c[0]) + level(0, input: c[0]) + 2 * c[0] + conv(3, c[0], 1)
+    }
+
+    /// Floats per sample the layers' outputs hold, roughly (for the memory estimate): about six
+    /// buffers of the block's output per residual block, at each level's resolution.
+    public func activationsPerSample(side n: Int) -> Int {
+        let c = configuration.levelChannels
+        var total = 0
+        for l in 0 ..< levels {
+            let points = (n >> l) * (n >> l)
+            let blocksHere = l + 1 < levels ? 2 * blocks : blocks
+            total += (6 * blocksHere + 4) * c[l] * points
+        }
+        return total
+    }
+
+    /// Learning's configuration.
+    public var configuration: UNet.Configuration {
+        UNet.Configuration(levels: levels, channels: channels, multipliers: multipliers.isEmpty ? nil : multipliers,
+                           blocksPerLevel: blocks, groups: groups, attention: attention, attentionHeads: heads)
+    }
+}
+
 /// One entry of `[[model.layers]]`, parsed and range-checked (see docs/training.md for every
 /// type and key). Composites hold their own layer lists.
 public indirect enum LayerSpec: Equatable, Sendable {
@@ -70,6 +148,9 @@ public indirect enum LayerSpec: Equatable, Sendable {
     /// `type = "concat"`: the branches' outputs joined along the last axis (`branches = [[...], ...]`;
     /// an empty branch passes its input through).
     case concat([[LayerSpec]])
+    /// `type = "unet"`: `levels`, `channels`, `multipliers`, `blocks`, `groups`, `attention`, `heads`
+    /// (a diffusion model's noise predictor; the whole model).
+    case unet(UNetSpec)
 
     /// The `type` value of this layer.
     public var typeName: String {
@@ -82,12 +163,13 @@ public indirect enum LayerSpec: Equatable, Sendable {
         case .groupNorm: return "groupnorm"
         case .residual: return "residual"
         case .concat: return "concat"
+        case .unet: return "unet"
         }
     }
 
     /// Every `type` a layer table may have, in the order the docs list them.
     public static let typeNames = ["dense"] + ActivationKind.allCases.map(\.rawValue)
-        + ["conv2d", "avgpool", "upsample", "groupnorm", "residual", "concat"]
+        + ["conv2d", "avgpool", "upsample", "groupnorm", "residual", "concat", "unet"]
 
     /// The layer as a table with every key (defaults filled in): what `/model`'s `description`
     /// attribute and the logs show, and what ``ModelSpec/parse(input:layers:key:)`` reads back
@@ -117,6 +199,14 @@ public indirect enum LayerSpec: Equatable, Sendable {
             t["layers"] = .array(body.map(\.configValue))
         case .concat(let branches):
             t["branches"] = .array(branches.map { .array($0.map(\.configValue)) })
+        case .unet(let u):
+            t["levels"] = .int(u.levels)
+            t["channels"] = .int(u.channels)
+            t["multipliers"] = .array(u.configuration.multipliers.map { .int($0) })
+            t["blocks"] = .int(u.blocks)
+            t["groups"] = .int(u.groups)
+            t["attention"] = .bool(u.attention)
+            t["heads"] = .int(u.heads)
         }
         return .table(t)
     }

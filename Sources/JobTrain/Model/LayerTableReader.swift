@@ -85,6 +85,28 @@ struct LayerTableReader {
         return e
     }
 
+    /// A boolean.
+    mutating func bool(_ k: String, default defaultValue: Bool) -> Bool? {
+        known.append(k)
+        guard let v = table[k] else { return defaultValue }
+        guard case .bool(let b) = v else { wrong(k, v, "true or false"); return nil }
+        return b
+    }
+
+    /// An array of integers in `range`, of `count` entries (empty allowed when `count` starts at 0).
+    mutating func ints(_ k: String, _ range: ClosedRange<Int>, count: ClosedRange<Int>) -> [Int]? {
+        known.append(k)
+        let expectation = "an array of \(count.lowerBound)…\(count.upperBound) integers in \(range.lowerBound)...\(range.upperBound)"
+        guard let v = table[k] else { return [] }
+        guard case .array(let items) = v, count.contains(items.count) else { wrong(k, v, expectation); return nil }
+        var out: [Int] = []
+        for item in items {
+            guard case .int(let i) = item, range.contains(i) else { wrong(k, v, expectation); return nil }
+            out.append(i)
+        }
+        return out
+    }
+
     /// A required array of layer tables (a residual body).
     mutating func tables(_ k: String, count: ClosedRange<Int>, what: String) -> [[String: ConfigValue]]? {
         known.append(k)

@@ -15,7 +15,7 @@ extension ModelSpec {
                                              fix: "set \(key).input = [features] or [height, width, channels]"))
         }
         if hasConvolutions { ModelSpec.limitConvolutionThreads() }
-        let made = layers.map(ModelSpec.makeLayer)
+        let made = layers.map { ModelSpec.makeLayer($0, input: input) }
         do {
             return try Sequential(input: input, batch: batch, seed: seed, inputGradient: inputGradient, made)
         } catch let e as ShapeError {
@@ -35,7 +35,7 @@ extension ModelSpec {
         func any(_ list: [LayerSpec]) -> Bool {
             list.contains { l in
                 switch l {
-                case .conv2d: return true
+                case .conv2d, .unet: return true
                 case .residual(let body): return any(body)
                 case .concat(let branches): return branches.contains(where: any)
                 default: return false
@@ -54,7 +54,7 @@ extension ModelSpec {
     /// The one place where a layer spec becomes a Learning layer. Every value the Learning
     /// initialisers check (kernel 1 or 3, stride 1 or 2, factors and groups ≥ 1, eps ≥ 0) was
     /// refused before, naming its key, by ``parse(input:layers:key:)``; shapes by ``shapes(input:)``.
-    static func makeLayer(_ spec: LayerSpec) -> any Layer {
+    static func makeLayer(_ spec: LayerSpec, input: TensorShape) -> any Layer {
         switch spec {
         case let .dense(units, initialization, beta):
             return Dense(outputs: units, initialization: initialization.learning(beta: beta))
@@ -68,8 +68,12 @@ extension ModelSpec {
         case .averagePool(let factor): return AvgPool2d(factor: factor)
         case .upsample(let factor): return NearestUpsample2d(factor: factor)
         case let .groupNorm(groups, epsilon): return GroupNorm(groups: groups, epsilon: Float(epsilon))
-        case .residual(let body): return Residual(body.map(makeLayer))
-        case .concat(let branches): return Concatenate(branches.map { $0.map(makeLayer) })
+        case .residual(let body): return Residual(body.map { makeLayer($0, input: input) })
+        case .concat(let branches): return Concatenate(branches.map { $0.map { makeLayer($0, input: input) } })
+        case .unet(let u):
+            // Checked by shapes(input:): a unet is the whole model, its input a square field then t.
+            let side = UNetSpec.fieldSide(rowElements: input.elements)!
+            return UNet(field: .image(height: side, width: side, channels: 1), configuration: u.configuration)
         }
     }
 }

@@ -129,12 +129,40 @@ public struct ModelSpec: Equatable, Sendable {
                 }
                 if ok { spec = .concat(branches) }
             }
+        case "unet":
+            spec = parseUNet(&r, path: path)
         default:
             if let a = ActivationKind(rawValue: type) { spec = .activation(a) }
         }
         r.finish()
         problems += r.problems
         return r.problems.isEmpty ? spec : nil
+    }
+
+    /// A `unet` table: ranges here, divisibility (groups, heads, side) in ``shapes(input:)``.
+    private static func parseUNet(_ r: inout LayerTableReader, path: String) -> LayerSpec? {
+        let levels = r.int("levels", 1 ... 8, default: 3, what: "the number of resolutions")
+        let channels = r.int("channels", 2 ... 4096, default: 32, what: "the base channel count")
+        let multipliers = r.ints("multipliers", 1 ... 64, count: 0 ... 8)
+        let blocks = r.int("blocks", 1 ... 16, default: 1, what: "residual blocks per level")
+        let groups = r.int("groups", 1 ... 4096, default: 8, what: "GroupNorm groups")
+        let attention = r.bool("attention", default: false)
+        let heads = r.int("heads", 1 ... 64, default: 1, what: "attention heads")
+        if let c = channels, c % 2 != 0 {
+            r.problems.append(ConfigProblem(path: r.key("channels"), message: "is \(c); the sinusoidal time embedding has one sine and one cosine per frequency",
+                                            fix: "use an even channel count such as \(c + 1)"))
+        }
+        if let l = levels, let m = multipliers, !m.isEmpty, m.count != l {
+            r.problems.append(ConfigProblem(path: r.key("multipliers"), message: "has \(m.count) entries for \(l) levels",
+                                            fix: "give one multiplier per level, e.g. \((0 ..< l).map { $0 == 0 ? 1 : 2 }), or leave it out"))
+        }
+        if r.table["heads"] != nil, attention == false {
+            r.problems.append(ConfigProblem(path: r.key("heads"), message: "applies only with attention = true",
+                                            fix: "set attention = true, or remove `heads`"))
+        }
+        guard let levels, let channels, let multipliers, let blocks, let groups, let attention, let heads else { return nil }
+        return .unet(UNetSpec(levels: levels, channels: channels, multipliers: multipliers, blocks: blocks, groups: groups,
+                              attention: attention, heads: heads))
     }
 
     /// `beta` only means something under NTK initialisation: given with another `init`, it would
