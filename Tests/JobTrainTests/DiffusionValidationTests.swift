@@ -40,17 +40,19 @@ final class DiffusionValidationTests: XCTestCase, JobFileRefusals {
     func testDiffusionKeysAreRangeChecked() {
         assertRefused(["diffusion.schedule=linear", "diffusion.beta_start=0.02", "diffusion.beta_end=0.01"],
                       [("diffusion.beta_end", "below diffusion.beta_start = 0.02")])
-        assertRefused(["diffusion.beta_start=0"], [("diffusion.beta_start", "")])
-        assertRefused(["diffusion.beta_end=1"], [("diffusion.beta_end", "")])
-        assertRefused(["diffusion.timesteps=0"], [("diffusion.timesteps", "")])
-        assertRefused(["diffusion.timesteps=100001"], [("diffusion.timesteps", "")])
-        assertRefused(["diffusion.ema_decay=1"], [("diffusion.ema_decay", "")])
-        assertRefused(["diffusion.ema_decay=1.5"], [("diffusion.ema_decay", "")])
-        assertRefused(["diffusion.ema_decay=-0.1"], [("diffusion.ema_decay", "")])
-        assertRefused(["diffusion.ema_decay=nan"], [("diffusion.ema_decay", "")])
+        assertRefused(["diffusion.beta_start=0"], [("diffusion.beta_start", "0.0 is too small")])
+        assertRefused(["diffusion.beta_end=1"], [("diffusion.beta_end", "1.0 is too large")])
+        assertRefused(["diffusion.timesteps=0"], [("diffusion.timesteps", "0 is out of range")])
+        assertRefused(["diffusion.timesteps=100001"], [("diffusion.timesteps", "100001 is out of range")])
+        assertRefused(["diffusion.ema_decay=1"], [("diffusion.ema_decay", "1.0 is too large")])
+        assertRefused(["diffusion.ema_decay=1.5"], [("diffusion.ema_decay", "1.5 is too large")])
+        assertRefused(["diffusion.ema_decay=-0.1"], [("diffusion.ema_decay", "-0.1 is too small")])
+        assertRefused(["diffusion.ema_decay=nan"], [("diffusion.ema_decay", "not a finite number")])
         assertRefused(["diffusion.prediction=noize"], [("diffusion.prediction", "did you mean \"noise\"")])
         assertRefused(["diffusion.schedule=cosin"], [("diffusion.schedule", "did you mean \"cosine\"")])
+        // One problem each, not a second one from the loss resolution.
         assertRefused(["loss.kind=cross-entropy"], [("loss.kind", "regresses the noise")])
+        assertRefused(["loss.kind=bce-logits"], [("loss.kind", "regresses the noise")])
     }
 
     func testATimestepCountPastInt64IsRefusedNamingTheKey() {
@@ -65,8 +67,7 @@ final class DiffusionValidationTests: XCTestCase, JobFileRefusals {
         assertRefused(["data.kind=teacher-student", "data.dimension=8"],
                       [("data.kind", "the model is a unet"), ("model.layers[0]", "N² + 1 values")])
         assertRefused(["model.layers=[{type=\"dense\",units=256}]"], [("model.layers", "one unet layer")])
-        assertRefused(["model.layers=[{type=\"unet\",levels=2,channels=4,groups=2},{type=\"relu\"}]"],
-                      [("model.layers", "one unet layer"), ("model.layers[0]", "")])
+        assertRefused(["model.layers=[{type=\"unet\",levels=2,channels=4,groups=2},{type=\"relu\"}]"], [("model.layers", "one unet layer")])
         assertRefused(["data.kind=snapshots"], [("data.file", "required for data.kind = \"snapshots\"")])
         assertRefused(["data.k_max=9"], [("data.k_max", "above N/2 = 8")])
         assertRefused(["data.side=12", "model.layers=[{type=\"unet\",levels=4,channels=4,groups=2}]"],

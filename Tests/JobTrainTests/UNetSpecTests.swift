@@ -85,7 +85,7 @@ final class UNetSpecTests: XCTestCase {
         XCTAssertTrue(side?.message.contains("the side must be a multiple of 8") ?? false, "\(String(describing: side))")
         XCTAssertTrue(side?.fix.contains("levels ≤ 3") ?? false, "\(String(describing: side))")
         // Rows that are not a square field then t: a vector of other length, an image.
-        for input in [[16 * 16], [10], [16, 16, 1]] {
+        for input in [[16 * 16], [11], [16, 16, 1]] {  // [10] would be a 3 × 3 field then t
             let p = try shapeProblem("[{ type = \"unet\", levels = 1, channels = 4, groups = 2 }]", input: input)
             XCTAssertTrue(p?.message.contains("N² + 1 values") ?? false, "\(input): \(String(describing: p))")
             XCTAssertTrue(p?.fix.contains("gaussian-random-field") ?? false)
