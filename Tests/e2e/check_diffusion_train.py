@@ -23,15 +23,13 @@ Prints PASS/FAIL lines and ends with `N passed, M failed`.
 import os
 import re
 import signal
-import subprocess
 import sys
-import time
 
 import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_cli import ROOT, check, cli_main, mpirun, run, write  # noqa: E402
+from check_cli import ROOT, check, cli_main, interrupt, mpirun, run, write  # noqa: E402
 
 # Measured after 8 steps: 2.3e-6 (model) and 1.6e-6 (EMA) relative on 2-4 ranks; float32 sums in
 # another order stay far below 1e-5, a wrong batch or noise would be O(1e-2).
@@ -161,7 +159,6 @@ def rank_counts(cascade, work):
 
 def interrupted_resume(cascade, work):
     job = write(os.path.join(work, "grf-restart.toml"), GRF.format(steps=40, checkpoint=4))
-    env = dict(os.environ, SWIFT_BACKTRACE="enable=no")
     for label, ranks, sig in (("SIGTERM, 1 rank", 1, signal.SIGTERM), ("SIGUSR1 via mpirun, 2 ranks", 2, signal.SIGUSR1)):
         ref = os.path.join(work, f"grf-restart-ref-{ranks}")
         code, so, se = train(cascade, ranks, job, ref)
@@ -169,16 +166,8 @@ def interrupted_resume(cascade, work):
             continue
         out = os.path.join(work, f"grf-restart-{ranks}")
         cmd = ([os.path.join(ROOT, "cluster/mpirun.sh"), "-np", str(ranks)] if ranks > 1 else []) + [cascade, "run", job, "--out", out]
-        p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         # Signal once the first scheduled checkpoint (step 4) is on disk: the run is then mid-way.
-        deadline = time.time() + 120
-        while p.poll() is None and not os.path.exists(os.path.join(out, "training.h5")) and time.time() < deadline:
-            time.sleep(0.01)
-        p.send_signal(sig)
-        so, se = p.communicate(timeout=300)
-        interrupted = p.returncode == 3 and "interrupted by" in so + se
-        check(f"{label}: the run stops with exit 3 and a resume hint", interrupted, f"exit {p.returncode}\n{so[-1500:]}\n{se[-1500:]}")
-        if not interrupted:
+        if not interrupt(cmd, sig, lambda: os.path.exists(os.path.join(out, "training.h5")), label):
             continue
         with h5py.File(os.path.join(out, "checkpoint.h5"), "r") as f:
             stopped = int(f.attrs["step"])
