@@ -188,7 +188,7 @@ public struct TrainParameters: ParameterSet {
                    doc: "Per-sample input shape: [features] or NHWC [height, width, channels]; [] takes it from the data.")
         public var input: [Int] = []
         @Required("model.layers", .count(1 ... 1000),
-                  doc: "The layers, in order: [[model.layers]] tables with `type` (dense, relu, tanh, gelu, silu, conv2d, avgpool, upsample, groupnorm, residual, concat) and that type's keys (docs/training.md).")
+                  doc: "The layers, in order: [[model.layers]] tables with `type` (dense, relu, tanh, gelu, silu, conv2d, avgpool, upsample, groupnorm, residual, concat, or unet: the whole model of a diffusion run) and that type's keys (docs/training.md).")
         public var layers: ConfigTables
         public init() {}
     }

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import xml.dom.minidom
 
 import h5py
@@ -40,6 +41,21 @@ def run(cmd, **kw):
 
 def mpirun(n, args):
     return run([os.path.join(ROOT, "cluster/mpirun.sh"), "-np", str(n)] + args)
+
+
+def interrupt(cmd, sig, ready, label, wait=120):
+    """Starts the run `cmd` (from ROOT), sends it `sig` once `ready()` holds (at most `wait` s on), and
+    checks that it stops with exit 3 and a resume hint (a PASS or FAIL line headed by `label`).
+    Returns whether it did."""
+    env = dict(os.environ, SWIFT_BACKTRACE="enable=no")
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + wait
+    while p.poll() is None and not ready() and time.time() < deadline:
+        time.sleep(0.01)
+    p.send_signal(sig)
+    so, se = p.communicate(timeout=300)
+    interrupted = p.returncode == 3 and "interrupted by" in so + se
+    return check(f"{label}: run stops with exit 3 and a resume hint", interrupted, f"exit {p.returncode}\n{so[-1500:]}\n{se[-1500:]}")
 
 
 def write(path, text):
