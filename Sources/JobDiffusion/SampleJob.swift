@@ -48,6 +48,7 @@ public struct SampleJob: JobKind {
         let file = try SamplesFile(path: path, parameters: p, model: trained, visitedSteps: visits, ranks: comm.size, communicator: comm)
         let rounds = (Self.share(of: p.samples, rank: 0, ranks: comm.size).count + batch - 1) / batch
         let progress = context.progress("samples", total: Double(p.samples), unit: .count("fields"))
+        progress.update(0)
         let start = MPIEnvironment.wtime()
         for round in 0 ..< rounds {
             let local = share.lowerBound + round * batch ..< min(share.lowerBound + (round + 1) * batch, share.upperBound)
