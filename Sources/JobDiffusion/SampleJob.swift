@@ -58,7 +58,7 @@ public struct SampleJob: JobKind {
                 do {
                     let x = try sampler.sample(local.map { p.first + $0 }, model: predictor, batchSize: batch)
                     if let bad = x.firstIndex(where: { !$0.isFinite }) {
-                        failure = "sampling: sample \(p.first + local.lowerBound + bad / points) has the value \(x[bad]): the model diverged (fix: model.weights = \"\(p.weights == .ema ? "raw" : "ema")\", fewer sampling.steps variations, or a better-trained model)"
+                        failure = "sampling: sample \(p.first + local.lowerBound + bad / points) reached \(x[bad]): the model's errors were amplified beyond float range (fix: a better-trained model, model.weights = \"\(p.weights == .ema ? "raw" : "ema")\", or another sampling.method or sampling.steps)"
                     }
                     fields = x.map { Double($0) * d.normalizationScale }
                 } catch {

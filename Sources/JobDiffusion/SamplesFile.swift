@@ -8,12 +8,18 @@ import Storage
 /// index), root attributes `n`, `box_length` and `cascade_version` as ns2d writes them, then what the
 /// samples are: the kind, model file, weights, sampler settings, ranks, and `/diffusion` with every
 /// attribute of the training's `/diffusion`. Created atomically (a temporary renamed on ``finish()``);
-/// `samples.xmf` is written after it.
+/// `samples.xmf` is written after it. Each rank writes the frames of its own samples, `/time` included,
+/// so no rank holds more than a batch.
 final class SamplesFile {
+    /// `samples.xmf` lists at most this many frames: its XML grows by about 300 bytes a frame, and a
+    /// viewer steps through frames one by one (the HDF5 file holds them all).
+    static let xdmfFrameLimit = 10_000
+
     let path: String
     let n: Int
     let boxLength: Double
-    let frames: [Double]
+    let firstSample: Int
+    let samples: Int
     let xdmfPath: String
     private let file: H5File
 
@@ -24,14 +30,13 @@ final class SamplesFile {
         self.path = path
         n = d.side
         boxLength = p.boxLength
-        frames = (0 ..< p.samples).map { Double(p.first + $0) }
+        firstSample = p.first
+        samples = p.samples
         xdmfPath = (path as NSString).deletingLastPathComponent + "/" + p.xdmfFile
         let f = try H5File.create(path, communicator: communicator)
         try f.createDataset("/vorticity", of: Double.self, shape: [p.samples, n, n])
         try f.setAttribute("description", .string("vorticity on the N×N grid, frames × y × x; point (i, j) at (x, y) = (j, i)·L/N; frame i is sample sampling.first + i of the diffusion model, un-normalised (× normalization_scale)"), on: "/vorticity")
         try f.createDataset("/time", of: Double.self, shape: [p.samples])
-        let isRoot = communicator.isRoot
-        try f.write("/time", isRoot ? frames : [], offset: [0], count: [isRoot ? p.samples : 0])
         try f.setAttribute("description", .string("the global sample index of each frame (samples have no physical time; ns2d's readers want a time axis)"), on: "/time")
         try f.setAttribute("n", .int(n))
         try f.setAttribute("box_length", .double(p.boxLength))
@@ -50,18 +55,21 @@ final class SamplesFile {
         file = f
     }
 
-    /// Writes `rows` fields (rows × N × N values) at frames firstRow ..< firstRow + rows. Collective: a
-    /// rank with nothing to write passes 0 rows.
+    /// Writes `rows` fields (rows × N × N values) at frames firstRow ..< firstRow + rows, and their sample
+    /// indices into `/time`. Collective: a rank with nothing to write passes 0 rows.
     func write(_ fields: [Double], firstRow: Int, rows: Int) throws {
-        try file.write("/vorticity", rows > 0 ? fields : [], offset: [rows > 0 ? firstRow : 0, 0, 0], count: [rows, n, n])
+        let start = rows > 0 ? firstRow : 0
+        try file.write("/vorticity", rows > 0 ? fields : [], offset: [start, 0, 0], count: [rows, n, n])
+        try file.write("/time", (0 ..< rows).map { Double(firstSample + firstRow + $0) }, offset: [start], count: [rows])
     }
 
-    /// Closes (renames) the file, then writes the XDMF sidecar naming /vorticity. Collective.
+    /// Closes (renames) the file, then writes the XDMF sidecar naming /vorticity (its first
+    /// ``xdmfFrameLimit`` frames, the sample index as the time). Collective.
     func finish() throws {
         try file.close()
         var xdmf = try XDMFWriter(dimensions: [n, n], spacing: [boxLength / Double(n), boxLength / Double(n)])
-        xdmf.addTimeSeries("vorticity", file: (path as NSString).lastPathComponent, dataset: "/vorticity")
-        xdmf.times = frames
+        xdmf.addTimeSeries("vorticity", file: (path as NSString).lastPathComponent, dataset: "/vorticity", frames: samples)
+        xdmf.times = (0 ..< min(samples, Self.xdmfFrameLimit)).map { Double(firstSample + $0) }
         try xdmf.write(to: xdmfPath, communicator: file.communicator)
     }
 }
