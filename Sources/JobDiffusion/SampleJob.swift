@@ -73,7 +73,7 @@ public struct SampleJob: JobKind {
         let seconds = MPIEnvironment.wtime() - start
         try file.finish()
         let rate = Double(p.samples) / max(seconds, 1e-9)
-        let summary = String(format: "diffusion-sample: %d fields of %d² (%@ over %d of %d steps, %@ weights) in %.2f s on %d rank(s): %.3g fields/s, %.3g network evaluations/s",
+        let summary = String(format: "diffusion-sample: %d fields of %d² (%@ over %d of %d steps, %@ weights) in %.2f s on %d rank(s): %.3g fields/s, %.3g field evaluations of the network/s",
                              p.samples, n, p.method.rawValue, visits, trained.schedule.steps, p.weights.rawValue, seconds, comm.size,
                              rate, rate * Double(visits))
         return JobOutcome(succeeded: true, summary: summary, outputs: [p.outputFile, p.xdmfFile])
