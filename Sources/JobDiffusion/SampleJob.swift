@@ -51,7 +51,9 @@ public struct SampleJob: JobKind {
         progress.update(0)
         let start = MPIEnvironment.wtime()
         for round in 0 ..< rounds {
-            let local = share.lowerBound + round * batch ..< min(share.lowerBound + (round + 1) * batch, share.upperBound)
+            // Shares differ by at most one sample, so a smaller share ends in rank 0's last round at the latest.
+            let lower = min(share.lowerBound + round * batch, share.upperBound)
+            let local = lower ..< min(lower + batch, share.upperBound)
             var fields: [Double] = []
             var failure = ""
             if !local.isEmpty {

@@ -45,7 +45,7 @@ public struct SampleParameters: ParameterSet {
     var method = SampleMethodKind.ddim
     @Parameter("sampling.steps", .range(1 ... 100_000),
                doc: "ddim: time steps visited, evenly spaced over 0 … T − 1 (at most the training's diffusion.timesteps T).")
-    var steps = 50
+    var steps = SampleParameters.defaultSteps
     @Parameter("sampling.eta", .range(0 ... 1), doc: "ddim: stochasticity η (0: deterministic; 1 over all steps: ancestral with the posterior variance).")
     var eta = 0.0
     @Parameter("sampling.ddpm_variance", doc: "ddpm: variance of the added noise, beta (σ² = β_t) or posterior (σ² = β̃_t).")
@@ -61,17 +61,25 @@ public struct SampleParameters: ParameterSet {
 
     public init() {}
 
+    /// DDIM's default number of time steps.
+    static let defaultSteps = 50
+
     /// The XDMF sidecar's name.
     var xdmfFile: String { (outputFile.hasSuffix(".hdf5") ? String(outputFile.dropLast(5)) : String(outputFile.dropLast(3))) + ".xmf" }
 }
 
 
 extension SampleJob {
+    /// The `kind` value.
     public static let name = "diffusion-sample"
+    /// One line for `cascade describe`.
     public static let summary = "Fields drawn from a trained diffusion model (DDIM or DDPM over its U-Net, EMA or raw weights), written in ns2d's snapshots layout; noise keyed by global sample index, so the set does not depend on the rank count."
 
+    /// samples.h5 and its XDMF sidecar.
     public static func outputNames(_ p: SampleParameters) -> [String] { [p.outputFile, p.xdmfFile] }
 
+    /// Checks of the keys together; the model file is read (and refused) when the job starts, since a
+    /// pipeline's earlier stage may still have to write it.
     public static func problems(in p: SampleParameters, ranks: Int) -> [ConfigProblem] {
         var problems: [ConfigProblem] = []
         if p.modelFile.isEmpty {
@@ -88,7 +96,8 @@ extension SampleJob {
         return problems
     }
 
+    /// `sampling.steps` given to DDPM, which does not read it.
     public static func warnings(in p: SampleParameters) -> [String] {
-        p.method == .ddpm && p.steps != 50 ? ["sampling.steps = \(p.steps) is ignored by ddpm, which visits all T time steps of the training"] : []
+        p.method == .ddpm && p.steps != SampleParameters.defaultSteps ? ["sampling.steps = \(p.steps) is ignored by ddpm, which visits all T time steps of the training"] : []
     }
 }

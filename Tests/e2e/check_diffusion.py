@@ -281,6 +281,7 @@ def bad_input_checks(cascade, work, model):
     refused("unet attributes inconsistent with the tensors", sample_text(damaged("channels", channels)), ["model.file", "channels.h5", "/model_ema/"])
     refused("steps > timesteps", sample_text(model), ["sampling.steps", f"{T}"], sets=["sampling.steps=101"])
     refused("eta = 1.5", sample_text(model), ["sampling.eta"], sets=["sampling.eta=1.5"])
+    refused("eta with ddpm", sample_text(model), ["sampling.eta", "ddim"], sets=['sampling.method="ddpm"', "sampling.eta=0.5"])
     refused("samples = 0", sample_text(model, samples=0), ["sampling.samples"])
     refused("samples = 2^40", sample_text(model, samples=1 << 40), ["sampling.samples"])
     refused("samples = 2^63 - 1", sample_text(model, samples=(1 << 63) - 1), ["sampling.samples"])
