@@ -78,7 +78,8 @@ PENDING_JOBS = {"jobs/diffusion-train.toml": ["diffusion-train", "diffusion-samp
 
 
 def pending_runs():
-    return {r for job, runs in PENDING_JOBS.items() if not os.path.exists(os.path.join(ROOT, job)) for r in runs}
+    """{run: the missing job file it waits for}."""
+    return {r: job for job, runs in PENDING_JOBS.items() if not os.path.exists(os.path.join(ROOT, job)) for r in runs}
 
 
 def real_layout(path):
@@ -209,7 +210,7 @@ def make_runs(cascade, work, only=None):
         if only and name not in only:
             continue
         if name in pending:
-            print(f"PENDING outputs doc: tiny {name} run ({job} is not written yet)")
+            print(f"PENDING outputs doc: tiny {name} run (waits for {pending[name]}, not written yet)")
             continue
         out = os.path.join(work, name)
         args = [cascade, "run", job, "--out", out, "--overwrite"]
@@ -254,7 +255,7 @@ def main():
     for key, documented in sorted(layouts.items()):
         run, file = key.split(":", 1)
         path = os.path.join(a.work, run, file)
-        if run in pending_runs() and not a.reuse:
+        if run in pending_runs():
             continue
         if not ok.get(run) or not os.path.exists(path):
             check(f"outputs doc: {key} exists", False, f"no {path}")
