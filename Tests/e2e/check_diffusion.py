@@ -18,6 +18,7 @@
   same dtypes, frames × N × N, root attributes n, box_length, cascade_version) and the sampler's
   attributes and /diffusion; samples.xmf names samples.h5:/vorticity; turbulence-compare (samples
   against the ns2d frames) and the covariance kind (jobs/rmt-turbulence.toml) accept samples.h5;
+- a pipeline ns2d → train → diffusion-sample (model.file a stage input) runs;
 - bad inputs refused before any output, naming the key or the file: a missing model.file key and file,
   a training.h5 without /diffusion, weights = "ema" without a moving average, a tensor of the wrong
   shape, a missing tensor, NaN weights, sampling.steps > T, eta = 1.5, samples = 0, 2^40 and 2^63.
@@ -234,6 +235,60 @@ def velocity_checks(cascade, work, snapshots):
         check("v-prediction: np=3 bit-identical to np=1, finite", np.array_equal(got[0], got[1]) and np.isfinite(got[0]).all())
 
 
+PIPELINE = """kind = "pipeline"
+name = "diffusion-pipe"
+[[stages]]
+name = "simulate"
+[stages.job]
+kind = "ns2d"
+grid.n = 16
+time.t_end = 30.0
+time.adaptive = false
+time.dt = 0.02
+forcing.kf = 3.0
+physics.damping = 1.0
+output.snapshot_interval = 1.0
+output.snapshot_start = 4.0
+output.average_start = 4.0
+output.checkpoint_interval = 100.0
+[[stages]]
+name = "train"
+[stages.job]
+kind = "train"
+data.kind = "snapshots"
+data.test_samples = 4
+model.layers = [{ type = "unet", levels = 2, channels = 8, groups = 4 }]
+diffusion.schedule = "linear"
+diffusion.beta_end = 0.05
+diffusion.timesteps = 100
+diffusion.ema_decay = 0.9
+optimizer.kind = "adam"
+optimizer.lr = 2e-3
+train.steps = 50
+train.batch = 8
+[stages.inputs]
+"data.file" = "simulate:snapshots.h5"
+[[stages]]
+name = "sample"
+[stages.job]
+kind = "diffusion-sample"
+sampling.samples = 8
+sampling.steps = 10
+[stages.inputs]
+"model.file" = "train:training.h5"
+"""
+
+
+def pipeline_checks(cascade, work):
+    """ns2d → train → diffusion-sample as one pipeline: model.file as a stage input ("train:training.h5")."""
+    code, log, out = run_job(cascade, work, "pipeline", PIPELINE, 2)
+    path = os.path.join(out, "sample", "samples.h5")
+    check("pipeline simulate → train → sample (model.file from [stages.inputs]) completes", code == 0 and os.path.exists(path), log[-2000:])
+    if os.path.exists(path):
+        with h5py.File(path, "r") as f:
+            check("pipeline: 8 finite samples of 16²", f["vorticity"].shape == (8, N, N) and np.isfinite(f["vorticity"][...]).all())
+
+
 def bad_input_checks(cascade, work, model):
     def refused(name, text, needles, sets=()):
         code, log, out = run_job(cascade, work, "bad-" + re.sub(r"[^A-Za-z0-9]+", "-", name), text, 2, sets)
@@ -309,6 +364,7 @@ def main():
         layout_checks(cascade, work, snapshots, model)
         closed_form_checks(cascade, work, snapshots)
         velocity_checks(cascade, work, snapshots)
+        pipeline_checks(cascade, work)
         bad_input_checks(cascade, work, model)
 
     cli_main(body)
