@@ -64,6 +64,18 @@ def write(path, text):
     return path
 
 
+def run_job(cascade, work, name, text, ranks=1, sets=()):
+    """Writes the job `text` to WORK/NAME.toml and runs it into WORK/NAME (`--overwrite`, each of `sets`
+    as `--set`) on `ranks` ranks; returns (exit code, stdout + stderr, the output folder)."""
+    job = write(os.path.join(work, name + ".toml"), text)
+    out = os.path.join(work, name)
+    args = [cascade, "run", job, "--out", out, "--overwrite"]
+    for s in sets:
+        args += ["--set", s]
+    code, so, se = mpirun(ranks, args) if ranks > 1 else run(args)
+    return code, so + se, out
+
+
 def selftest_checks(cascade, work):
     fields = {}
     for n in (1, 2, 3, 4):
