@@ -37,6 +37,19 @@ final class DiffusionValidationTests: XCTestCase, JobFileRefusals {
         XCTAssertNoThrow(try load(Self.base, overrides: ["diffusion.ema_decay=0", "diffusion.prediction=velocity", "diffusion.timesteps=1"]))
     }
 
+    /// Velocity prediction by default; ε-prediction with the cosine schedule is legal but warned about
+    /// (its first sampling step divides the network's error by √ᾱ_{T−1} ≈ 5e−5).
+    func testNoisePredictionWithTheCosineScheduleIsWarnedAbout() throws {
+        let defaults = TrainParameters.decode(try load(Self.base).config)
+        XCTAssertEqual(defaults.diffusion.prediction, .velocity)
+        XCTAssertFalse(TrainJob.warnings(in: defaults).contains { $0.contains("diffusion.prediction") })
+        let noise = TrainParameters.decode(try load(Self.base, overrides: ["diffusion.prediction=noise"]).config)
+        let warned = TrainJob.warnings(in: noise).filter { $0.contains("diffusion.prediction = \"noise\" with the cosine schedule") }
+        XCTAssertEqual(warned.count, 1, "\(TrainJob.warnings(in: noise))")
+        let linear = TrainParameters.decode(try load(Self.base, overrides: ["diffusion.prediction=noise", "diffusion.schedule=linear"]).config)
+        XCTAssertFalse(TrainJob.warnings(in: linear).contains { $0.contains("diffusion.prediction") })
+    }
+
     func testDiffusionKeysAreRangeChecked() {
         assertRefused(["diffusion.schedule=linear", "diffusion.beta_start=0.02", "diffusion.beta_end=0.01"],
                       [("diffusion.beta_end", "below diffusion.beta_start = 0.02")])

@@ -43,7 +43,7 @@ NS2D_SETS = ["grid.n=16", "time.t_end=30.0", "time.adaptive=false", "time.dt=0.0
              "output.checkpoint_interval=100"]
 
 
-def train_text(snapshots, extra="", lr="2e-3", steps=200, ema=0.9):
+def train_text(snapshots, extra="", lr="2e-3", steps=200, ema=0.9, prediction="noise"):
     return f"""kind = "train"
 name = "tiny-diffusion"
 [data]
@@ -57,6 +57,7 @@ channels = 8
 groups = 4
 [diffusion]
 schedule = "linear"
+prediction = "{prediction}"
 beta_end = 0.05
 timesteps = {T}
 ema_decay = {ema}
@@ -225,7 +226,7 @@ def closed_form_checks(cascade, work, snapshots):
 
 
 def velocity_checks(cascade, work, snapshots):
-    model = train(cascade, work, "train-velocity", snapshots, extra='prediction = "velocity"', steps=20)
+    model = train(cascade, work, "train-velocity", snapshots, prediction="velocity", steps=20)
     got = []
     for r in (1, 3):
         code, log, out = run_job(cascade, work, f"velocity-np{r}", sample_text(model, samples=5, extra="batch = 2"), r)

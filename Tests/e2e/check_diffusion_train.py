@@ -235,7 +235,7 @@ def snapshot_training(cascade, work, snapshots):
           and unet.get("unet_blocks") == 1 and unet.get("unet_groups") == 2 and unet.get("unet_attention") == 0
           and unet.get("unet_heads") == 1, f"{unet}")
     check("/diffusion: prediction, EMA decay and updates, augmentation, seed and the data's description",
-          a.get("prediction") == "noise" and a.get("ema_decay") == 0.99 and a.get("ema_updates") == steps == 4
+          a.get("prediction") == "velocity" and a.get("ema_decay") == 0.99 and a.get("ema_updates") == steps == 4
           and a.get("translations") == 1 and a.get("rotations") == 1 and a.get("seed") == 1
           and snapshots in str(a.get("data")) and "coarsened by 2" in str(a.get("data")), f"{a}")
     line = documented_diffusion_attributes()
