@@ -197,9 +197,16 @@ def ddim_coefficients(ddim_steps, steps=1000, start=1e-4, end=0.02):
     return out
 
 
-def sample_worker(a, rank, share, barrier, results):
+def one_thread():
     torch.set_num_threads(1)
-    torch.set_num_interop_threads(1)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # already set in this process (the 1-process run calls the worker from main)
+        pass
+
+
+def sample_worker(a, rank, share, barrier, results):
+    one_thread()
     torch.manual_seed(0)
     model = make_model(a).eval()
     coefficients = ddim_coefficients(a.ddim_steps)
@@ -308,8 +315,7 @@ def main():
     p.add_argument("--fused", action="store_true", help="torch.optim.Adam(fused=True)")
     p.add_argument("--weights", help="check: PATH of cascade-bench-unet export --out PATH")
     a = p.parse_args()
-    torch.set_num_threads(1)
-    torch.set_num_interop_threads(1)
+    one_thread()
     if a.mode == "check" and not a.weights:
         p.error("check needs --weights PATH (made by: cascade-bench-unet export --out PATH)")
     {"train": train, "sample": sample, "check": check}[a.mode](a)
