@@ -22,6 +22,7 @@ func benchTraining(_ s: BenchSettings) throws {
     try model.check(loss: loss)
     var adam = Adam(parameterCount: model.store.count, schedule: .constant(1e-4))
     let (x, targets) = trainingBatch(rows: s.batch, fieldElements: f, seed: 5)
+    let builtRSS = residentMegabytes().now  // the model's buffers as far as building touched them
     var forward: [Double] = [], backward: [Double] = [], optimizer: [Double] = [], wall: [Double] = [], cpu: [Double] = []
     var lastLoss: Float = 0
     for step in 0 ..< s.warmup + s.steps {
@@ -43,7 +44,7 @@ func benchTraining(_ s: BenchSettings) throws {
     let memory = residentMegabytes()
     print("cascade_train step_s=\(f4(median(wall))) cpu_step_s=\(f4(median(cpu))) forward_s=\(f4(median(forward)))",
           "backward_s=\(f4(median(backward))) optimizer_s=\(f4(median(optimizer))) params=\(model.store.count)",
-          "start_rss_mb=\(Int(startRSS)) peak_rss_mb=\(Int(memory.peak)) loss=\(lastLoss) batch=\(s.batch) steps=\(s.steps)",
+          "start_rss_mb=\(Int(startRSS)) built_rss_mb=\(Int(builtRSS)) peak_rss_mb=\(Int(memory.peak)) loss=\(lastLoss) batch=\(s.batch) steps=\(s.steps)",
           s.description)
 }
 
@@ -56,6 +57,7 @@ func benchSampling(_ s: BenchSettings) throws {
     let f = s.field.elements, share = s.samples / world.size
     let model = try Sequential(input: .vector(f + 1), batch: s.sampleBatch, seed: 1, [UNet(field: s.field, configuration: s.configuration)])
     let predictor = UNetNoisePredictor(model: model)
+    let builtRSS = residentMegabytes().now
     let schedule = try NoiseSchedule.linear(steps: 1000)
     let steps = try DiffusionSampler.evenlySpacedTimesteps(count: s.ddimSteps, steps: schedule.steps)
     let sampler = try DiffusionSampler(schedule: schedule, method: .ddim(timesteps: steps, eta: 0), elementsPerSample: f, seed: 9)
@@ -67,11 +69,11 @@ func benchSampling(_ s: BenchSettings) throws {
     let fields = try sampler.sample(mine, model: predictor, batchSize: s.sampleBatch)
     let wall = wallNow() - t0, cpu = cpuNow() - c0
     guard fields.allSatisfy(\.isFinite) else { throw BenchError("sampling gave a non-finite value") }
-    let worst = try world.allreduce([wall, cpu, residentMegabytes().peak], .max)
+    let worst = try world.allreduce([wall, cpu, residentMegabytes().peak, builtRSS], .max)
     if world.isRoot {
         print("cascade_sample ranks=\(world.size) samples=\(s.samples) wall_s=\(f4(worst[0])) cpu_s=\(f4(worst[1]))",
               "fields_per_s=\(f4(Double(s.samples) / worst[0])) fields_per_cpu_s=\(f4(Double(s.samples) / worst[1]))",
-              "peak_rss_mb=\(Int(worst[2])) sample_batch=\(s.sampleBatch) ddim_steps=\(s.ddimSteps)", s.description)
+              "built_rss_mb=\(Int(worst[3])) peak_rss_mb=\(Int(worst[2])) sample_batch=\(s.sampleBatch) ddim_steps=\(s.ddimSteps)", s.description)
     }
 }
 

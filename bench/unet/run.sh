@@ -41,7 +41,7 @@ mkdir -p bench/results
 log=bench/results/unet-$(date -u +%Y%m%dT%H%M%SZ).txt
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 say() { echo "$@" | tee -a "$log"; }
-say "# bench/unet $(date -u +%FT%TZ) $(uname -n) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); git $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty)"
+say "# bench/unet $(date -u +%FT%TZ) $(uname -n) $(getconf _NPROCESSORS_ONLN) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); git $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty)"
 say "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if [ "$torch" = 1 ]; then
