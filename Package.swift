@@ -11,7 +11,7 @@
 //            Diffusion: schedules, samplers, EMA, symmetry augmentation)
 //           -> JobKit (typed parameters, validation, runner, run records, run loop, checkpoints)
 //             -> Report (the HTML page of a run or pipeline folder)
-//             -> one module per job kind (JobSelftest, JobNS2D, JobRMT, JobTrain, JobCompare, JobPipeline), never importing each other
+//             -> one module per job kind (JobSelftest, JobNS2D, JobRMT, JobTrain, JobCompare, JobDiffusion, JobPipeline), never importing each other
 //               -> JobCatalog (lists the kinds)
 //                 -> the `cascade` executable.
 import PackageDescription
@@ -141,12 +141,17 @@ let package = Package(
         .target(name: "JobCompare", dependencies: [
             "JobKit", "Parallel", "Storage", "Turbulence",
         ]),
+        // diffusion-sample: fields drawn from a trained diffusion model, in ns2d's snapshots layout
+        // (reads training.h5 itself: job kinds never import each other).
+        .target(name: "JobDiffusion", dependencies: [
+            "JobKit", "Parallel", "Storage", "Learning", "Diffusion",
+        ]),
         // The pipeline kind runs other kinds' jobs, which it gets injected (it imports none of them).
         .target(name: "JobPipeline", dependencies: [
             "JobKit", "Parallel",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "JobCatalog", dependencies: ["JobKit", "JobSelftest", "JobNS2D", "JobRMT", "JobTrain", "JobCompare", "JobPipeline"]),
+        .target(name: "JobCatalog", dependencies: ["JobKit", "JobSelftest", "JobNS2D", "JobRMT", "JobTrain", "JobCompare", "JobDiffusion", "JobPipeline"]),
         .executableTarget(name: "cascade", dependencies: [
             "JobCatalog", "JobKit", "Parallel", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -17,9 +17,15 @@
 #      resume after SIGTERM/SIGUSR1, blow-up guard, bad parameters, re-gridding from files;
 #      turbulence-compare (Tests/e2e/check_turbulence_compare.py): halves of a small ns2d run agree
 #      within error bars, white noise is far, statistics against numpy, 1 vs 2 ranks, bad inputs;
+#      diffusion-sample (Tests/e2e/check_diffusion.py): a tiny diffusion model of a tiny ns2d run,
+#      DDIM/DDPM samples bit-identical on 1-4 ranks, snapshots layout read by turbulence-compare and
+#      the covariance kind, the closed form of an untrained model, bad inputs refused;
 #      and the train and wide-sweep jobs (Tests/e2e/check_train.py): layout of training.h5, loss
 #      falls, the same parameters on 1 and 2 ranks, bit-identical resume after SIGTERM, SIGUSR1
-#      and SIGKILL, divergence kept to the last good checkpoint, bad configurations refused;
+#      and SIGKILL, divergence kept to the last good checkpoint, bad configurations refused; diffusion
+#      training (Tests/e2e/check_diffusion_train.py): a unet on Gaussian random fields with the same
+#      /model and /model_ema on 1-4 ranks, bit-identical resume after SIGTERM/SIGUSR1, ns2d snapshots
+#      coarsened on 2 ranks with /diffusion's attributes, bad snapshot files refused naming key and file;
 #   5. run records and output directories (Tests/e2e/check_records.py): one run per --out (lock),
 #      --overwrite removing the previous run's files, --resume refusing a foreign checkpoint,
 #      output names against reserved names, honest status on SIGTERM/SIGINT, stale temporaries,
@@ -128,9 +134,16 @@ echo "== turbulence-compare end-to-end (halves of a small ns2d run, white noise,
 timeout 600 .build/pyvenv/bin/python Tests/e2e/check_turbulence_compare.py --cascade .build/debug/cascade --work "$work/turbulence-compare" 2>&1 | tee "$work/turbulence-compare.log" | grep -vE "^PASS"
 count "$work/turbulence-compare.log" "turbulence-compare end-to-end"
 
+echo "== diffusion-sample end-to-end (tiny ns2d -> tiny diffusion model; DDIM/DDPM on 1-4 ranks bit-identical, snapshots layout, closed form of an untrained model, bad inputs)"
+timeout 600 .build/pyvenv/bin/python Tests/e2e/check_diffusion.py --cascade .build/debug/cascade --work "$work/diffusion" 2>&1 | tee "$work/diffusion.log" | grep -vE "^PASS"
+count "$work/diffusion.log" "diffusion-sample end-to-end"
+
 echo "== train and wide-sweep end-to-end (1-2 ranks, layout, loss falls, resume after SIGTERM/SIGUSR1/SIGKILL, divergence, bad configurations)"
 timeout 1200 .build/pyvenv/bin/python Tests/e2e/check_train.py --cascade .build/debug/cascade --work "$work/train" 2>&1 | tee "$work/train.log" | grep -vE "^PASS"
 count "$work/train.log" "train end-to-end"
+echo "== diffusion training end-to-end (unet on fields: 1-4 ranks, resume after SIGTERM/SIGUSR1, ns2d snapshots, bad snapshot files)"
+timeout 600 .build/pyvenv/bin/python Tests/e2e/check_diffusion_train.py --cascade .build/debug/cascade --work "$work/diffusion-train" 2>&1 | tee "$work/diffusion-train.log" | grep -vE "^PASS"
+count "$work/diffusion-train.log" "diffusion training end-to-end"
 
 echo "== run records and output directories (lock, --overwrite, --resume checks, output names, signals, temporaries, wall-time limit, cascade status)"
 timeout 600 .build/pyvenv/bin/python Tests/e2e/check_records.py --cascade .build/debug/cascade --work "$work/records" 2>&1 | tee "$work/records.log" | grep -vE "^PASS"

@@ -1,4 +1,5 @@
 import JobCompare
+import JobDiffusion
 import JobKit
 import JobNS2D
 import JobPipeline
@@ -18,6 +19,7 @@ public enum JobCatalog {
             TrainJob.self,
             WideSweepJob.self,
             CompareJob.self,
+            SampleJob.self,
             PipelineJob.self,
         ]
     }

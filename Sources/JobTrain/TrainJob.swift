@@ -40,6 +40,12 @@ public struct TrainJob: JobKind {
         if p.data.kind != .hdf5 && p.data.synthetic.testSamples == 0 && p.train.evalInterval > 0 {
             out.append("data.test_samples = 0: no evaluation is made (train.eval_interval = \(p.train.evalInterval) has no effect)")
         }
+        if p.data.kind.isDiffusion && p.diffusion.schedule == .cosine && p.diffusion.prediction == .noise && p.diffusion.timesteps >= 100 {
+            // The clipped cosine schedule ends with β = 0.999, so ᾱ of the last step is tiny (2.4e−9 for
+            // T = 1000) and the first sampling step divides an ε-model's error by √ᾱ: measured, a 16²
+            // Gaussian-random-field model trained to the optimal loss gave samples of RMS ~800.
+            out.append("diffusion.prediction = \"noise\" with the cosine schedule: the last time step's ᾱ is about 1e−9, so the first sampling step multiplies the network's ε errors by 1/√ᾱ (samples of RMS in the hundreds, docs/diffusion.md); use diffusion.prediction = \"velocity\" or the linear schedule")
+        }
         return out
     }
 

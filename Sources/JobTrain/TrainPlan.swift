@@ -96,6 +96,8 @@ public struct TrainPlan: Sendable {
             let (_, o) = p.train.epochs.multipliedReportingOverflow(by: max(data.trainCount / max(p.train.batch, 1), 1))
             if o { problems.append(ConfigProblem(path: "train.epochs", message: "gives more steps than can be counted", fix: "use fewer epochs")) }
         }
+        // A diffusion model's loss other than mse is refused by diffusionProblems, once.
+        if p.data.kind.isDiffusion && !p.loss.regressesNoise { return problems }
         let loss: TrainingLoss
         switch TrainingLoss.resolve(p.loss, target: data.target) {
         case .failure(let e): problems.append(e.problem); return problems
@@ -201,7 +203,7 @@ public struct TrainPlan: Sendable {
             problems.append(ConfigProblem(path: "diffusion.beta_end", message: "\(d.betaEnd) is below diffusion.beta_start = \(d.betaStart)",
                                           fix: "use diffusion.beta_end ≥ diffusion.beta_start (Ho et al.: 1e-4 to 0.02)"))
         }
-        if p.data.kind.isDiffusion && p.loss != .auto && p.loss != .mse {
+        if p.data.kind.isDiffusion && !p.loss.regressesNoise {
             problems.append(ConfigProblem(path: "loss.kind", message: "is \(p.loss.rawValue); a diffusion model regresses the noise",
                                           fix: "use loss.kind = \"mse\" or \"auto\""))
         }
@@ -246,4 +248,10 @@ public struct TrainPlan: Sendable {
         }
         return problems
     }
+}
+
+extension LossKind {
+    /// Whether a diffusion model can train with it: the mean square error on the noise (auto picks it
+    /// for real-valued targets).
+    var regressesNoise: Bool { self == .auto || self == .mse }
 }

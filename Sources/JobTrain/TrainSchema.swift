@@ -44,8 +44,8 @@ public struct DiffusionKeys: ParameterSet {
     public var betaStart = 1e-4
     @Parameter("diffusion.beta_end", .above(0, atMost: 0.999), doc: "linear schedule: β of the last step (≥ diffusion.beta_start).")
     public var betaEnd = 0.02
-    @Parameter("diffusion.prediction", doc: "What the network predicts from (x_t, t): noise (ε) or velocity (v = √ᾱ ε − √(1 − ᾱ) x₀).")
-    public var prediction = DiffusionPredictionKind.noise
+    @Parameter("diffusion.prediction", doc: "What the network predicts from (x_t, t): noise (ε) or velocity (v = √ᾱ ε − √(1 − ᾱ) x₀). velocity by default: with the cosine schedule an ε-model's errors are multiplied by 1/√ᾱ ≈ 2·10⁴ in the first sampling step (docs/diffusion.md); noise suits the linear schedule.")
+    public var prediction = DiffusionPredictionKind.velocity
     @Parameter("diffusion.ema_decay", .range(0 ... 0.999999), doc: "Decay d of the exponential moving average of the weights, θ̄ ← d θ̄ + (1 − d) θ after every step, with warm-up min(d, (1 + n)/(10 + n)); kept in the checkpoint and written as /model_ema (what diffusion-sample uses); 0: no average.")
     public var emaDecay = 0.999
     @Parameter("diffusion.translations", doc: "Augment every training pair by a random periodic translation of the field (keyed by diffusion.seed, sample and step).")
@@ -188,7 +188,7 @@ public struct TrainParameters: ParameterSet {
                    doc: "Per-sample input shape: [features] or NHWC [height, width, channels]; [] takes it from the data.")
         public var input: [Int] = []
         @Required("model.layers", .count(1 ... 1000),
-                  doc: "The layers, in order: [[model.layers]] tables with `type` (dense, relu, tanh, gelu, silu, conv2d, avgpool, upsample, groupnorm, residual, concat) and that type's keys (docs/training.md).")
+                  doc: "The layers, in order: [[model.layers]] tables with `type` (dense, relu, tanh, gelu, silu, conv2d, avgpool, upsample, groupnorm, residual, concat, or unet: the whole model of a diffusion run) and that type's keys (docs/training.md).")
         public var layers: ConfigTables
         public init() {}
     }

@@ -174,7 +174,7 @@ public final class SnapshotFieldSource: PeriodicFieldSource {
             if let bad = frame.firstIndex(where: { !$0.isFinite }) {
                 frame.deallocate()
                 throw TrainingDataError("dataset", "\(at): frame \(f) holds \(frame[bad]) at (y, x) = (\(bad / n), \(bad % n))",
-                                        fix: "leave that frame out (firstFrame, frameCount, frameStride) or clean the file")
+                                        fix: "leave that frame out of the selection (its first frame, frame count and stride) or clean the file")
             }
             let (e, s) = Self.edgeAndInsideSquares(frame.baseAddress!, n)
             edge += e

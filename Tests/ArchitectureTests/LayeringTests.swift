@@ -32,7 +32,8 @@ final class LayeringTests: XCTestCase {
         // every kind), used by `cascade report` and by the pipeline kind.
         "Report": 7,
         // Job kinds (names starting with "Job" other than JobKit and JobCatalog) are layer 8:
-        // JobSelftest, JobNS2D, JobRMT, JobTrain, JobCompare (turbulence-compare), JobPipeline.
+        // JobSelftest, JobNS2D, JobRMT, JobTrain, JobCompare (turbulence-compare), JobDiffusion
+        // (diffusion-sample), JobPipeline.
         "JobCatalog": 9,
         "cascade": 10,
     ]

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import xml.dom.minidom
 
 import h5py
@@ -42,10 +43,37 @@ def mpirun(n, args):
     return run([os.path.join(ROOT, "cluster/mpirun.sh"), "-np", str(n)] + args)
 
 
+def interrupt(cmd, sig, ready, label, wait=120):
+    """Starts the run `cmd` (from ROOT), sends it `sig` once `ready()` holds (at most `wait` s on), and
+    checks that it stops with exit 3 and a resume hint (a PASS or FAIL line headed by `label`).
+    Returns whether it did."""
+    env = dict(os.environ, SWIFT_BACKTRACE="enable=no")
+    p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.time() + wait
+    while p.poll() is None and not ready() and time.time() < deadline:
+        time.sleep(0.01)
+    p.send_signal(sig)
+    so, se = p.communicate(timeout=300)
+    interrupted = p.returncode == 3 and "interrupted by" in so + se
+    return check(f"{label}: run stops with exit 3 and a resume hint", interrupted, f"exit {p.returncode}\n{so[-1500:]}\n{se[-1500:]}")
+
+
 def write(path, text):
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+def run_job(cascade, work, name, text, ranks=1, sets=()):
+    """Writes the job `text` to WORK/NAME.toml and runs it into WORK/NAME (`--overwrite`, each of `sets`
+    as `--set`) on `ranks` ranks; returns (exit code, stdout + stderr, the output folder)."""
+    job = write(os.path.join(work, name + ".toml"), text)
+    out = os.path.join(work, name)
+    args = [cascade, "run", job, "--out", out, "--overwrite"]
+    for s in sets:
+        args += ["--set", s]
+    code, so, se = mpirun(ranks, args) if ranks > 1 else run(args)
+    return code, so + se, out
 
 
 def selftest_checks(cascade, work):

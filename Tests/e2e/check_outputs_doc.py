@@ -64,8 +64,14 @@ RUNS = [
     ("turbulence-compare", 2, "jobs/turbulence-compare.toml",
      ['inputs.files=["{work}/ns2d/snapshots.h5", "{work}/ns2d/snapshots.h5"]', "inputs.first=[1, 21]",
       "inputs.count=[20, 20]", "bootstrap.repeats=20"]),
+    # A diffusion model of the tiny ns2d run's frames (coarsened to 16²), then samples from it.
+    ("diffusion-train", 2, "jobs/diffusion-train.toml",
+     ["data.file={work}/ns2d/snapshots.h5", "data.coarsen=2", "data.test_samples=4", "diffusion.timesteps=20",
+      "train.steps=4", "train.batch=8", "train.log_interval=2", "train.eval_interval=2",
+      "train.checkpoint_interval=2", "schedule.warmup_steps=1", "data.first_frame=1"]),
+    ("diffusion-sample", 2, "jobs/diffusion-sample.toml",
+     ["model.file={work}/diffusion-train/training.h5", "sampling.samples=5", "sampling.steps=4", "sampling.batch=2"]),
 ]
-
 
 def real_layout(path):
     """(path, dtype, rank) of every group and dataset of an HDF5 file, in visiting order."""

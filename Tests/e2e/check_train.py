@@ -29,7 +29,7 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_cli import ROOT, check, cli_main, mpirun, run, write  # noqa: E402
+from check_cli import ROOT, check, cli_main, interrupt, mpirun, run, write  # noqa: E402
 
 TINY = """kind = "train"
 [data]
@@ -176,16 +176,8 @@ def interrupted_resume(cascade, work):
         out = os.path.join(work, f"restart-{tag}")
         cmd = ([os.path.join(ROOT, "cluster/mpirun.sh"), "-np", str(ranks), cascade, "run", path, "--out", out] if ranks > 1
                else [cascade, "run", path, "--out", out]) + extra
-        p = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         # Signal once the first scheduled checkpoint is on disk: the run is then mid-way.
-        deadline = time.time() + 120
-        while p.poll() is None and not os.path.exists(os.path.join(out, "training.h5")) and time.time() < deadline:
-            time.sleep(0.01)
-        p.send_signal(sig)
-        so, se = p.communicate(timeout=300)
-        interrupted = p.returncode == 3 and "interrupted by" in so + se
-        check(f"{label}: run stops with exit 3 and a resume hint", interrupted, f"exit {p.returncode}\n{so[-1500:]}\n{se[-1500:]}")
-        if not interrupted:
+        if not interrupt(cmd, sig, lambda: os.path.exists(os.path.join(out, "training.h5")), label):
             continue
         with h5py.File(os.path.join(out, "checkpoint.h5"), "r") as f:
             stopped = int(f.attrs["step"])

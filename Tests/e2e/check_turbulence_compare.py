@@ -24,7 +24,7 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_cli import check, cli_main, mpirun, run, write  # noqa: E402
+from check_cli import check, cli_main, run, run_job  # noqa: E402
 
 N = 32
 NS2D_SETS = ["grid.n=32", "time.t_end=84.0", "time.adaptive=false", "time.dt=0.01", "forcing.kf=6.0",
@@ -58,13 +58,8 @@ epsilon = 0.1
 
 
 def compare(cascade, work, name, text, ranks=1, sets=()):
-    job = write(os.path.join(work, name + ".toml"), text)
-    out = os.path.join(work, name)
-    args = [cascade, "run", job, "--out", out, "--overwrite"]
-    for s in sets:
-        args += ["--set", s]
-    code, so, se = mpirun(ranks, args) if ranks > 1 else run(args)
-    return code, so + se, os.path.join(out, "turbulence_compare.h5")
+    code, log, out = run_job(cascade, work, name, text, ranks, sets)
+    return code, log, os.path.join(out, "turbulence_compare.h5")
 
 
 def velocity(w):
