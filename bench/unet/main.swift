@@ -56,7 +56,7 @@ func benchSampling(_ s: BenchSettings) throws {
     }
     let f = s.field.elements, share = s.samples / world.size
     let model = try Sequential(input: .vector(f + 1), batch: s.sampleBatch, seed: 1, [UNet(field: s.field, configuration: s.configuration)])
-    let predictor = UNetNoisePredictor(model: model)
+    let predictor = try ModelNoisePredictor(model: model)
     let builtRSS = residentMegabytes().now
     let schedule = try NoiseSchedule.linear(steps: 1000)
     let steps = try DiffusionSampler.evenlySpacedTimesteps(count: s.ddimSteps, steps: schedule.steps)
