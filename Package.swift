@@ -31,6 +31,7 @@ let package = Package(
         .executable(name: "cascade-bench-conv", targets: ["BenchConv"]),
         .executable(name: "cascade-bench-mlp", targets: ["BenchMLP"]),
         .executable(name: "cascade-bench-eigen", targets: ["BenchEigen"]),
+        .executable(name: "cascade-bench-unet", targets: ["BenchUNet"]),
         .library(name: "Parallel", targets: ["Parallel"]),
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "CounterRNG", targets: ["CounterRNG"]),
@@ -179,6 +180,8 @@ let package = Package(
                           path: "bench/eigen", exclude: ["run.sh"]),
         .executableTarget(name: "BenchMLP", dependencies: ["Learning", "TrainingData", "Storage", "Parallel", "CounterRNG", "COpenBLAS"],
                           path: "bench/mlp", exclude: ["run.sh", "reference_torch.py"]),
+        .executableTarget(name: "BenchUNet", dependencies: ["Learning", "Diffusion", "Parallel", "CounterRNG"],
+                          path: "bench/unet", exclude: ["run.sh", "reference_torch.py"]),
 
         // MARK: Single-rank unit tests (`swift test`)
         .testTarget(name: "ParallelTests", dependencies: ["Parallel"]),

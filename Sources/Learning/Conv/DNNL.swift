@@ -1,4 +1,9 @@
 import CDNNL
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 // Thin owners of oneDNN C handles. Every call here runs while a layer is built (shapes are
 // checked before), or executes a primitive made then: a failing status is a programming error.
@@ -46,14 +51,19 @@ func dnnlBytes(_ md: dnnl_memory_desc_t) -> Int {
 final class AlignedBuffer {
     let raw: UnsafeMutableRawPointer
     let bytes: Int
+    /// What calloc returned (`raw` is its first 64-byte boundary).
+    private let allocation: UnsafeMutableRawPointer
+    /// Zero-filled by calloc, like `FloatBuffer`: pages never touched (the halo gradient of a
+    /// convolution that only runs forward) cost no resident memory.
     init(bytes: Int) {
         self.bytes = bytes
-        raw = .allocate(byteCount: max(bytes, 64), alignment: 64)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: max(bytes, 64))
+        guard let a = calloc(max(bytes, 64) + 63, 1) else { fatalError("AlignedBuffer: out of memory allocating \(bytes) bytes") }
+        allocation = a
+        raw = UnsafeMutableRawPointer(bitPattern: (UInt(bitPattern: a) + 63) & ~UInt(63))!
     }
     convenience init(floats: Int) { self.init(bytes: floats * MemoryLayout<Float>.stride) }
     var floats: UnsafeMutablePointer<Float> { raw.assumingMemoryBound(to: Float.self) }
-    deinit { raw.deallocate() }
+    deinit { free(allocation) }
 }
 
 /// A memory object without its own buffer: `point(at:)` sets the data before each execution.
