@@ -107,14 +107,16 @@ struct ResolvedInputs {
                                        grid g: (n: Int, box: Double, key: String, c: Int, cKey: String)) -> String {
         func side(_ stored: Int, _ c: Int) -> String { c == 1 ? "N = \(stored)" : "N = \(stored)/\(c) = \(stored / c) after coarse-graining" }
         let n = stored / c
-        let fix: String
+        var fixes: [String] = []
         if stored % g.n == 0 {
-            fix = "set `\(cKey)` = \(stored / g.n) to block-average these fields to \(g.n)²"
-        } else if n < g.n && (g.n * g.c) % n == 0 {
-            fix = "set `\(g.cKey)` = \(g.n * g.c / n) to block-average the fields of `\(g.key)` to \(n)²"
-        } else {
-            fix = "compare fields of one resolution: coarse-grain with `inputs.coarsen` / `novelty.coarsen` to a common side, or re-grid one set first"
+            fixes.append(stored == g.n ? "set `\(cKey)` = 1 to keep these fields at \(g.n)²" : "set `\(cKey)` = \(stored / g.n) to block-average these fields to \(g.n)²")
         }
+        if n < g.n && (g.n * g.c) % n == 0 {
+            fixes.append("set `\(g.cKey)` = \(g.n * g.c / n) to block-average the fields of `\(g.key)` to \(n)²")
+        }
+        let fix = fixes.isEmpty
+            ? "compare fields of one resolution: coarse-grain with `inputs.coarsen` / `novelty.coarsen` to a common side, or re-grid one set first"
+            : fixes.joined(separator: ", or ")
         return "`\(key)` = \"\(file)\" has \(side(stored, c)) but `\(g.key)` has \(side(g.n * g.c, g.c)) (fix: \(fix))"
     }
 
