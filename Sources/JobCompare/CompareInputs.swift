@@ -99,6 +99,7 @@ struct ResolvedInputs {
     /// separations up to N/2 and at least two of them in the fit range.
     static let minimumSide = 4
 
+    /// The divisors of `n` in increasing order (the factors `inputs.coarsen` may take).
     private static func divisors(of n: Int) -> [Int] { (1 ... n).filter { n % $0 == 0 } }
 
     /// The refusal of a set whose side after coarse-graining differs from the first set's,
