@@ -10,6 +10,12 @@ struct CompareInput {
     var name: String
     var file: String
     var frames: [Int]
+    /// The side of the stored fields (before coarse-graining).
+    var storedSide: Int
+    /// The block side c of the coarse-graining: fields are (storedSide/c)² block means.
+    var coarsening: Int
+    /// The key that sets `coarsening`, for errors (`inputs.coarsen[i]` or `novelty.coarsen`).
+    var coarseningKey: String
     /// The key that names the file, for errors (`inputs.files[i]` or `novelty.file`).
     var fileKey: String
     /// The keys that select the frames, for errors.
@@ -39,19 +45,25 @@ struct ResolvedInputs {
     static func resolve(_ p: CompareParameters, solo: Communicator) throws -> ResolvedInputs {
         let dataset = "/" + p.dataset.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
         var inputs: [CompareInput] = []
-        var grid: (n: Int, box: Double, key: String)? = nil
+        var grid: (n: Int, box: Double, key: String, c: Int, cKey: String)? = nil
         func open(_ name: String, label: String, file: String, fileKey: String, first: Int, stride: Int, count: Int,
-                  keys: (first: String, count: String)) throws -> CompareInput {
+                  coarsening c: Int, coarseningKey: String, keys: (first: String, count: String)) throws -> CompareInput {
             let (shape, box) = try inspect(file: file, key: fileKey, dataset: dataset, solo: solo)
+            let stored = shape[1]
+            guard stored % c == 0, stored / c >= minimumSide else {
+                throw RunError("`\(coarseningKey)` = \(c) for the \(stored) × \(stored) fields of `\(fileKey)` = \"\(file)\": " + (stored % c != 0 ? "\(c) does not divide \(stored)" : "leaves \(stored / c) × \(stored / c) fields, below \(minimumSide) × \(minimumSide)")
+                               + " (fix: a factor that divides \(stored) and leaves at least \(minimumSide) points per side, e.g. \(divisors(of: stored).filter { stored / $0 >= minimumSide }.map(String.init).joined(separator: ", ")))")
+            }
+            let n = stored / c
             if let g = grid {
-                guard g.n == shape[1] else {
-                    throw RunError("`\(fileKey)` = \"\(file)\" has N = \(shape[1]) but `\(g.key)` has N = \(g.n): compare fields of one resolution (coarse-grain or re-grid one set first)")
+                guard g.n == n else {
+                    throw RunError(differentSides(file: file, key: fileKey, stored: stored, c: c, cKey: coarseningKey, grid: g))
                 }
                 guard abs(g.box - box) <= 1e-12 * g.box else {
                     throw RunError("`\(fileKey)` = \"\(file)\" has box_length \(box) but `\(g.key)` has \(g.box): the fields must share one box")
                 }
             } else {
-                grid = (shape[1], box, fileKey)
+                grid = (n, box, fileKey, c, coarseningKey)
             }
             let available = shape[0] > first ? (shape[0] - first + stride - 1) / stride : 0
             guard available > 0 else {
@@ -61,24 +73,52 @@ struct ResolvedInputs {
                 throw RunError("`\(keys.count)` = \(count): \"\(file)\" has only \(available) frames from frame \(first) every \(stride) (fix: at most \(available), or 0 for all)")
             }
             let frames = (0 ..< (count == 0 ? available : count)).map { first + $0 * stride }
-            return CompareInput(name: name, file: file, frames: frames, fileKey: fileKey,
+            return CompareInput(name: name, file: file, frames: frames, storedSide: stored, coarsening: c, coarseningKey: coarseningKey, fileKey: fileKey,
                                 framesKeys: "`\(keys.first)`/`\(keys.count)`")
         }
         for (i, name) in p.names.enumerated() {
             inputs.append(try open(name, label: "input \(name)", file: p.files[i], fileKey: "inputs.files[\(i)]",
                                    first: p.first.isEmpty ? 0 : p.first[i], stride: p.stride.isEmpty ? 1 : p.stride[i],
-                                   count: p.count.isEmpty ? 0 : p.count[i], keys: ("inputs.first[\(i)]", "inputs.count[\(i)]")))
+                                   count: p.count.isEmpty ? 0 : p.count[i], coarsening: p.coarsen.isEmpty ? 1 : p.coarsen[i],
+                                   coarseningKey: "inputs.coarsen[\(i)]", keys: ("inputs.first[\(i)]", "inputs.count[\(i)]")))
         }
         let referenceInput = p.referenceInput
         let reference = try referenceInput.map { inputs[$0] }
             ?? open("novelty.file", label: "the novelty reference set", file: p.referenceFile, fileKey: "novelty.file", first: p.referenceFirst,
-                    stride: p.referenceStride, count: p.referenceCount, keys: ("novelty.first", "novelty.count"))
+                    stride: p.referenceStride, count: p.referenceCount, coarsening: p.referenceCoarsen, coarseningKey: "novelty.coarsen",
+                    keys: ("novelty.first", "novelty.count"))
         if let smallest = inputs.min(by: { $0.frames.count < $1.frames.count }), p.block > smallest.frames.count {
             throw RunError("`bootstrap.block` = \(p.block) is longer than input \(smallest.name), which has \(smallest.frames.count) fields (\(smallest.framesKeys)); fix: a block of at most \(smallest.frames.count) fields")
         }
         let resolved = ResolvedInputs(n: grid!.n, boxLength: grid!.box, inputs: inputs, reference: reference, referenceInput: referenceInput)
         try resolved.checkEveryFieldHasACandidate()
         return resolved
+    }
+
+    /// The smallest side of the compared fields (after coarse-graining): the statistics need
+    /// separations up to N/2 and at least two of them in the fit range.
+    static let minimumSide = 4
+
+    /// The divisors of `n` in increasing order (the factors `inputs.coarsen` may take).
+    private static func divisors(of n: Int) -> [Int] { (1 ... n).filter { n % $0 == 0 } }
+
+    /// The refusal of a set whose side after coarse-graining differs from the first set's,
+    /// suggesting the factor that would match when the ratio of the sides is an integer.
+    private static func differentSides(file: String, key: String, stored: Int, c: Int, cKey: String,
+                                       grid g: (n: Int, box: Double, key: String, c: Int, cKey: String)) -> String {
+        func side(_ stored: Int, _ c: Int) -> String { c == 1 ? "N = \(stored)" : "N = \(stored)/\(c) = \(stored / c) after coarse-graining" }
+        let n = stored / c
+        var fixes: [String] = []
+        if stored % g.n == 0 {
+            fixes.append(stored == g.n ? "set `\(cKey)` = 1 to keep these fields at \(g.n)²" : "set `\(cKey)` = \(stored / g.n) to block-average these fields to \(g.n)²")
+        }
+        if n < g.n && (g.n * g.c) % n == 0 {
+            fixes.append("set `\(g.cKey)` = \(g.n * g.c / n) to block-average the fields of `\(g.key)` to \(n)²")
+        }
+        let fix = fixes.isEmpty
+            ? "compare fields of one resolution: coarse-grain with `inputs.coarsen` / `novelty.coarsen` to a common side, or re-grid one set first"
+            : fixes.joined(separator: ", or ")
+        return "`\(key)` = \"\(file)\" has \(side(stored, c)) but `\(g.key)` has \(side(g.n * g.c, g.c)) (fix: \(fix))"
     }
 
     /// The shape and box of `file`'s vorticity dataset, refusing a missing file or dataset and
@@ -102,16 +142,16 @@ struct ResolvedInputs {
         guard shape[1] == shape[2] else {
             throw RunError("`\(key)` = \"\(file)\", dataset \(dataset): fields of \(shape[1]) × \(shape[2]) are not square; the statistics need N × N periodic fields")
         }
-        guard shape[1] >= 4 else {
-            throw RunError("`\(key)` = \"\(file)\", dataset \(dataset): fields of \(shape[1]) × \(shape[2]) are too small (N ≥ 4)")
+        guard shape[1] >= minimumSide else {
+            throw RunError("`\(key)` = \"\(file)\", dataset \(dataset): fields of \(shape[1]) × \(shape[2]) are too small (N ≥ \(minimumSide))")
         }
         return (shape, try h5.attribute("box_length")?.doubleValue ?? 2 * Double.pi)
     }
 
-    /// For field `k` of input `i`: the reference field that is the same frame of the same file
-    /// (skipped by the novelty search), if any.
+    /// For field `k` of input `i`: the reference field that is the same frame of the same file at
+    /// the same coarse-graining (skipped by the novelty search), if any.
     func excludedReference(input i: Int, field k: Int) -> Int? {
-        guard inputs[i].canonicalFile == reference.canonicalFile else { return nil }
+        guard inputs[i].canonicalFile == reference.canonicalFile, inputs[i].coarsening == reference.coarsening else { return nil }
         return reference.frames.firstIndex(of: inputs[i].frames[k])
     }
 
@@ -141,24 +181,44 @@ struct ResolvedInputs {
     }
 }
 
-/// Reads frames of one input on one rank (a one-rank communicator), checking every value is finite.
+/// Reads frames of one input on one rank (a one-rank communicator), coarse-grained by the set's
+/// factor, checking every stored value is finite.
 struct FrameReader {
     let input: CompareInput
     let file: H5File
     let dataset: String
-    let n: Int
 
-    init(_ input: CompareInput, dataset: String, n: Int, solo: Communicator) throws {
+    init(_ input: CompareInput, dataset: String, solo: Communicator) throws {
         self.input = input
         self.dataset = "/" + dataset.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        self.n = n
         file = try H5File.open(input.file, communicator: solo)
     }
 
-    /// Field `k` of the set (frame `input.frames[k]`), and whether all its values are finite.
+    /// Field `k` of the set (frame `input.frames[k]`, coarse-grained), and whether all its stored
+    /// values are finite.
     func read(_ k: Int) throws -> (field: [Double], finite: Bool) {
-        let field = try file.read(dataset, as: Double.self, offset: [input.frames[k], 0, 0], count: [1, n, n])
-        return (field, field.allSatisfy(\.isFinite))
+        let s = input.storedSide
+        let stored = try file.read(dataset, as: Double.self, offset: [input.frames[k], 0, 0], count: [1, s, s])
+        let finite = stored.allSatisfy(\.isFinite)
+        return (input.coarsening == 1 ? stored : Self.blockMeans(stored, side: s, block: input.coarsening), finite)
+    }
+
+    /// The (n/c)² means over c × c blocks of the n × n `field` (row-major), the coarse-graining of
+    /// the train kind's `data.coarsen` (TrainingData's SnapshotFieldSource.coarsen, which writes
+    /// scaled Floats and is not reachable from a job kind); here in Double, unscaled.
+    static func blockMeans(_ field: [Double], side n: Int, block c: Int) -> [Double] {
+        let m = n / c, weight = 1 / Double(c * c)
+        var out = [Double](repeating: 0, count: m * m)
+        for I in 0 ..< m {
+            for J in 0 ..< m {
+                var sum = 0.0
+                for y in I * c ..< I * c + c {
+                    for x in J * c ..< J * c + c { sum += field[y * n + x] }
+                }
+                out[I * m + J] = sum * weight
+            }
+        }
+        return out
     }
 
     func close() throws { try file.close() }

@@ -25,13 +25,17 @@ public struct CompareJob: JobKind {
         let separations = try resolved.separations(p)
         let n = resolved.n, total = resolved.totalFields, ranks = comm.size
         let reference = resolved.reference
-        try checkMemory(n: n, fields: total, references: reference.frames.count, separations: separations.count, communicator: comm)
+        let storedSide = (resolved.inputs + [reference]).map(\.storedSide).max()!
+        try checkMemory(n: n, storedSide: storedSide, fields: total, references: reference.frames.count, separations: separations.count, communicator: comm)
         context.logger.info("turbulence-compare: \(resolved.inputs.count) inputs, \(total) fields of \(n)², \(separations.count) separations, novelty reference \(reference.name) (\(reference.frames.count) fields)")
+        for set in resolved.inputs + (resolved.referenceInput == nil ? [reference] : []) where set.coarsening > 1 {
+            context.logger.info("turbulence-compare: \(set.name): \(set.storedSide)² fields coarse-grained by \(set.coarsening) × \(set.coarsening) block means (`\(set.coarseningKey)`) to \(n)²")
+        }
 
         // The reference set, on every rank (each searches its own fields against all of it):
         // read in full, so every rank refuses the same non-finite frame without a collective.
         let search = try NoveltySearch2D(n: n)
-        let referenceReader = try FrameReader(reference, dataset: p.dataset, n: n, solo: solo)
+        let referenceReader = try FrameReader(reference, dataset: p.dataset, solo: solo)
         for k in reference.frames.indices {
             let (field, finite) = try referenceReader.read(k)
             guard finite else { throw nonFinite(reference, frame: reference.frames[k]) }
@@ -47,7 +51,7 @@ public struct CompareJob: JobKind {
         for (i, input) in resolved.inputs.enumerated() {
             let mine = (0 ..< input.frames.count).filter { (offsets[i] + $0) % ranks == comm.rank }
             guard !mine.isEmpty else { continue }
-            let reader = try FrameReader(input, dataset: p.dataset, n: n, solo: solo)
+            let reader = try FrameReader(input, dataset: p.dataset, solo: solo)
             for k in mine {
                 let (field, finite) = try reader.read(k)
                 if !finite { firstBad = min(firstBad, offsets[i] + k) }
@@ -136,7 +140,7 @@ public struct CompareJob: JobKind {
 
     /// Refuses (on every rank alike) inputs whose fields, reference transforms and per-field
     /// statistics do not fit a rank's memory, before reading any field.
-    func checkMemory(n: Int, fields: Int, references: Int, separations: Int, communicator comm: Communicator) throws {
+    func checkMemory(n: Int, storedSide: Int, fields: Int, references: Int, separations: Int, communicator comm: Communicator) throws {
         let points = Double(n) * Double(n), ranks = Double(comm.size)
         var m = MemoryEstimate()
         m.add("this rank's fields (\((fields + comm.size - 1) / comm.size) of \(n)²)", elements: (Double(fields) / ranks).rounded(.up) * points,
@@ -146,6 +150,9 @@ public struct CompareJob: JobKind {
         m.add("per-field statistics", elements: Double(fields) * Double(n / 2 + 1 + 10 * separations + 2 * p.pdfBins + 40),
               keys: ["inputs.count", "pdf.bins", "structure.separations"])
         m.add("FFT and velocity work arrays", elements: 12 * points, keys: ["inputs.files"])
+        if storedSide != n {
+            m.add("a stored frame before coarse-graining (\(storedSide)²)", elements: Double(storedSide) * Double(storedSide), keys: ["inputs.coarsen", "novelty.coarsen"])
+        }
         let name = MPIEnvironment.shared.processorName
         let perNode = try comm.allreduce(try comm.allgather(name).filter { $0 == name }.count, .max)
         if let problem = m.problems(available: MemoryEstimate.available(ranksPerNode: perNode), ranksPerNode: perNode).first {

@@ -33,6 +33,7 @@ enum CompareOutput {
         try file.setAttribute("bootstrap_block", .int(p.block))
         try file.setAttribute("novelty_reference", .string(a.reference.name))
         try file.setAttribute("novelty_reference_file", .string(a.reference.file))
+        try file.setAttribute("novelty_reference_coarsening", .int(a.reference.coarsening))
         try file.setAttribute("orders", .ints(FieldStatistics.orders))
         try vector("/k", a.shellK)
         try integers("/separations", a.separations)
@@ -46,6 +47,8 @@ enum CompareOutput {
             try file.setAttribute("file", .string(d.input.file), on: g)
             try file.setAttribute("dataset", .string(p.dataset), on: g)
             try file.setAttribute("fields", .int(d.fieldCount), on: g)
+            try file.setAttribute("coarsening", .int(d.input.coarsening), on: g)
+            try file.setAttribute("stored_n", .int(d.input.storedSide), on: g)
             try file.setAttribute("energy", .double(d.energy), on: g)
             try file.setAttribute("enstrophy", .double(d.enstrophy), on: g)
             try file.setAttribute("mean_dissipation", .double(d.meanDissipation), on: g)
@@ -89,7 +92,8 @@ enum CompareOutput {
         for (i, d) in a.inputs.enumerated() {
             let zetas = zip(FieldStatistics.orders, zip(d.zeta, d.zetaError)).map { "ζ\($0.0) = \(f($0.1.0)) ± \(f($0.1.1))" }
             let maxDifference = resolvedShells.map { abs(a.spectrumRelativeDifference[i][$0]) }.max() ?? .nan
-            lines.append("  \(d.input.name) (\(d.fieldCount) fields): " + zetas.joined(separator: ", "))
+            let coarse = d.input.coarsening == 1 ? "" : ", \(d.input.storedSide)² coarse-grained by \(d.input.coarsening)"
+            lines.append("  \(d.input.name) (\(d.fieldCount) fields\(coarse)): " + zetas.joined(separator: ", "))
             lines.append("    S3/(εr) plateau \(f(d.plateau)) ± \(f(d.plateauError)); E = \(f(d.energy, 4)), ⟨ε⟩ = \(String(format: "%.4g", d.meanDissipation)); novelty median \(f(d.noveltyMedian))")
             if i > 0 {
                 lines.append("    vs \(a.inputs[0].input.name): velocity JS \(f(a.velocityJS[i][0], 4)) KS \(f(a.velocityKS[i][0], 4)), vorticity JS \(f(a.vorticityJS[i][0], 4)) KS \(f(a.vorticityKS[i][0], 4)), max |ΔE/E| over resolved shells \(f(maxDifference))")

@@ -19,6 +19,9 @@ public struct CompareParameters: ParameterSet {
     @Parameter("inputs.stride", .count(0 ... 32, element: 1 ... 1 << 40),
                doc: "Frame stride per input (empty: 1). The bootstrap errors assume independent fields: space simulation frames by at least the flow's correlation time.")
     var stride: [Int] = []
+    @Parameter("inputs.coarsen", .count(0 ... 32, element: 1 ... 1 << 15),
+               doc: "Coarse-graining factor c per input (empty: 1): each field is replaced by its means over c × c blocks (as `data.coarsen` of the train kind), an N × N field becoming (N/c)² on the same box. Compares diffusion samples with the training frames they were trained on.")
+    var coarsen: [Int] = []
     @Parameter("structure.separations", .integerList(count: 0 ... 1000, element: 1 ... 1 << 15),
                doc: "Separations r (grid points) of the structure functions: an array or a range \"first:last[:step]\"; empty: 1, 2, 3, 4, 6, 8, 12, … up to N/2 (as ns2d).")
     var separations: [Int] = []
@@ -59,6 +62,9 @@ public struct CompareParameters: ParameterSet {
     var referenceCount = 0
     @Parameter("novelty.stride", .range(1 ... 1 << 40), doc: "Frame stride of `novelty.file`.")
     var referenceStride = 1
+    @Parameter("novelty.coarsen", .range(1 ... 1 << 15),
+               doc: "Coarse-graining factor of the frames of `novelty.file` (c × c block means, as `inputs.coarsen`); an input as the reference set keeps that input's `inputs.coarsen`.")
+    var referenceCoarsen = 1
     @Parameter("output.file", .fileName(extensions: [".h5", ".hdf5"]), doc: "The HDF5 file of every statistic per input and the comparison.")
     var outputFile = "turbulence_compare.h5"
 
@@ -86,7 +92,7 @@ extension CompareJob {
         if p.files.count != names.count {
             problems.append(ConfigProblem(path: p.$files.path, message: "has \(p.files.count) entries for \(names.count) names", fix: "give one file per name"))
         }
-        for (key, list) in [(p.$first.path, p.first), (p.$count.path, p.count), (p.$stride.path, p.stride)] where !list.isEmpty && list.count != names.count {
+        for (key, list) in [(p.$first.path, p.first), (p.$count.path, p.count), (p.$stride.path, p.stride), (p.$coarsen.path, p.coarsen)] where !list.isEmpty && list.count != names.count {
             problems.append(ConfigProblem(path: key, message: "has \(list.count) entries for \(names.count) names", fix: "give one per input, or none"))
         }
         if p.dataset.isEmpty {
@@ -105,6 +111,10 @@ extension CompareJob {
         if p.referenceFile.isEmpty && (p.referenceFirst != 0 || p.referenceCount != 0 || p.referenceStride != 1) {
             problems.append(ConfigProblem(path: p.$referenceFirst.path, message: "`novelty.first`/`count`/`stride` select frames of `novelty.file`, which is not set",
                                           fix: "set `novelty.file`, or select an input's frames with `inputs.first`/`count`/`stride`"))
+        }
+        if p.referenceFile.isEmpty && p.referenceCoarsen != 1 {
+            problems.append(ConfigProblem(path: p.$referenceCoarsen.path, message: "is \(p.referenceCoarsen) but coarse-grains frames of `novelty.file`, which is not set",
+                                          fix: "set `novelty.file`; an input as the reference set uses its own `inputs.coarsen`"))
         }
         return problems
     }

@@ -12,9 +12,18 @@
 - the same file on 1, 2 and 3 ranks (every dataset and attribute equal: fields are spread over the ranks);
 - `novelty.file` naming the first half's frames gives the first input's novelty (a field is never
   compared with the same frame of the same file);
+- coarse-graining (`inputs.coarsen`, `novelty.coarsen`): the run's frames block-averaged 2 × 2 by
+  numpy (reshape-mean) as an input give the same statistics, to round-off, as the run's file with
+  coarsen 2; a samples-like coarse file (other frames, coarse-grained by numpy, plus a copy of a
+  training frame) compares with the coarse-grained run, its novelty against `novelty.file` with
+  `novelty.coarsen` = 2 equals numpy's and is ~0 for the copy; the coarse grid keeps the box, so the
+  large-scale spectrum and ⟨|δu_L|²⟩ at equal physical separation match the fine run's;
 - bad inputs refused before any output, naming the key and the file: a missing file and dataset,
   non-square fields, different N, an empty frame range, NaN in a frame (input and reference), a
-  one-field reference set that is the field itself, conflicting novelty keys.
+  one-field reference set that is the field itself, conflicting novelty keys; a coarsening that
+  does not divide N, leaves fewer than 4 points per side, has the wrong number of entries, gives
+  different N after coarse-graining (the message suggests the factor), `novelty.coarsen` without
+  `novelty.file` or not dividing its N.
 Prints PASS/FAIL lines and ends with `N passed, M failed`.
 """
 import os
@@ -244,6 +253,8 @@ def main_checks(cascade, work):
             different += [f"@{k}" for k, v in a.attrs.items() if k != "ranks" and not same_value(v, b.attrs[k])]
         check(f"1 and {ranks} ranks write the same values ({same} datasets and their attributes equal)", not different and same > 20, str(different))
 
+    coarsen_checks(cascade, work, snapshots, omega, out1)
+
     # The reference set from a separate file: the first half's frames of the snapshots file.
     text2 = job_text([snapshots, snapshots], names[:2],
                      f'[novelty]\nfile = "{snapshots}"\nfirst = {HALVES[0][0]}\ncount = {HALVES[1][0]}\n')
@@ -255,6 +266,80 @@ def main_checks(cascade, work):
                   np.array_equal(f["first_half"]["novelty"][()], novelty_first))
             check("its attributes name the file", f.attrs["novelty_reference"] == "novelty.file"
                   and f.attrs["novelty_reference_file"] == snapshots)
+
+
+def block_means(frames, c):
+    """c × c block means of frames × N × N (the train kind's `data.coarsen`)."""
+    t, n, _ = frames.shape
+    return frames.reshape(t, n // c, c, n // c, c).mean(axis=(2, 4))
+
+
+def coarsen_checks(cascade, work, snapshots, omega, fine_out):
+    c = 2
+    first, count = HALVES[0][0], HALVES[1][0]
+    train = omega[first:first + count]                   # the "training frames": the first half
+    coarse_train = write_snapshots(os.path.join(work, "coarse_train.h5"), block_means(train, c))
+    # Samples-like: coarse frames of the second half, and frame 3 of the training set copied in.
+    samples = block_means(omega[HALVES[0][1]:HALVES[0][1] + 10], c)
+    samples[7] = block_means(train[3:4], c)[0]
+    samples_file = write_snapshots(os.path.join(work, "samples.h5"), samples)
+    names = ["numpy_coarse", "run_coarse", "samples"]
+    text = job_text([coarse_train, snapshots, samples_file], names,
+                    f'[novelty]\nfile = "{snapshots}"\nfirst = {first}\ncount = {count}\ncoarsen = {c}\n')
+    text = text.replace("[structure]", f"first = [0, {first}, 0]\ncount = [0, {count}, 0]\ncoarsen = [1, {c}, 1]\n[structure]")
+    code, log, out = compare(cascade, work, "coarsen", text)
+    if not check("coarse-grained run vs numpy-coarsened frames vs samples-like coarse file exits 0", code == 0, log[-3000:]):
+        return
+    check("the summary and log print the coarsening", "32² coarse-grained by 2" in log and "`inputs.coarsen[1]`" in log
+          and "`novelty.coarsen`" in log, log[-2000:])
+    with h5py.File(out) as f, h5py.File(fine_out) as fine:
+        check("coarsening and stored_n attributes per input, novelty_reference_coarsening at the root",
+              [f[n].attrs["coarsening"] for n in names] == [1, c, 1] and [f[n].attrs["stored_n"] for n in names] == [16, 32, 16]
+              and f.attrs["novelty_reference_coarsening"] == c, str({n: dict(f[n].attrs) for n in names}))
+        a, b = f["numpy_coarse"], f["run_coarse"]
+        worst, compared = 0.0, 0
+        for key in a:
+            if key.startswith("novelty") or key == "frames":
+                continue
+            x, y = a[key][()], b[key][()]
+            ok = np.isfinite(x) & np.isfinite(y)
+            if not np.array_equal(np.isfinite(x), np.isfinite(y)):
+                worst = np.inf
+            scale = max(np.abs(x[ok]).max(initial=0), 1e-300)
+            worst = max(worst, np.abs(x[ok] - y[ok]).max(initial=0) / scale)
+            compared += 1
+        for key in ("energy", "enstrophy", "mean_dissipation", "plateau", "plateau_error"):
+            worst = max(worst, abs(a.attrs[key] - b.attrs[key]) / abs(a.attrs[key]))
+        check(f"inputs.coarsen = 2 on the run equals numpy's reshape-mean file with 1 ({compared} datasets, max relative difference {worst:.1e})",
+              compared >= 10 and worst < 1e-10)
+        coarse_fields = block_means(train, c)
+        e = np.mean([shell_spectrum(w) for w in coarse_fields], axis=0)
+        check("the coarse spectrum equals numpy's of the block means (same box: k in the same units)",
+              np.allclose(b["energy_spectrum"][()], e, rtol=1e-10, atol=1e-12 * e.max()) and len(f["k"]) == 16 // 2 + 1
+              and np.allclose(f["k"][()], fine["k"][: 16 // 2 + 1]))
+        e_fine = fine["first_half"]["energy_spectrum"][()]
+        low = np.abs(b["energy_spectrum"][1:3] / e_fine[1:3] - 1)
+        check(f"coarse and fine spectra agree at the largest scales k = 1, 2 (|ratio − 1| = {low.round(3)} < 0.15)", np.all(low < 0.15))
+        seps, fine_seps = list(f["separations"][()]), list(fine["separations"][()])
+        pairs = [(seps.index(s), fine_seps.index(c * s)) for s in seps if c * s in fine_seps and s >= 2]
+        s2 = np.array([b["structure_functions"][0, i] / fine["first_half"]["structure_functions"][0, j] for i, j in pairs])
+        # The block means filter out part of the energy at the forcing scale (kf = 6 of a 16² grid):
+        # at equal physical separation ⟨|δu_L|²⟩ loses the same fraction as the energy, at every r.
+        lost = b.attrs["energy"] / fine["first_half"].attrs["energy"]
+        check(f"⟨|δu_L|²⟩ at equal physical separation (coarse r = {[int(seps[i]) for i, _ in pairs]} vs fine 2r): ratios "
+              f"{s2.round(3)} within 10% of the energy ratio {lost:.3f}", len(pairs) >= 3 and np.all(np.abs(s2 / lost - 1) < 0.1))
+        r_physical = f["separations"][()] * 2 * np.pi / 16
+        check("S₃/(εr) uses the coarse spacing: r = separation × box/(N/c)",
+              np.allclose(b["third_order"][()] * f.attrs["epsilon"] * r_physical, b["structure_functions_signed"][1], rtol=1e-12))
+        got = f["samples"]["novelty"][()]
+        want = [novelty(samples[i], coarse_fields) for i in (0, 1, 7)]
+        check(f"samples' novelty against novelty.file coarse-grained by 2 equals numpy's ({got[[0, 1, 7]].round(4)} vs {np.round(want, 4)})",
+              np.allclose(got[[0, 1]], want[:2], rtol=1e-9) and abs(got[7] - want[2]) < 1e-6)
+        check(f"the copied training frame is found: novelty {got[7]:.1e} ≈ 0 at reference frame 3, the others above 0.1 (median {np.median(got):.3f})",
+              got[7] < 1e-6 and f["samples"]["novelty_nearest"][7] == 3 and np.delete(got, 7).min() > 0.1)
+        own = b["novelty"][()]
+        check("run_coarse (the reference file at the same coarsening) leaves its own frames out",
+              own.min() > 1e-3 and abs(own[4] - novelty(coarse_fields[4], np.delete(coarse_fields, 4, axis=0))) < 1e-9)
 
 
 def bad_inputs(cascade, work):
@@ -270,7 +355,16 @@ def bad_inputs(cascade, work):
         ("a missing file", [good, os.path.join(work, "nope.h5")], "", ["inputs.files[1]", "nope.h5", "no such file"]),
         ("a missing dataset", [good, good], 'dataset = "omega"\n', ["inputs.files[0]", "/omega"]),
         ("non-square fields", [good, flat], "", ["inputs.files[1]", "flat.h5", "not square"]),
-        ("different N", [good, small], "", ["inputs.files[1]", "small.h5", "N = 8", "N = 16"]),
+        ("different N", [good, small], "", ["inputs.files[1]", "small.h5", "N = 8", "N = 16", "set `inputs.coarsen[0]` = 2"]),
+        ("a coarsening that does not divide N", [good, good], "coarsen = [3, 1]\n", ["inputs.coarsen[0]", "good.h5", "3 does not divide 16"]),
+        ("a coarsening below 4 points per side", [good, good], "coarsen = [8, 8]\n", ["inputs.coarsen[0]", "good.h5", "below 4 × 4"]),
+        ("inputs.coarsen of the wrong length", [good, good], "coarsen = [2]\n", ["inputs.coarsen", "1 entries for 2"]),
+        ("different N after coarse-graining", [good, good], "coarsen = [1, 2]\n",
+         ["inputs.files[1]", "N = 16/2 = 8 after coarse-graining", "N = 16", "set `inputs.coarsen[1]` = 1", "set `inputs.coarsen[0]` = 2"]),
+        ("a larger second input", [small, good], "", ["inputs.files[1]", "good.h5", "set `inputs.coarsen[1]` = 2"]),
+        ("novelty.coarsen without novelty.file", [good, good], "[novelty]\ncoarsen = 2\n", ["novelty.coarsen", "novelty.file"]),
+        ("novelty.coarsen that does not divide the file's N", [good, good], f'[novelty]\nfile = "{good}"\ncoarsen = 3\n',
+         ["novelty.coarsen", "good.h5", "3 does not divide 16"]),
         ("an empty frame range", [good, good], "first = [0, 6]\n", ["inputs.first[1]", "good.h5", "empty"]),
         ("NaN in a frame", [good, nan_file], "", ["inputs.files[1]", "nan.h5", "frame 2", "NaN"]),
         ("a one-field reference that is the field itself", [good, good], "first = [0, 1]\ncount = [1, 3]\n",
