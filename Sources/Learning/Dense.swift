@@ -31,6 +31,10 @@ public final class Dense: Layer {
     private var computesInputGradient = true
     // Outputs of `tangentForward` (Dense+Tangent.swift), apart from the training buffers.
     var tangent = TangentOutputs()
+    /// When set, `backward` copies its rows of x and dy here instead of adding dW and db; the
+    /// gradient is then computed by `weightGradient(elements:rows:staging:into:)`
+    /// (Dense+PartitionedGradient.swift). Set by a trainer for the duration of one backward only.
+    public var weightGradientStaging: WeightGradientStaging?
 
     /// A layer with `outputs` units; pass `inputs` to have the model check the incoming width.
     public init(inputs: Int? = nil, outputs: Int, initialization: Initialization = .he) {
@@ -100,7 +104,8 @@ public final class Dense: Layer {
     }
 
     /// dW += s_w · dyᵀ·x, db += s_b · Σ_rows dy, dx = s_w · dy·W (two SGEMMs and a row sum; dx is
-    /// skipped after `omitInputGradient()`).
+    /// skipped after `omitInputGradient()`). With `weightGradientStaging` set, dW and db are left
+    /// alone and x and dy are copied into the staging rows instead.
     public func backward(_ dy: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         guard let store, let x = lastInput else { preconditionFailure("Dense.backward before forward") }
         let dx = inputGradient.pointer, (n, k) = (outputs, inputs), sb = biasScale
@@ -108,12 +113,16 @@ public final class Dense: Layer {
             store.withUnsafeMutableGradients { g in
                 let w = v.baseAddress! + weight.offset
                 let dw = g.baseAddress! + weight.offset, db = g.baseAddress! + bias.offset
-                // beta = 1: gradients accumulate (micro-batches, or a rank's share of the global batch).
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(n), blasint(k), blasint(rows),
-                            weightScale, dy, blasint(n), x, blasint(k), 1, dw, blasint(k))
-                for r in 0 ..< rows {
-                    let row = dy + r * n
-                    for j in 0 ..< n { db[j] += sb * row[j] }
+                if let staging = weightGradientStaging {
+                    staging.stage(inputs: x, outputGradients: dy, rows: rows, inputWidth: k, outputWidth: n)
+                } else {
+                    // beta = 1: gradients accumulate (micro-batches, or a rank's share of the global batch).
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(n), blasint(k), blasint(rows),
+                                weightScale, dy, blasint(n), x, blasint(k), 1, dw, blasint(k))
+                    for r in 0 ..< rows {
+                        let row = dy + r * n
+                        for j in 0 ..< n { db[j] += sb * row[j] }
+                    }
                 }
                 if computesInputGradient {
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(rows), blasint(k), blasint(n),

@@ -89,7 +89,7 @@ func checkModel(rows: Int, seed: UInt64 = 5, outputs: Int = 4) throws -> Sequent
 /// A trainer with Adam on the synthetic classes (bucket cap small so the model has several buckets).
 func checkTrainer(_ comm: Communicator, globalBatch: Int, seed: UInt64 = 5, overlap: Bool = true, blocking: Bool = true,
                   clip: Float? = nil, source: SyntheticSamples? = nil, shard: Bool = false,
-                  bucketBytes: Int = 1024, shared: Bool = false, group: Int? = nil) throws -> DataParallelTrainer {
+                  bucketBytes: Int = 1024, shared: Bool = false, group: Int? = nil, partition: Bool = true) throws -> DataParallelTrainer {
     let rows = DataParallelTrainer.localCapacity(globalBatch: globalBatch, ranks: comm.size)
     let model = try checkModel(rows: rows, seed: seed)
     let data = source ?? SyntheticSamples(count: 150, features: 12, kind: .classes(4), seed: 77)
@@ -101,7 +101,8 @@ func checkTrainer(_ comm: Communicator, globalBatch: Int, seed: UInt64 = 5, over
         configuration: TrainingConfiguration(globalBatch: globalBatch, seed: 11, bucketBytes: bucketBytes, clipNorm: clip,
                                              dropLast: false, overlapOnWorkerThread: overlap,
                                              blockingReductions: blocking, shardOptimizer: shard,
-                                             sharedMemory: shared, sharedMemoryGroupSize: group),
+                                             sharedMemory: shared, sharedMemoryGroupSize: group,
+                                             partitionWeightGradients: partition),
         communicator: comm)
 }
 
@@ -177,11 +178,19 @@ let trainingChecks: [MPICheck] = [
         // Reductions: blocking on the MPI thread during a worker's backward, nonblocking polled, and
         // inline (backward on the MPI thread).
         // Each also with the sharded optimiser step; and the node's shared memory (backward inline,
-        // slices summed and updated in place) for the three batches.
+        // slices summed and updated in place) for the three batches: with the Dense weight gradients
+        // computed per slice over the node's batch (the default for this all-Dense model, where a rank
+        // with no sample in a batch still computes its slices), and, for batch 24, summed.
         let modes = [(24, true, true), (26, true, true), (37, true, true), (24, true, false), (24, false, false)]
-        let allreduceModes = modes.flatMap({ m in [false, true].map { (m.0, m.1, m.2, $0, false) } })
-        for (batch, overlap, blocking, shard, shared) in allreduceModes + [24, 26, 37].map({ ($0, true, true, false, true) }) {
-            let multi = try checkTrainer(comm, globalBatch: batch, overlap: overlap, blocking: blocking, shard: shard, shared: shared)
+        let allreduceModes = modes.flatMap({ m in [false, true].map { (m.0, m.1, m.2, $0, false, true) } })
+        let sharedModes = [24, 26, 37].map({ ($0, true, true, false, true, true) }) + [(24, true, true, false, true, false)]
+        for (batch, overlap, blocking, shard, shared, partition) in allreduceModes + sharedModes {
+            let multi = try checkTrainer(comm, globalBatch: batch, overlap: overlap, blocking: blocking, shard: shard, shared: shared,
+                                         partition: partition)
+            if shared && comm.size > 1 {
+                t.expect(multi.reductionDescription.contains("computed once per node") == partition,
+                         "partitioned weight gradients exactly when asked: \(multi.reductionDescription)")
+            }
             let solo = try soloTrainer(comm, globalBatch: batch)
             var lastMulti: StepMetrics?, lastSolo: StepMetrics?
             for _ in 0 ..< 20 {
@@ -189,7 +198,7 @@ let trainingChecks: [MPICheck] = [
                 lastSolo = try solo.trainStep()
             }
             let d = relativeDifference(multi.model.store.values, solo.model.store.values)
-            t.expect(d < 1e-5, "batch \(batch) overlap \(overlap) blocking \(blocking) shard \(shard) shared \(shared): parameters differ from one rank by \(d)")
+            t.expect(d < 1e-5, "batch \(batch) overlap \(overlap) blocking \(blocking) shard \(shard) shared \(shared) partition \(partition): parameters differ from one rank by \(d)")
             t.expectClose(lastMulti!.loss, lastSolo!.loss, rel: 1e-5, "batch \(batch): last loss")
             t.expectClose(lastMulti!.gradientNorm, lastSolo!.gradientNorm, rel: 1e-4, "batch \(batch): gradient norm")
             t.expect(lastMulti!.accuracy == lastSolo!.accuracy, "batch \(batch): accuracy \(lastMulti!.accuracy!) vs \(lastSolo!.accuracy!)")
@@ -367,8 +376,9 @@ let trainingChecks: [MPICheck] = [
         // between them (the several-node path), on 2 one node, on 3 groups of 2 and 1 (a group of one rank:
         // the allreduce runs instead, and says why). Against one rank, with and without clipping (the
         // clipped step sums whole slices before the norm, the unclipped one fuses sum and update per chunk).
-        for clip in [nil, Float(0.05)] as [Float?] {
-            let multi = try checkTrainer(comm, globalBatch: 24, clip: clip, shared: true, group: 2)
+        // Each with the Dense weight gradients computed per slice over the group's batch, and summed.
+        for (clip, partition) in [(nil, true), (Float(0.05), true), (nil, false), (Float(0.05), false)] as [(Float?, Bool)] {
+            let multi = try checkTrainer(comm, globalBatch: 24, clip: clip, shared: true, group: 2, partition: partition)
             let solo = try soloTrainer(comm, globalBatch: 24, clip: clip)
             let expectShared = comm.size == 2 || comm.size == 4
             t.expect(multi.usesSharedMemory == expectShared, "shared memory on \(comm.size) ranks in groups of 2: \(multi.reductionDescription)")
@@ -377,7 +387,7 @@ let trainingChecks: [MPICheck] = [
             var m: StepMetrics?, s: StepMetrics?
             for _ in 0 ..< 20 { m = try multi.trainStep(); s = try solo.trainStep() }
             let d = relativeDifference(multi.model.store.values, solo.model.store.values)
-            t.expect(d < 1e-5, "clip \(String(describing: clip)): groups of 2 and one rank differ by \(d)")
+            t.expect(d < 1e-5, "clip \(String(describing: clip)) partition \(partition): groups of 2 and one rank differ by \(d)")
             t.expectClose(m!.gradientNorm, s!.gradientNorm, rel: 1e-4, "gradient norm")
             try multi.verifyReplicas()
         }

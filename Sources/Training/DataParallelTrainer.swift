@@ -25,7 +25,10 @@ import Parallel
 ///    With `configuration.sharedMemory` and at least two ranks per node (the default), steps 3–4
 ///    are instead: backward on this thread; the node's ranks, whose parameters and gradients live
 ///    in one shared-memory window, each sum and update their own slice, with MPI only between
-///    nodes (`NodeSharedReduction.swift`).
+///    nodes (`NodeSharedReduction.swift`). When every parameterised layer is a Dense
+///    (`configuration.partitionWeightGradients`), backward computes only dL/dx and stages its rows
+///    of x and dy in the window, and each rank computes its slices of dW and db over the node's
+///    whole batch instead of summing (`PartitionedWeightGradients.swift`).
 /// 5. Loss, accuracy and step time are reduced over ranks; a NaN or infinite loss or gradient (the
 ///    same on every rank after the reductions) throws `TrainingError.nonFinite` on every rank.
 ///
@@ -100,6 +103,8 @@ public final class DataParallelTrainer {
     var endTimes: [Double]
     var started = 0
     private var rows = 0
+    /// Rows of the current global batch.
+    private var globalRows = 0
     let worker: BackwardWorker?
 
     /// A trainer for `model` on `communicator`'s ranks. Collective: broadcasts rank 0's parameters
@@ -174,8 +179,10 @@ public final class DataParallelTrainer {
             : configuration.shardOptimizer ? "gradients reduce-scattered in buckets, sharded optimiser step"
             : "gradients allreduced in buckets"
         if configuration.sharedMemory && ranks > 1 {
+            let dense = configuration.partitionWeightGradients ? PartitionedWeightGradients.denseLayers(of: model) : nil
             let (reduction, why) = try NodeSharedReduction.make(world: communicator, bucketPlan: bucketPlan, parameterCount: parameterCount,
-                                                                groupSize: configuration.sharedMemoryGroupSize)
+                                                                groupSize: configuration.sharedMemoryGroupSize,
+                                                                denseLayers: dense, localCapacity: capacity)
             sharedReduction = reduction
             how = reduction == nil ? "\(how), because \(why)" : why
         }
@@ -248,6 +255,7 @@ public final class DataParallelTrainer {
         let globalSize = BatchSharding.globalRange(batch: batchInEpoch, batchSize: b, count: order.count).count
         let share = BatchSharding.rankShare(of: order, batch: batchInEpoch, batchSize: b, rank: comm.rank, ranks: comm.size)
         rows = share.count
+        globalRows = globalSize
         // A failed load or a bad label on one rank must stop every rank (after the reduction of the
         // flag below), not leave the others waiting in a collective.
         var loadError: Error?
@@ -309,7 +317,13 @@ public final class DataParallelTrainer {
         started = 0
         let dy = loss.gradient
         guard communicator.size > 1, shared == nil else {
-            model.backward(dy, rows: rows)
+            if let partition = shared?.partition {
+                partition.begin(globalRows: globalRows)
+                defer { partition.end() }
+                model.backward(dy, rows: rows)
+            } else {
+                model.backward(dy, rows: rows)
+            }
             return Self.now()
         }
         let top = model.layers.count

@@ -44,11 +44,15 @@ final class NodeSharedReduction {
     /// Whether the last reduction left every gradient buffer of the node zero (the fused path
     /// clears what it reads), so the next backward needs no `zeroGradients()`.
     var gradientsCleared = false
+    /// Dense weight gradients computed per owned slice over the node's batch instead of summed
+    /// (`PartitionedWeightGradients`); nil when the model has other parameterised layers or it is off.
+    let partition: PartitionedWeightGradients?
     let count: Int
     /// Elements per pass of sum, norm and update: small enough to stay in L2 between them.
     static let chunk = 32 * 1024
 
-    private init(node: Communicator, crossNode: Communicator?, plan: GradientShardPlan, count: Int) throws {
+    private init(node: Communicator, crossNode: Communicator?, plan: GradientShardPlan, count: Int,
+                 partitioned: (layers: [(Dense, Range<Int>)], floats: Int, capacity: Int, members: [Int], worldSize: Int)?) throws {
         self.node = node
         self.crossNode = crossNode
         self.plan = plan
@@ -58,7 +62,8 @@ final class NodeSharedReduction {
         // Open MPI packs the segments one after the other from a base that need not be aligned, so
         // each buffer gets a cache line of slack and starts on the next 64-byte boundary.
         let part = Self.bufferBytes(count)
-        let w = try SharedMemoryWindow(bytes: node.rank == 0 ? 2 * part : part, communicator: node)
+        let staging = partitioned.map { Self.bufferBytes($0.floats) } ?? 0
+        let w = try SharedMemoryWindow(bytes: node.rank == 0 ? 2 * part + staging : part, communicator: node)
         window = w
         func aligned(_ p: UnsafeMutableRawPointer) -> UnsafeMutablePointer<Float> {
             let a = (Int(bitPattern: p) + 63) / 64 * 64
@@ -67,6 +72,10 @@ final class NodeSharedReduction {
         let root = w.segments[0].baseAddress!
         values = aligned(root)
         gradients = (0 ..< node.size).map { aligned($0 == 0 ? root + part : w.segments[$0].baseAddress!) }
+        partition = partitioned.map {
+            PartitionedWeightGradients(layers: $0.layers, base: aligned(root + 2 * part), capacity: $0.capacity,
+                                       members: $0.members, localRank: node.rank, worldSize: $0.worldSize)
+        }
         sources = .allocate(capacity: node.size)
         clearedSources = .allocate(capacity: node.size)
         for (i, g) in gradients.enumerated() { sources[i] = UnsafePointer(g) }
@@ -100,8 +109,12 @@ final class NodeSharedReduction {
     /// ranks per node, nodes with different rank counts, or too little room for the window in the
     /// backing file system (a container's 64 MB /dev/shm: pages past its end would crash the ranks
     /// with SIGBUS when first touched, so it is checked before). Collective over `world`.
+    ///
+    /// `denseLayers` (from `PartitionedWeightGradients.denseLayers`, nil to sum the gradients) asks for
+    /// weight gradients computed per owned slice, with staging for `localCapacity` rows per rank.
     static func make(world: Communicator, bucketPlan: GradientBucketPlan, parameterCount: Int,
-                     groupSize: Int?) throws -> (NodeSharedReduction?, String) {
+                     groupSize: Int?, denseLayers: [(Dense, Range<Int>)]? = nil,
+                     localCapacity: Int = 0) throws -> (NodeSharedReduction?, String) {
         let node: Communicator
         if let groupSize {
             guard groupSize >= 1 else {
@@ -121,7 +134,17 @@ final class NodeSharedReduction {
         }
         // Room for the window: parameters once and every rank's gradients, on every node (the same
         // decision everywhere: one allreduce of the node leaders' verdicts).
-        let (need, overflow) = (node.size + 1).multipliedReportingOverflow(by: bufferBytes(parameterCount))
+        // Staging for the node's batch when weight gradients are partitioned (x and dy of every layer).
+        let stagingFloats = denseLayers.flatMap { layers in
+            node.size.multipliedReportingOverflow(by: localCapacity).overflow ? nil
+                : PartitionedWeightGradients.stagingFloats(layers, capacity: node.size * localCapacity)
+        }
+        var (need, overflow) = (node.size + 1).multipliedReportingOverflow(by: bufferBytes(parameterCount))
+        if let f = stagingFloats, !f.multipliedReportingOverflow(by: 4).overflow {
+            (need, overflow) = need.addingReportingOverflow(bufferBytes(f))
+        } else if denseLayers != nil {
+            overflow = true
+        }
         let free = node.rank == 0 ? freeBytes(backingDirectory) ?? Int.max : Int.max
         let worst = try world.allreduce([free >= need && !overflow ? 1 : 0, node.rank == 0 ? free : Int.max], .min)
         guard worst[0] == 1 else {
@@ -132,8 +155,17 @@ final class NodeSharedReduction {
         let nodes = world.size / node.size
         let cross = nodes > 1 ? try world.split(color: node.rank) : nil
         let plan = GradientShardPlan(plan: bucketPlan, rank: node.rank, ranks: node.size)
-        let reduction = try NodeSharedReduction(node: node, crossNode: cross, plan: plan, count: parameterCount)
-        return (reduction, "gradients summed in shared memory by \(node.size) ranks per node"
+        var partitioned: (layers: [(Dense, Range<Int>)], floats: Int, capacity: Int, members: [Int], worldSize: Int)?
+        if let denseLayers, let stagingFloats {
+            var members = [Int](repeating: 0, count: node.size)
+            members[node.rank] = world.rank
+            try node.allreduce(inPlace: &members, .sum)
+            partitioned = (denseLayers, stagingFloats, node.size * localCapacity, members, world.size)
+        }
+        let reduction = try NodeSharedReduction(node: node, crossNode: cross, plan: plan, count: parameterCount, partitioned: partitioned)
+        return (reduction, (partitioned != nil
+                ? "Dense weight gradients computed once per node in shared memory, each of \(node.size) ranks its slices over the node's batch"
+                : "gradients summed in shared memory by \(node.size) ranks per node")
             + (nodes > 1 ? ", slices allreduced over \(nodes) nodes" : ""))
     }
 
@@ -161,6 +193,14 @@ final class NodeSharedReduction {
         return dst
     }
 
+    /// Element range `part` of this rank's slices computed over the node's staged batch
+    /// (`PartitionedWeightGradients`), written into this rank's gradient buffer and returned.
+    func computeSlice(_ part: Range<Int>) -> UnsafeMutablePointer<Float> {
+        guard let partition else { preconditionFailure("NodeSharedReduction.computeSlice without a partition") }
+        partition.compute(part, into: gradients[node.rank])
+        return gradients[node.rank] + part.lowerBound
+    }
+
     /// As `sumSlice` for a part of at most `chunk` elements, into `scratch`, clearing the part in every
     /// rank's gradient buffer as it is read (one pass; the buffers are then ready for the next backward).
     func sumChunkClearing(_ part: Range<Int>) -> UnsafeMutablePointer<Float> {
@@ -178,19 +218,27 @@ extension DataParallelTrainer {
     /// not finite; a non-finite gradient may leave some slices updated (restore the last checkpoint).
     func updateShared(_ shared: NodeSharedReduction, lossIsFinite: Bool) throws -> Double {
         let t0 = Self.now()
-        var summing = 0.0, optimizing = 0.0
+        var summing = 0.0, optimizing = 0.0, computing = 0.0
         try shared.window.synchronize()
         var waiting = Self.now() - t0
         var squares = 0.0
-        // One node, no clipping: sum, norm and update each L2-sized chunk in one go.
+        // One node, no clipping: sum (or, partitioned, read), norm and update each L2-sized chunk in one go.
+        let partitioned = shared.partition != nil
         let fused = shared.crossNode == nil && configuration.clipNorm == nil
+        let own = shared.gradients[shared.node.rank]
         for s in shared.plan.buckets where !s.owned.isEmpty {
+            if partitioned {
+                // The slice's weight gradients first, in whole-slice SGEMMs (chunks would make them small).
+                let ts = Self.now()
+                _ = shared.computeSlice(s.owned)
+                computing += Self.now() - ts
+            }
             var offset = 0
             while offset < s.owned.count {
                 let n = fused ? min(NodeSharedReduction.chunk, s.owned.count - offset) : s.owned.count
                 let part = s.owned.lowerBound + offset ..< s.owned.lowerBound + offset + n
                 let ts = Self.now()
-                let g = fused ? shared.sumChunkClearing(part) : shared.sumSlice(part)
+                let g = partitioned ? own + part.lowerBound : fused ? shared.sumChunkClearing(part) : shared.sumSlice(part)
                 if let cross = shared.crossNode {
                     try cross.allreduce(inPlace: UnsafeMutableBufferPointer(start: g, count: n), .sum)
                 }
@@ -220,7 +268,8 @@ extension DataParallelTrainer {
             }
             optimizing += Self.now() - tu
         }
-        shared.gradientsCleared = fused
+        // Partitioned: backward added nothing into the gradient buffers, so none needs clearing.
+        shared.gradientsCleared = fused || partitioned
         let tw = Self.now()
         try shared.window.synchronize()
         waiting += Self.now() - tw
@@ -228,7 +277,9 @@ extension DataParallelTrainer {
         overlap.optimizerSeconds += optimizing
         overlap.synchronizationSeconds += waiting
         overlap.summationSeconds += summing
-        sharedCommunicationSeconds = Self.now() - t0 - optimizing
+        // The partitioned weight-gradient SGEMMs are backward's work done late, not communication.
+        overlap.backwardSeconds += computing
+        sharedCommunicationSeconds = Self.now() - t0 - optimizing - computing
         return norm
     }
 

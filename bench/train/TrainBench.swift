@@ -45,7 +45,8 @@ final class SamplePool: SampleSource {
     }
 }
 
-var steps = 20, warmup = 3, globalBatch = 256, overlapOnWorker = true, bucketMB = 25.0, blocking = true, shard = false, sharedMemory = true
+var steps = 20, warmup = 3, globalBatch = 256, overlapOnWorker = true, bucketMB = 25.0, blocking = true, shard = false, sharedMemory = true,
+    partition = true
 var arguments = Array(CommandLine.arguments.dropFirst())
 while let a = arguments.first {
     arguments.removeFirst()
@@ -57,6 +58,7 @@ while let a = arguments.first {
     case "--bucket-mb": bucketMB = Double(arguments.removeFirst())!
     case "--shard": shard = true; sharedMemory = false
     case "--no-shared": sharedMemory = false
+    case "--no-partition": partition = false
     case "--global-batch": globalBatch = Int(arguments.removeFirst())!
     default: Console.error("cascade-bench-train: unknown argument \(a)\n"); exit(2)
     }
@@ -75,7 +77,8 @@ let trainer = try DataParallelTrainer(
     training: SamplePool(count: 4 * globalBatch, features: features, classes: classes),
     configuration: TrainingConfiguration(globalBatch: globalBatch, seed: 3, bucketBytes: Int(bucketMB * 1024 * 1024),
                                          overlapOnWorkerThread: overlapOnWorker, blockingReductions: blocking,
-                                         shardOptimizer: shard, sharedMemory: sharedMemory),
+                                         shardOptimizer: shard, sharedMemory: sharedMemory,
+                                         partitionWeightGradients: partition),
     communicator: world)
 for _ in 0 ..< warmup { try trainer.trainStep() }
 let before = trainer.overlap
