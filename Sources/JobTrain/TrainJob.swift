@@ -253,7 +253,7 @@ public struct TrainJob: JobKind {
         let h = saved.state.history
         var summary = "train on \(comm.size) rank(s): \(steps) steps (\(steps > 0 ? String(format: "%.3g ms/step", 1000 * seconds / Double(steps)) : "none")), final training loss \(String(format: "%.6g", h.loss.last ?? .nan))"
         if trainer.usesSharedMemory {
-            summary += String(format: ", gradients summed in shared memory (%.3g ms/step)", 1000 * trainer.overlap.communicationSeconds / Double(max(steps, 1)))
+            summary += String(format: ", gradients reduced in shared memory (%.3g ms/step)", 1000 * trainer.overlap.communicationSeconds / Double(max(steps, 1)))
         } else if comm.size > 1 {
             summary += String(format: ", %.0f%% of the allreduce time hidden behind backward", 100 * trainer.overlap.hiddenFraction)
         }
