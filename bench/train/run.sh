@@ -5,7 +5,8 @@
 # step), PyTorch in one process (default and fused Adam) and DDP with gloo on 2 processes; ratios
 # from this one run.
 #   bench/train/run.sh [--steps N] [--rounds R] [--no-torch]   (default 10 timed steps, 3 rounds)
-# --no-torch: only Cascade's 1 rank, 2 ranks shared memory, allreduce and sharded (quicker rounds).
+# --no-torch: only Cascade's 1 rank, 2 ranks shared memory (Dense weight gradients partitioned, the
+# default, and summed: --no-partition), allreduce and sharded (quicker rounds).
 # Every round also runs 1 rank on half the global batch: the step each of 2 ranks computes, without any
 # communication; with half its optimiser step taken off it bounds what 2 ranks can reach on this machine.
 set -euo pipefail
@@ -40,6 +41,7 @@ for round in $(seq "$rounds"); do
     # with no communication and no second process.
     cluster/mpirun.sh -np 1 "$bin" --steps "$steps" --global-batch 128 | tee -a "$tmp/c1h"
     cluster/mpirun.sh -np 2 --oversubscribe "$bin" --steps "$steps" | tee -a "$tmp/c2"
+    cluster/mpirun.sh -np 2 --oversubscribe "$bin" --steps "$steps" --no-partition | tee -a "$tmp/c2u"
     cluster/mpirun.sh -np 2 --oversubscribe "$bin" --steps "$steps" --no-shared | tee -a "$tmp/c2a"
     cluster/mpirun.sh -np 2 --oversubscribe "$bin" --steps "$steps" --shard | tee -a "$tmp/c2s"
     echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$tmp/load"
@@ -57,24 +59,19 @@ d = sys.argv[1]
 import os
 def values(name, key):
     return [float(m) for m in re.findall(r"(?:^|\s)" + key + r"=([0-9.]+)", open(f"{d}/{name}").read())]
-names = [n for n in ["c1", "c1h", "c2", "c2a", "c2s", "c2n", "c2i", "t1", "t1f", "t2"] if os.path.exists(f"{d}/{n}")]
+names = [n for n in ["c1", "c1h", "c2", "c2u", "c2a", "c2s", "c2n", "c2i", "t1", "t1f", "t2"] if os.path.exists(f"{d}/{n}")]
 med = {n: statistics.median(values(n, "step_s")) for n in names}
 gf = statistics.median(values("c1", "gflops"))
 print(f"median step s over rounds: " + ", ".join(f"{n} {v:.4f}" for n, v in med.items()))
 print(f"Cascade 1 rank: {gf:.1f} GFLOP/s (forward + backward GEMMs / step time)")
 print(f"Cascade 2 ranks vs 1 rank throughput        {med['c1'] / med['c2']:.2f}x shared memory (goal >= 1.8), "
+      f"{med['c1'] / med['c2u']:.2f}x shared memory with summed weight gradients, "
       f"{med['c1'] / med['c2a']:.2f}x allreduce, {med['c1'] / med['c2s']:.2f}x sharded optimiser step")
-ratios = [(a / b, a / c, a / e) for a, b, c, e in zip(values("c1", "step_s"), values("c2", "step_s"), values("c2a", "step_s"),
-                                                     values("c2s", "step_s"))]
-# 2 ranks at best: each computes a half batch (c1h) and does half of c1h's optimiser step.
-opt_h = statistics.median(values("c1h", "optimizer_s"))
-ceiling = med["c1"] / (med["c1h"] - opt_h / 2)
-print(f"  ceiling with free communication          {ceiling:.2f}x (1 rank's step / (1 rank's step at half the batch "
-      f"{med['c1h']:.4f} s minus half its optimiser step {opt_h:.4f} s)); 2 ranks shared reach "
-      f"{100 * med['c1'] / med['c2'] / ceiling:.0f}% of it")
-print("  per round (shared, allreduce, sharded): " + ", ".join(f"{x:.2f}/{y:.2f}/{z:.2f}" for x, y, z in ratios))
+ratios = [(a / b, a / u, a / c, a / e) for a, b, u, c, e in zip(values("c1", "step_s"), values("c2", "step_s"), values("c2u", "step_s"),
+                                                              values("c2a", "step_s"), values("c2s", "step_s"))]
+print("  per round (shared, shared summed, allreduce, sharded): " + ", ".join(f"{x:.2f}/{w:.2f}/{y:.2f}/{z:.2f}" for x, w, y, z in ratios))
 print("  load average per round: " + "; ".join(open(f"{d}/load").read().replace("load average: ", "").split("\n")[:-1]))
-for n, label in [("c1", "1 rank"), ("c1h", "1 rank, half batch"), ("c2", "2 ranks shared"), ("c2a", "2 ranks allreduce"), ("c2s", "2 ranks sharded")]:
+for n, label in [("c1", "1 rank"), ("c1h", "1 rank, half batch"), ("c2", "2 ranks shared"), ("c2u", "2 ranks summed"), ("c2a", "2 ranks allreduce"), ("c2s", "2 ranks sharded")]:
     parts = {k: statistics.median(values(n, k)) for k in ["backward_s", "comm_s_per_step", "optimizer_s", "allgather_s", "rss_mb", "peak_rss_mb"]}
     print(f"  {label:18s} backward {parts['backward_s']:.4f} s, reduction {parts['comm_s_per_step']:.4f} s, "
           f"optimiser {parts['optimizer_s']:.4f} s, allgather {parts['allgather_s']:.4f} s per step; "
