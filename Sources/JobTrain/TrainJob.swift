@@ -68,6 +68,15 @@ public struct TrainJob: JobKind {
         // Forward outputs and backward input gradients of every layer, for the local batch.
         m.add("activations of \(Int(local)) samples per rank", elements: 2 * Double(shapes.activationsPerSample) * local + Double(input.elements) * local,
               bytesPerElement: 4, keys: ["train.batch", "model.layers"])
+        // An MLP on ranks sharing a node stages x and dy of every dense layer for the node's batch in the
+        // shared window (Training's PartitionedWeightGradients): this rank's rows, at most the input
+        // and every layer's output once more.
+        let mlp = spec.layers.allSatisfy { if case .dense = $0 { return true }; if case .activation = $0 { return true }; return false }
+        if p.train.sharedMemory && ranks > 1 && mlp {
+            m.add("x and dy of \(Int(local)) samples per rank staged in shared memory for the dense weight gradients",
+                  elements: (Double(shapes.activationsPerSample) + Double(input.elements)) * local, bytesPerElement: 4,
+                  keys: ["train.batch", "model.layers", "train.shared_memory"])
+        }
         if p.data.kind == .gaussianMixture {
             let d = min(p.data.synthetic.dimension, GaussianMixture.maxDimension)
             let bytes = GaussianMixture.memoryBytes(dimension: d, eigenvectors: p.data.eigenvectors == .shared ? .shared : .different)
