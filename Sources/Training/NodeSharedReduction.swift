@@ -133,25 +133,29 @@ final class NodeSharedReduction {
                 + "every node)")
         }
         // Room for the window: parameters once and every rank's gradients, on every node (the same
-        // decision everywhere: one allreduce of the node leaders' verdicts).
-        // Staging for the node's batch when weight gradients are partitioned (x and dy of every layer).
-        let stagingFloats = denseLayers.flatMap { layers in
-            node.size.multipliedReportingOverflow(by: localCapacity).overflow ? nil
-                : PartitionedWeightGradients.stagingFloats(layers, capacity: node.size * localCapacity)
-        }
-        var (need, overflow) = (node.size + 1).multipliedReportingOverflow(by: bufferBytes(parameterCount))
-        if let f = stagingFloats, !f.multipliedReportingOverflow(by: 4).overflow {
-            (need, overflow) = need.addingReportingOverflow(bufferBytes(f))
-        } else if denseLayers != nil {
-            overflow = true
+        // decision everywhere: one allreduce of the node leaders' verdicts), and the staging of the
+        // node's batch when weight gradients are partitioned (x and dy of every layer); without room for
+        // the staging the gradients are summed instead.
+        let (need, overflow) = (node.size + 1).multipliedReportingOverflow(by: bufferBytes(parameterCount))
+        var needStaged = Int.max
+        if let layers = denseLayers, !node.size.multipliedReportingOverflow(by: localCapacity).overflow,
+           let f = PartitionedWeightGradients.stagingFloats(layers, capacity: node.size * localCapacity),
+           !f.multipliedReportingOverflow(by: 8).overflow {
+            let (sum, o) = need.addingReportingOverflow(bufferBytes(f))
+            if !o && !overflow { needStaged = sum }
         }
         let free = node.rank == 0 ? freeBytes(backingDirectory) ?? Int.max : Int.max
-        let worst = try world.allreduce([free >= need && !overflow ? 1 : 0, node.rank == 0 ? free : Int.max], .min)
+        let worst = try world.allreduce([free >= need && !overflow ? 1 : 0, free >= needStaged ? 1 : 0, node.rank == 0 ? free : Int.max], .min)
+        func size(_ b: Int) -> String { b < 10_000_000 ? String(format: "%.1f kB", Double(b) / 1e3) : String(format: "%.0f MB", Double(b) / 1e6) }
         guard worst[0] == 1 else {
-            func size(_ b: Int) -> String { b < 10_000_000 ? String(format: "%.1f kB", Double(b) / 1e3) : String(format: "%.0f MB", Double(b) / 1e6) }
-            return (nil, "\(backingDirectory) has \(size(worst[1])) free, the window needs \(size(need)) per node "
+            return (nil, "\(backingDirectory) has \(size(worst[2])) free, the window needs \(size(need)) per node "
                 + "(enlarge it, e.g. docker run --shm-size, or set OMPI_MCA_osc_sm_backing_directory)")
         }
+        let staged = denseLayers != nil && worst[1] == 1
+        let stagingFloats = staged ? PartitionedWeightGradients.stagingFloats(denseLayers!, capacity: node.size * localCapacity) : nil
+        let noRoom = denseLayers != nil && !staged
+            ? " (not the Dense weight gradients over the node's batch: \(backingDirectory) has \(size(worst[2])) free, their staging needs "
+                + (needStaged == Int.max ? "more than Int.max bytes" : "\(size(needStaged)) in all") + ")" : ""
         let nodes = world.size / node.size
         let cross = nodes > 1 ? try world.split(color: node.rank) : nil
         let plan = GradientShardPlan(plan: bucketPlan, rank: node.rank, ranks: node.size)
@@ -165,7 +169,7 @@ final class NodeSharedReduction {
         let reduction = try NodeSharedReduction(node: node, crossNode: cross, plan: plan, count: parameterCount, partitioned: partitioned)
         return (reduction, (partitioned != nil
                 ? "Dense weight gradients computed once per node in shared memory, each of \(node.size) ranks its slices over the node's batch"
-                : "gradients summed in shared memory by \(node.size) ranks per node")
+                : "gradients summed in shared memory by \(node.size) ranks per node\(noRoom)")
             + (nodes > 1 ? ", slices allreduced over \(nodes) nodes" : ""))
     }
 
