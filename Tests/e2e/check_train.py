@@ -138,48 +138,33 @@ def train_runs(cascade, work):
 
 
 def small_shared_memory(cascade, work, runs):
-    """A node whose shared-memory file system is too small for the window (a container's 64 MB /dev/shm,
-    here a 4 KiB tmpfs): the ranks must not touch pages past its end (SIGBUS) but fall back to the
-    allreduce, say why, and train the same parameters as one rank."""
+    """Nodes whose shared-memory file system is small (a container's 64 MB /dev/shm, here tmpfs mounts).
+    4 KiB: too small for the window; the ranks must not touch pages past its end (SIGBUS) but fall back
+    to the allreduce and say why. 40 KiB: room for the parameters and both ranks' gradients (3 x 5.6 kB)
+    but not for the staging of x and dy of the node's batch (64 rows x 137 floats, 35 kB more) that the
+    partitioned Dense weight gradients need: the gradients are summed instead, and the log says why.
+    Either way the parameters are one rank's."""
     tiny = os.path.join(work, "tiny-shm")
     os.makedirs(tiny, exist_ok=True)
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", tiny], capture_output=True).returncode == 0
-    if not mounted:
-        print("SKIP small shared-memory file system: cannot mount a tmpfs here (needs root outside a container)")
-        return
-    try:
-        out = os.path.join(work, "tiny-np2-small-shm")
-        code, so, se = mpirun(2, ["-x", f"OMPI_MCA_osc_sm_backing_directory={tiny}", cascade, "run", job(work, "tiny"),
-                                  "--out", out])
-        if check("2 ranks with a 4 KiB shared-memory file system exit 0", code == 0, f"exit {code}\n{so[-1500:]}\n{se[-1500:]}"):
-            check("the log says the window does not fit and the gradients are allreduced",
-                  "the window needs" in so + se and "gradients allreduced in buckets" in so + se, (so + se)[-800:])
-            if 1 in runs:
-                a, b = parameters(runs[1]), parameters(os.path.join(out, "training.h5"))
-                worst = max(rel(a[k], b[k]) for k in a)
-                check(f"small shared memory: parameters as 1 rank (rel. diff {worst:.1e} < 1e-5)", worst < 1e-5)
-    finally:
-        subprocess.run(["umount", tiny], capture_output=True)
-    # 40 KiB: room for the parameters and both ranks' gradients (3 x 5.6 kB) but not for the staging of
-    # x and dy of the node's batch (64 rows x 137 floats, 35 kB more) that the partitioned Dense weight
-    # gradients need: the gradients are summed instead, and the log says why.
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40k", "tmpfs", tiny], capture_output=True).returncode == 0
-    if not mounted:
-        return
-    try:
-        out = os.path.join(work, "tiny-np2-no-staging")
-        code, so, se = mpirun(2, ["-x", f"OMPI_MCA_osc_sm_backing_directory={tiny}", cascade, "run", job(work, "tiny"),
-                                  "--out", out])
-        if check("2 ranks with a 40 KiB shared-memory file system exit 0", code == 0, f"exit {code}\n{so[-1500:]}\n{se[-1500:]}"):
-            check("the log says the gradients are summed because the staging does not fit",
-                  "gradients summed in shared memory by 2 ranks per node (not the Dense weight gradients" in so + se,
-                  (so + se)[-800:])
-            if 1 in runs:
-                a, b = parameters(runs[1]), parameters(os.path.join(out, "training.h5"))
-                worst = max(rel(a[k], b[k]) for k in a)
-                check(f"summed in shared memory: parameters as 1 rank (rel. diff {worst:.1e} < 1e-5)", worst < 1e-5)
-    finally:
-        subprocess.run(["umount", tiny], capture_output=True)
+    for size, expected in (("4k", ["the window needs", "gradients allreduced in buckets"]),
+                           ("40k", ["gradients summed in shared memory by 2 ranks per node (not the Dense weight gradients"])):
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", tiny], capture_output=True).returncode == 0
+        if not mounted:
+            print("SKIP small shared-memory file system: cannot mount a tmpfs here (needs root outside a container)")
+            return
+        try:
+            out = os.path.join(work, f"tiny-np2-shm-{size}")
+            code, so, se = mpirun(2, ["-x", f"OMPI_MCA_osc_sm_backing_directory={tiny}", cascade, "run", job(work, "tiny"),
+                                      "--out", out])
+            if check(f"2 ranks with a {size} shared-memory file system exit 0", code == 0, f"exit {code}\n{so[-1500:]}\n{se[-1500:]}"):
+                check(f"{size}: the log says which reduction runs and why ({expected[-1][:40]}…)",
+                      all(e in so + se for e in expected), (so + se)[-800:])
+                if 1 in runs:
+                    a, b = parameters(runs[1]), parameters(os.path.join(out, "training.h5"))
+                    worst = max(rel(a[k], b[k]) for k in a)
+                    check(f"{size} shared memory: parameters as 1 rank (rel. diff {worst:.1e} < 1e-5)", worst < 1e-5)
+        finally:
+            subprocess.run(["umount", tiny], capture_output=True)
 
 
 def interrupted_resume(cascade, work):
