@@ -33,12 +33,19 @@ enum PipelinePlan {
             // Inputs: the producer must declare the file; the key becomes a --set override.
             var inputPaths: [(String, String)] = []
             var overrides = spec.overrides
+            var listPaths: [(key: String, paths: [ConfigValue])] = []
             for input in spec.inputs {
                 // The override is set even when the producer has problems of its own, so this
                 // stage is still checked for its other keys without a spurious "missing" key.
                 let path = outputDirectory + "/" + input.producer + "/" + input.file
                 inputPaths.append((input.key, path))
-                overrides.append(input.key + "=" + ConfigValue.string(path).tomlLiteral)
+                if !input.list {
+                    overrides.append(input.key + "=" + ConfigValue.string(path).tomlLiteral)
+                } else if let i = listPaths.firstIndex(where: { $0.key == input.key }) {
+                    listPaths[i].paths.append(.string(path))
+                } else {
+                    listPaths.append((input.key, [.string(path)]))
+                }
                 // A producer that failed to resolve has its own problems reported.
                 guard let producer = resolved.first(where: { $0.name == input.producer }) else { continue }
                 if !producer.job.outputs.contains(input.file) {
@@ -48,6 +55,8 @@ enum PipelinePlan {
                         fix: hint + "it writes " + producer.job.outputs.joined(separator: ", ")))
                 }
             }
+            // An array input sets its key once, to the paths in the order given.
+            for l in listPaths { overrides.append(l.key + "=" + ConfigValue.array(l.paths).tomlLiteral) }
             // The stage's job text: its file (relative to the pipeline's folder, then the cwd) or
             // the inline table.
             var text = "", path = ""
@@ -89,7 +98,7 @@ enum PipelinePlan {
                 }
             } catch let error as JobFileError {
                 // Named by stage and key: `stages[1] (spectrum): source.fiel`.
-                for p in error.problems {
+                for p in error.problems where !(p.path.map(spec.emptyListInputs.contains) ?? false) {
                     stageProblems.append(ConfigProblem(path: key + (p.path.map { ": " + $0 } ?? ""),
                                                        message: p.message, fix: p.fix))
                 }

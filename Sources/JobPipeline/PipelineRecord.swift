@@ -6,7 +6,7 @@ extension PipelineRecord {
     init(name: String, stages: [ResolvedStage]) {
         self.init(pipeline: name, stages: stages.map { s in
             Stage(name: s.name, kind: s.job.config.kind, directory: s.name, dependsOn: s.spec.dependsOn,
-                  inputs: Dictionary(s.spec.inputs.map { ($0.key, $0.producer + ":" + $0.file) }, uniquingKeysWith: { a, _ in a }),
+                  inputs: Dictionary(s.spec.inputs.map { ($0.key, $0.producer + ":" + $0.file) }, uniquingKeysWith: { a, b in a + ", " + b }),
                   hash: s.hash, state: .pending)
         })
     }

@@ -10,11 +10,14 @@ struct StageSpec: Equatable {
         case inline([String: ConfigValue])
     }
 
-    /// One `[stages.inputs]` entry: `key` of the stage's job set to `producer`'s `file`.
+    /// One `[stages.inputs]` entry: `key` of the stage's job set to `producer`'s `file`. An entry
+    /// whose value is an array (`"inputs.files" = ["sample:samples.h5", "simulate:snapshots.h5"]`)
+    /// gives one `Input` per element, in order, with `list` set: the key is set to the array of paths.
     struct Input: Equatable {
         var key: String
         var producer: String
         var file: String
+        var list = false
     }
 
     var index: Int
@@ -24,6 +27,9 @@ struct StageSpec: Equatable {
     var inputs: [Input]
     /// The stages this one waits for: its producers and the explicit `depends_on`, in file order.
     var dependsOn: [String]
+    /// Input keys given as an empty array (already a problem here): the stage's own check that the key
+    /// is missing is not reported again.
+    var emptyListInputs: [String] = []
 
     /// The key path of this stage's table in problems: `stages[1]` (`spectrum`).
     static func key(_ index: Int, _ name: String?) -> String {
@@ -92,6 +98,7 @@ struct StageSpec: Equatable {
             }
             var inputs: [Input] = []
             var dependsOn: [String] = []
+            var emptyLists: [String] = []
             func dependency(_ producer: String, _ sub: String) -> Bool {
                 guard seen.contains(producer) else {
                     let later = tables.tables.dropFirst(i).contains { if case .string(producer)? = $0["name"] { return true } else { return false } }
@@ -107,15 +114,25 @@ struct StageSpec: Equatable {
             case nil: break
             case .table(let t)?:
                 for k in t.keys.sorted() {
-                    guard case .string(let ref) = t[k]!, let colon = ref.firstIndex(of: ":"),
-                          colon != ref.startIndex, ref.index(after: colon) != ref.endIndex else {
-                        problem("inputs.\(k)", "is \(t[k]!.tomlLiteral.prefix(60)), not \"stage:file\"", "write \"\(k)\" = \"simulate:snapshots.h5\" (a file an earlier stage writes)")
-                        continue
+                    let (refs, list): ([ConfigValue], Bool)
+                    if case .array(let items) = t[k]! { (refs, list) = (items, true) } else { (refs, list) = ([t[k]!], false) }
+                    if list && refs.isEmpty {
+                        emptyLists.append(k)
+                        problem("inputs.\(k)", "is an empty array", "list one or more \"stage:file\" entries, e.g. [\"simulate:snapshots.h5\"]")
                     }
-                    let producer = String(ref[..<colon]), file = String(ref[ref.index(after: colon)...])
-                    // Kept even when the producer is unknown, so the stage's other keys are still checked.
-                    _ = dependency(producer, "inputs.\(k)")
-                    inputs.append(Input(key: k, producer: producer, file: file))
+                    for (j, value) in refs.enumerated() {
+                        let sub = list ? "inputs.\(k)[\(j)]" : "inputs.\(k)"
+                        guard case .string(let ref) = value, let colon = ref.firstIndex(of: ":"),
+                              colon != ref.startIndex, ref.index(after: colon) != ref.endIndex else {
+                            problem(sub, "is \(value.tomlLiteral.prefix(60)), not \"stage:file\"",
+                                    "write \"\(k)\" = \"simulate:snapshots.h5\" (a file an earlier stage writes), or an array of such strings")
+                            continue
+                        }
+                        let producer = String(ref[..<colon]), file = String(ref[ref.index(after: colon)...])
+                        // Kept even when the producer is unknown, so the stage's other keys are still checked.
+                        _ = dependency(producer, sub)
+                        inputs.append(Input(key: k, producer: producer, file: file, list: list))
+                    }
                 }
             case let v?: problem("inputs", "is \(v.typeName), not a table", "write [stages.inputs] with \"key\" = \"stage:file\" lines")
             }
@@ -133,7 +150,8 @@ struct StageSpec: Equatable {
             }
             seen.append(stageName)
             if valid, let source {
-                specs.append(StageSpec(index: i, name: stageName, source: source, overrides: overrides, inputs: inputs, dependsOn: dependsOn))
+                specs.append(StageSpec(index: i, name: stageName, source: source, overrides: overrides, inputs: inputs, dependsOn: dependsOn,
+                                       emptyListInputs: emptyLists))
             }
         }
         return (specs, problems)

@@ -268,6 +268,53 @@ def report_page(cascade, work):
           f"exit {code}\n{se[-800:]}")
 
 
+LIST_PIPELINE = """kind = "pipeline"
+name = "list-inputs"
+report = false
+{stages}
+[[stages]]
+name = "compare"
+[stages.job]
+kind = "turbulence-compare"
+inputs.names = ["a", "b"]
+inputs.first = [5, 5]
+structure.fit_range = [2, 6]
+bootstrap.repeats = 20
+[stages.inputs]
+"inputs.files" = {files}
+"""
+
+
+def list_inputs(cascade, work):
+    """An array of "stage:file" strings sets a list key (turbulence-compare's inputs.files) to the
+    producers' paths in order; each element is checked like a single input."""
+    sim = PIPELINE.split("[[stages]]")[1].split("\n", 1)[1]
+    stages = "".join(f"\n[[stages]]\nname = \"{name}\"\n" + sim.split("\n", 1)[1].replace("forcing.seed = {seed}", f"forcing.seed = {seed}")
+                     .format(t_end=2.0, n=32, snap=0.1) for name, seed in (("sim_a", 1), ("sim_b", 2)))
+    def job(files):
+        return write(os.path.join(work, "list.toml"), LIST_PIPELINE.format(stages=stages, files=files))
+    out = os.path.join(work, "list-out")
+    code, so, se = run([cascade, "run", job('["sim_a:snapshots.h5", "sim_b:snapshots.h5"]'), "--out", out])
+    if check("array input: the pipeline runs (exit 0)", code == 0, f"exit {code}\n{so[-800:]}\n{se[-800:]}"):
+        with open(os.path.join(out, "compare", "job.toml")) as f:
+            text = f.read()
+        want = [os.path.join(out, "sim_a", "snapshots.h5"), os.path.join(out, "sim_b", "snapshots.h5")]
+        check("array input: the stage's inputs.files are both producers' paths, in order",
+              text.find(want[0]) >= 0 and text.find(want[0]) < text.find(want[1]), text[-600:])
+        record = load(os.path.join(out, "pipeline.json")) or {}
+        compare = next((st for st in record.get("stages", []) if st["name"] == "compare"), {})
+        check("array input: pipeline.json depends on both producers",
+              compare.get("depends_on") == ["sim_a", "sim_b"], str(compare))
+    for label, files, words in (("unknown file in an array", '["sim_a:snapshots.h5", "sim_b:snapshot.h5"]',
+                                 ["compare", "inputs.inputs.files", "snapshot.h5"]),
+                                ("not stage:file in an array", '["sim_a:snapshots.h5", 3]', ["inputs.inputs.files[1]", "stage:file"]),
+                                ("empty array", '[]', ["inputs.inputs.files", "empty array"])):
+        bad = os.path.join(work, "list-bad")
+        code, so, se = run([cascade, "run", job(files), "--out", bad])
+        check(f"array input ({label}): exit 2 naming {', '.join(words)}, nothing written",
+              code == 2 and all(w in se for w in words) and not os.path.exists(bad), f"exit {code}\n{se[-800:]}")
+
+
 def main():
     def body(cascade, work):
         work = os.path.abspath(work)
@@ -279,6 +326,7 @@ def main():
         interrupt_and_resume(cascade, work)
         foreign_directory(cascade, work)
         report_page(cascade, work)
+        list_inputs(cascade, work)
     cli_main(body)
 
 
