@@ -29,7 +29,7 @@ public struct SampleJob: JobKind {
         let d = trained.description, n = d.side, points = n * n
         let method = try samplingMethod(timesteps: trained.schedule.steps)
         try checkResources(trained, context: context)
-        limitConvolutionThreads()
+        Conv2d.limitThreadsUnlessUserChose()
 
         let batch = min(p.batch, p.samples)
         let network = try trained.model(batch: batch)
@@ -107,12 +107,8 @@ public struct SampleJob: JobKind {
         let comm = context.communicator, outputDirectory = context.outputDirectory
         let d = trained.description, n = Double(d.side), batch = Double(min(p.batch, p.samples))
         var m = MemoryEstimate()
-        // About six buffers of a block's output per residual block and level (as the train kind estimates).
-        let c = d.configuration.levelChannels
-        let activations = (0 ..< c.count).reduce(0.0) { sum, l in
-            let blocks = Double(l + 1 < c.count ? 2 * d.configuration.blocksPerLevel : d.configuration.blocksPerLevel)
-            return sum + (6 * blocks + 4) * Double(c[l]) * (n / Double(1 << l)) * (n / Double(1 << l))
-        }
+        // The side is a multiple of 2^(levels−1) (checked on reading), so every level's side is exact.
+        let activations = Double(d.configuration.activationsPerSample(side: d.side))
         m.add("the U-Net's buffers for \(Int(batch)) fields of \(d.side)²", elements: batch * activations, bytesPerElement: 4, keys: ["sampling.batch"])
         m.add("the weights", elements: Double(trained.values.count), bytesPerElement: 8, keys: ["model.file"])
         m.add("the sampler's fields (x, ε̂, noise, rows, output)", elements: 6 * batch * n * n, bytesPerElement: 8, keys: ["sampling.batch"])
@@ -128,11 +124,5 @@ public struct SampleJob: JobKind {
                 throw RunError("`sampling.samples` = \(p.samples): \(p.outputFile) would hold \(formatBytes(bytes)) (\(p.samples) × \(d.side)² float64) but \(outputDirectory.path) has \(formatBytes(free)) free (fix: at most \(Int(0.95 * free / (n * n * 8))) samples per job; later jobs continue with sampling.first)")
             }
         }
-    }
-
-    /// One oneDNN thread per rank (Cascade runs a rank per core) unless OMP_NUM_THREADS is set, as the
-    /// train kind does: libgomp reads the variable only when it loads.
-    func limitConvolutionThreads() {
-        if ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] == nil { Conv2d.setThreadCount(1) }
     }
 }

@@ -109,25 +109,30 @@ struct TrainedDiffusionModel {
         let side = try int("field_side", 4 ... 4096)
         let levels = try int("unet_levels", 1 ... 12)
         let channels = try int("unet_channels", 2 ... 4096)
-        guard channels % 2 == 0 else { throw fail("unet_channels", "= \(channels) is odd (the time embedding needs an even width)") }
         let multipliers = try ints("unet_multipliers")
-        guard multipliers.count == levels, multipliers.allSatisfy({ (1 ... 64).contains($0) }) else {
+        guard multipliers.allSatisfy({ (1 ... 64).contains($0) }) else {
             throw fail("unet_multipliers", "= \(multipliers) is not one multiplier in 1 … 64 per level (unet_levels = \(levels))")
         }
         let blocks = try int("unet_blocks", 1 ... 64)
         let groups = try int("unet_groups", 1 ... 4096)
         let attention = try int("unet_attention", 0 ... 1) == 1
         let heads = try int("unet_heads", 1 ... 4096)
-        guard side % (1 << (levels - 1)) == 0 else {
-            throw fail("field_side", "= \(side) is not a multiple of 2^(unet_levels − 1) = \(1 << (levels - 1))")
-        }
         let configuration = UNet.Configuration(levels: levels, channels: channels, multipliers: multipliers, blocksPerLevel: blocks,
                                                groups: groups, attention: attention, attentionHeads: heads)
-        guard configuration.levelChannels.allSatisfy({ $0 % groups == 0 }) else {
-            throw fail("unet_groups", "= \(groups) does not divide every level's channels \(configuration.levelChannels)")
-        }
-        if attention && configuration.levelChannels.last! % heads != 0 {
-            throw fail("unet_heads", "= \(heads) does not divide the lowest level's \(configuration.levelChannels.last!) channels")
+        // Learning's rules, worded with the attributes' names.
+        if let problem = configuration.problems(side: side).first {
+            switch problem {
+            case .oddChannels(let c):
+                throw fail("unet_channels", "= \(c) is odd (the time embedding needs an even width)")
+            case let .multiplierCount(m, l):
+                throw fail("unet_multipliers", "= \(m) is not one multiplier in 1 … 64 per level (unet_levels = \(l))")
+            case let .sideNotMultiple(n, _, factor):
+                throw fail("field_side", "= \(n) is not a multiple of 2^(unet_levels − 1) = \(factor)")
+            case let .groupsDoNotDivide(g, c, _):
+                throw fail("unet_groups", "= \(g) does not divide every level's channels \(c)")
+            case let .headsDoNotDivide(h, lowest):
+                throw fail("unet_heads", "= \(h) does not divide the lowest level's \(lowest) channels")
+            }
         }
         let timesteps = try int("timesteps", 1 ... 100_000)
         guard case .doubles(let betas)? = a["betas"] else { throw fail("betas", "is missing or not a list of numbers") }

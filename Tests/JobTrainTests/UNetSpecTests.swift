@@ -114,7 +114,7 @@ final class UNetSpecTests: XCTestCase {
             let spec = try XCTUnwrap(try parse("[{ type = \"unet\", \(keys) }]").spec, keys)
             guard case .unet(let u) = spec.layers[0] else { return XCTFail(keys) }
             let model = try spec.build(input: .vector(side * side + 1), batch: 1, seed: 1)
-            XCTAssertEqual(u.parameterCount, model.store.count, keys)
+            XCTAssertEqual(u.configuration.parameterCount(fieldChannels: 1), model.store.count, keys)
             XCTAssertEqual(try spec.shapes(input: .vector(side * side + 1)).get().parameters, model.store.count, keys)
             XCTAssertEqual(model.outputShape, .image(height: side, width: side, channels: 1), keys)
         }

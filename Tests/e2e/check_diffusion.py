@@ -21,7 +21,9 @@
 - a pipeline ns2d → train → diffusion-sample (model.file a stage input) runs;
 - bad inputs refused before any output, naming the key or the file: a missing model.file key and file,
   a training.h5 without /diffusion, weights = "ema" without a moving average, a tensor of the wrong
-  shape, a missing tensor, NaN weights, sampling.steps > T, eta = 1.5, samples = 0, 2^40 and 2^63.
+  shape, a missing tensor, NaN weights, /diffusion attributes breaking each U-Net rule (odd unet_channels,
+  a multiplier count ≠ unet_levels, field_side not a multiple of 2^(levels−1), groups or heads not
+  dividing the channels: the exact message), sampling.steps > T, eta = 1.5, samples = 0, 2^40 and 2^63.
 Prints PASS/FAIL lines and ends with `N passed, M failed`.
 """
 import os
@@ -335,6 +337,27 @@ def bad_input_checks(cascade, work, model):
         f["diffusion"].attrs["unet_channels"] = np.int64(16)
 
     refused("unet attributes inconsistent with the tensors", sample_text(damaged("channels", channels)), ["model.file", "channels.h5", "/model_ema/"])
+    # Learning's U-Net rules (UNet.Configuration.problems), worded with the attribute names; the model is
+    # 2 levels of 8 × [1, 2] channels, 4 groups, on 16² fields.
+    def attribute(name, value):
+        def edit(f):
+            f["diffusion"].attrs[name] = value
+        return edit
+
+    for name, value, message in [
+            ("unet_channels", np.int64(7), "unet_channels = 7 is odd (the time embedding needs an even width)"),
+            ("unet_multipliers", np.array([1, 2, 2], dtype=np.int64), "unet_multipliers = [1, 2, 2] is not one multiplier in 1 … 64 per level (unet_levels = 2)"),
+            ("field_side", np.int64(15), "field_side = 15 is not a multiple of 2^(unet_levels − 1) = 2"),
+            ("unet_groups", np.int64(3), "unet_groups = 3 does not divide every level's channels [8, 16]")]:
+        refused(f"/diffusion {name} breaking a U-Net rule", sample_text(damaged("rule-" + name, attribute(name, value))),
+                ["model.file", f"rule-{name}.h5", "/diffusion attribute " + message])
+
+    def heads(f):
+        f["diffusion"].attrs["unet_attention"] = np.int64(1)
+        f["diffusion"].attrs["unet_heads"] = np.int64(3)
+
+    refused("/diffusion unet_heads breaking a U-Net rule", sample_text(damaged("rule-heads", heads)),
+            ["model.file", "rule-heads.h5", "/diffusion attribute unet_heads = 3 does not divide the lowest level's 16 channels"])
     refused("steps > timesteps", sample_text(model), ["sampling.steps", f"{T}"], sets=["sampling.steps=101"])
     refused("eta = 1.5", sample_text(model), ["sampling.eta"], sets=["sampling.eta=1.5"])
     refused("eta with ddpm", sample_text(model), ["sampling.eta", "ddim"], sets=['sampling.method="ddpm"', "sampling.eta=0.5"])

@@ -86,42 +86,8 @@ public struct UNetSpec: Equatable, Sendable {
         return n * n == f ? n : nil
     }
 
-    /// Parameters of the U-Net on a one-channel field, counted layer by layer as Learning's `UNet` builds it
-    /// (a test compares with a built model).
-    public var parameterCount: Int {
-        let c = configuration.levelChannels, e = 4 * channels
-        func dense(_ i: Int, _ o: Int) -> Int { i * o + o }
-        func conv(_ k: Int, _ i: Int, _ o: Int) -> Int { k * k * i * o + o }
-        func block(_ i: Int, _ o: Int) -> Int { 2 * i + conv(3, i, o) + dense(e, o) + 2 * o + conv(3, o, o) + (i != o ? conv(1, i, o) : 0) }
-        func level(_ l: Int, input: Int) -> Int {
-            var n = 0, inC = input
-            for _ in 0 ..< blocks { n += block(inC, c[l]); inC = c[l] }
-            if l + 1 < levels {
-                n += conv(3, c[l], c[l + 1]) + level(l + 1, input: c[l + 1]) + conv(3, c[l + 1], c[l + 1])
-                inC = c[l] + c[l + 1]
-                for _ in 0 ..< blocks { n += block(inC, c[l]); inC = c[l] }
-            } else if attention {
-                n += 2 * c[l] + conv(1, c[l], 3 * c[l]) + conv(1, c[l], c[l])
-            }
-            return n
-        }
-        return dense(channels, e) + dense(e, e) + conv(3, 1, c[0]) + level(0, input: c[0]) + 2 * c[0] + conv(3, c[0], 1)
-    }
-
-    /// Floats per sample the layers' outputs hold, roughly (for the memory estimate): about six
-    /// buffers of the block's output per residual block, at each level's resolution.
-    public func activationsPerSample(side n: Int) -> Int {
-        let c = configuration.levelChannels
-        var total = 0
-        for l in 0 ..< levels {
-            let points = (n >> l) * (n >> l)
-            let blocksHere = l + 1 < levels ? 2 * blocks : blocks
-            total += (6 * blocksHere + 4) * c[l] * points
-        }
-        return total
-    }
-
-    /// Learning's configuration.
+    /// Learning's configuration (which also validates it and counts its parameters and
+    /// activations: ``UNet/Configuration/problems(side:)``).
     public var configuration: UNet.Configuration {
         UNet.Configuration(levels: levels, channels: channels, multipliers: multipliers.isEmpty ? nil : multipliers,
                            blocksPerLevel: blocks, groups: groups, attention: attention, attentionHeads: heads)

@@ -8,13 +8,13 @@ extension ModelSpec {
     ///
     /// Throws a ``KeyedProblem`` naming the layer's key for a `ShapeError` of the Learning layers
     /// (both shapes). A model with convolutions limits oneDNN to one thread per rank unless the
-    /// user chose (OMP_NUM_THREADS set): see ``limitConvolutionThreads()``.
+    /// user chose (OMP_NUM_THREADS set): see `Conv2d.limitThreadsUnlessUserChose()`.
     public func build(input given: TensorShape? = nil, batch: Int, seed: UInt64, inputGradient: Bool = false) throws -> Sequential {
         guard let input = given ?? input else {
             throw KeyedProblem(ConfigProblem(path: "\(key).input", message: "no input shape: neither the model nor the data gives one",
                                              fix: "set \(key).input = [features] or [height, width, channels]"))
         }
-        if hasConvolutions { ModelSpec.limitConvolutionThreads() }
+        if hasConvolutions { Conv2d.limitThreadsUnlessUserChose() }
         let made = layers.map { ModelSpec.makeLayer($0, input: input) }
         do {
             return try Sequential(input: input, batch: batch, seed: seed, inputGradient: inputGradient, made)
@@ -43,12 +43,6 @@ extension ModelSpec {
             }
         }
         return any(layers)
-    }
-
-    /// One oneDNN thread per rank (Cascade runs a rank per core) unless OMP_NUM_THREADS is set:
-    /// libgomp reads the variable only when it loads, so the kind sets the count itself.
-    static func limitConvolutionThreads() {
-        if ProcessInfo.processInfo.environment["OMP_NUM_THREADS"] == nil { Conv2d.setThreadCount(1) }
     }
 
     /// The one place where a layer spec becomes a Learning layer. Every value the Learning

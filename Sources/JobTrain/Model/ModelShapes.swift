@@ -14,13 +14,6 @@ public struct ModelShapes: Equatable, Sendable {
     public var activationsPerSample: Int
 }
 
-extension Int {
-    /// The greatest common divisor with every value of `others`.
-    fileprivate func gcd(_ others: [Int]) -> Int {
-        others.reduce(self) { a, b in var (x, y) = (a, b); while y != 0 { (x, y) = (y, x % y) }; return x }
-    }
-}
-
 extension ModelSpec {
     /// The output shape, parameter count and activation size for `input` (or the spec's own
     /// input), or the first layer whose input does not fit, named by its key with both shapes.
@@ -133,20 +126,14 @@ extension ModelSpec {
                 throw refuse("reads rows of a square one-channel field then the time step (N² + 1 values) but receives \(input)",
                              "train it on diffusion data: data.kind = \"snapshots\" or \"gaussian-random-field\"")
             }
-            let factor = 1 << (u.levels - 1), c = u.configuration.levelChannels
-            guard n % factor == 0 else {
-                throw refuse("\(u.levels) levels halve the \(n) × \(n) field \(u.levels - 1) times: the side must be a multiple of \(factor)",
-                             "use levels ≤ \(n.trailingZeroBitCount + 1), or coarsen the data to a side that is a multiple of \(factor)")
+            if let problem = u.configuration.problems(side: n).first {
+                let w = u.wording(of: problem)
+                throw refuse(w.message, w.fix)
             }
-            if let bad = c.first(where: { $0 % u.groups != 0 }) {
-                throw refuse("groups = \(u.groups) must divide every level's channels \(c) (\(bad) is not a multiple)",
-                             "use groups that divide channels × every multiplier, e.g. \(u.channels.gcd(c))")
-            }
-            if u.attention && c.last! % u.heads != 0 {
-                throw refuse("heads = \(u.heads) must divide the lowest level's \(c.last!) channels", "use heads dividing \(c.last!)")
-            }
-            try addParameters(u.parameterCount)
-            total.activationsPerSample += u.activationsPerSample(side: n)
+            try addParameters(u.configuration.parameterCount(fieldChannels: 1))
+            let (sum, o) = total.activationsPerSample.addingReportingOverflow(u.configuration.activationsPerSample(side: n))
+            guard !o, sum < Int.max else { throw refuse("the activations overflow a count", "make the model smaller") }
+            total.activationsPerSample = sum
             return .image(height: n, width: n, channels: 1)
         case .concat(let branches):
             var outs: [TensorShape] = []

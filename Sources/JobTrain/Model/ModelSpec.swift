@@ -139,7 +139,8 @@ public struct ModelSpec: Equatable, Sendable {
         return r.problems.isEmpty ? spec : nil
     }
 
-    /// A `unet` table: ranges here, divisibility (groups, heads, side) in ``shapes(input:)``.
+    /// A `unet` table: ranges and Learning's side-free rules here, divisibility (groups, heads, side)
+    /// in ``shapes(input:)``.
     private static func parseUNet(_ r: inout LayerTableReader, path: String) -> LayerSpec? {
         let levels = r.int("levels", 1 ... 8, default: 3, what: "the number of resolutions")
         let channels = r.int("channels", 2 ... 4096, default: 32, what: "the base channel count")
@@ -148,13 +149,18 @@ public struct ModelSpec: Equatable, Sendable {
         let groups = r.int("groups", 1 ... 4096, default: 8, what: "GroupNorm groups")
         let attention = r.bool("attention", default: false)
         let heads = r.int("heads", 1 ... 64, default: 1, what: "attention heads")
-        if let c = channels, c % 2 != 0 {
-            r.problems.append(ConfigProblem(path: r.key("channels"), message: "is \(c); the sinusoidal time embedding has one sine and one cosine per frequency",
-                                            fix: "use an even channel count such as \(c + 1)"))
-        }
-        if let l = levels, let m = multipliers, !m.isEmpty, m.count != l {
-            r.problems.append(ConfigProblem(path: r.key("multipliers"), message: "has \(m.count) entries for \(l) levels",
-                                            fix: "give one multiplier per level, e.g. \((0 ..< l).map { $0 == 0 ? 1 : 2 }), or leave it out"))
+        // Learning's rules that need no field side (odd channels, multiplier count), on the values that
+        // parsed: a value out of range stands in as one that breaks no rule, so each is checked
+        // whenever its own keys parsed. Groups, heads and the side are checked by shapes(input:).
+        let sizes = UNetSpec(levels: levels ?? max(1, multipliers?.count ?? 1), channels: channels ?? 2, multipliers: multipliers ?? [])
+        for problem in sizes.configuration.problems(side: nil) {
+            switch problem {
+            case .oddChannels, .multiplierCount:
+                let w = sizes.wording(of: problem)
+                r.problems.append(ConfigProblem(path: r.key(w.key!), message: w.message, fix: w.fix))
+            case .sideNotMultiple, .groupsDoNotDivide, .headsDoNotDivide:
+                break
+            }
         }
         if r.table["heads"] != nil, attention == false {
             r.problems.append(ConfigProblem(path: r.key("heads"), message: "applies only with attention = true",

@@ -200,4 +200,16 @@ extension Conv2d {
         precondition(threads >= 1, "Conv2d.setThreadCount needs at least one thread, got \(threads)")
         cdnnl_set_threads(Int32(clamping: threads))
     }
+
+    /// One oneDNN thread per rank unless the user set OMP_NUM_THREADS: what every job kind with
+    /// convolutions calls before building its network.
+    ///
+    /// oneDNN runs on OpenMP, and without OMP_NUM_THREADS libgomp starts one thread per core in
+    /// every process; Cascade runs a rank per core, so the ranks of a node would oversubscribe it
+    /// many times over. libgomp reads the variable only when it loads, so setting it at run time
+    /// does nothing: the count is set here instead. A user who sets OMP_NUM_THREADS (e.g. one rank
+    /// per node with threads) keeps that choice.
+    public static func limitThreadsUnlessUserChose() {
+        if getenv("OMP_NUM_THREADS") == nil { setThreadCount(1) }
+    }
 }
