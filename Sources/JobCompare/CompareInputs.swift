@@ -142,6 +142,10 @@ struct ResolvedInputs {
         guard shape[1] == shape[2] else {
             throw RunError("`\(key)` = \"\(file)\", dataset \(dataset): fields of \(shape[1]) × \(shape[2]) are not square; the statistics need N × N periodic fields")
         }
+        let type = try h5.elementType(of: dataset)
+        guard type.isNumber else {
+            throw RunError("`\(key)` = \"\(file)\", dataset \(dataset): holds \(type) elements, not numbers (fix: store the vorticity as floating point, float64 or float32)")
+        }
         guard shape[1] >= minimumSide else {
             throw RunError("`\(key)` = \"\(file)\", dataset \(dataset): fields of \(shape[1]) × \(shape[2]) are too small (N ≥ \(minimumSide))")
         }
@@ -181,24 +185,28 @@ struct ResolvedInputs {
     }
 }
 
-/// Reads frames of one input on one rank (a one-rank communicator), coarse-grained by the set's
-/// factor, checking every stored value is finite.
-struct FrameReader {
+/// Reads frames of one input on one rank, coarse-grained by the set's factor, checking every
+/// stored value is finite. The reads are this process's own (not collective: ranks read different
+/// frames), and HDF5 converts any stored integer or floating type to float64, so samples written
+/// as float32 by other codes compare like an ns2d run's float64 frames.
+final class FrameReader {
     let input: CompareInput
-    let file: H5File
-    let dataset: String
+    private let reader: H5RowReader
+    /// One stored frame, reused by every read.
+    private let frame: UnsafeMutableBufferPointer<Double>
 
     init(_ input: CompareInput, dataset: String, solo: Communicator) throws {
         self.input = input
-        self.dataset = "/" + dataset.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        file = try H5File.open(input.file, communicator: solo)
+        reader = try H5RowReader(file: input.file, dataset: "/" + dataset.trimmingCharacters(in: CharacterSet(charactersIn: "/")))
+        frame = .allocate(capacity: input.storedSide * input.storedSide)
     }
 
     /// Field `k` of the set (frame `input.frames[k]`, coarse-grained), and whether all its stored
     /// values are finite.
     func read(_ k: Int) throws -> (field: [Double], finite: Bool) {
         let s = input.storedSide
-        let stored = try file.read(dataset, as: Double.self, offset: [input.frames[k], 0, 0], count: [1, s, s])
+        try reader.readRows(start: input.frames[k], count: 1, into: frame.baseAddress!)
+        let stored = Array(frame)
         let finite = stored.allSatisfy(\.isFinite)
         return (input.coarsening == 1 ? stored : Self.blockMeans(stored, side: s, block: input.coarsening), finite)
     }
@@ -221,5 +229,9 @@ struct FrameReader {
         return out
     }
 
-    func close() throws { try file.close() }
+    /// Nothing to flush: the file is read-only and closed with the reader (kept so callers say
+    /// where they are done with a set).
+    func close() throws {}
+
+    deinit { frame.deallocate() }
 }

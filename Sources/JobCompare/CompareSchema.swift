@@ -6,7 +6,7 @@ public struct CompareParameters: ParameterSet {
               doc: "A name per input set of fields (an HDF5 group of the output; not \"comparison\"). The first input is the baseline of the relative differences and the PDF bins.")
     var names: [String]
     @Required("inputs.files", .count(2 ... 32),
-              doc: "Snapshot file per input, in ns2d's layout (a dataset of frames × N × N vorticity); a relative path is relative to the working directory.")
+              doc: "Snapshot file per input, in ns2d's layout (a dataset of frames × N × N vorticity, float64, float32 or any integer type, read as float64); a relative path is relative to the working directory.")
     var files: [String]
     @Parameter("inputs.dataset", doc: "The vorticity dataset in every input file.")
     var dataset = "vorticity"

@@ -35,6 +35,17 @@ public enum H5ElementType: Equatable, Hashable, Sendable, CustomStringConvertibl
         }
     }
 
+    /// Whether the elements are integers or floating point numbers of any width, which HDF5
+    /// converts on reading to any number type (``H5RowReader`` relies on it); false for strings,
+    /// compounds and the like.
+    public var isNumber: Bool {
+        switch self {
+        case .float64, .float32, .int64, .int32: return true
+        // Names made by init(datatype:) below: "float16", "int8", "uint16", ...
+        case .other(let text): return text.hasPrefix("float") || text.hasPrefix("int") || text.hasPrefix("uint")
+        }
+    }
+
     /// Classifies an HDF5 datatype identifier.
     init(datatype type: hid_t) {
         let size = H5Tget_size(type)

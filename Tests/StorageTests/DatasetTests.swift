@@ -59,6 +59,16 @@ final class DatasetTests: StorageTestCase {
         try reader.close()
     }
 
+    /// Which element types HDF5 converts to numbers (what readers such as turbulence-compare accept).
+    func testElementTypesThatAreNumbers() {
+        for type in [H5ElementType.float64, .float32, .int64, .int32, .other("int16"), .other("uint8"), .other("float16")] {
+            XCTAssertTrue(type.isNumber, type.name)
+        }
+        for type in [H5ElementType.other("string"), .other("compound"), .other("enum"), .other("unknown")] {
+            XCTAssertFalse(type.isNumber, type.name)
+        }
+    }
+
     func testEmptyHyperslabStillParticipates() throws {
         let file = path("empty.h5")
         let h5 = try H5File.create(file)

@@ -18,8 +18,10 @@
   training frame) compares with the coarse-grained run, its novelty against `novelty.file` with
   `novelty.coarsen` = 2 equals numpy's and is ~0 for the copy; the coarse grid keeps the box, so the
   large-scale spectrum and ⟨|δu_L|²⟩ at equal physical separation match the fine run's;
+- float32 and int16 vorticity (samples written by other codes) give the statistics of the same values
+  stored as float64;
 - bad inputs refused before any output, naming the key and the file: a missing file and dataset,
-  non-square fields, different N, an empty frame range, NaN in a frame (input and reference), a
+  a dataset of strings, non-square fields, different N, an empty frame range, NaN in a frame (input and reference), a
   one-field reference set that is the field itself, conflicting novelty keys; a coarsening that
   does not divide N, leaves fewer than 4 points per side, has the wrong number of entries, gives
   different N after coarse-graining (the message suggests the factor), `novelty.coarsen` without
@@ -254,6 +256,7 @@ def main_checks(cascade, work):
         check(f"1 and {ranks} ranks write the same values ({same} datasets and their attributes equal)", not different and same > 20, str(different))
 
     coarsen_checks(cascade, work, snapshots, omega, out1)
+    dtype_checks(cascade, work, omega)
 
     # The reference set from a separate file: the first half's frames of the snapshots file.
     text2 = job_text([snapshots, snapshots], names[:2],
@@ -342,6 +345,32 @@ def coarsen_checks(cascade, work, snapshots, omega, fine_out):
               own.min() > 1e-3 and abs(own[4] - novelty(coarse_fields[4], np.delete(coarse_fields, 4, axis=0))) < 1e-9)
 
 
+def dtype_checks(cascade, work, omega):
+    """float32 and int16 vorticity (other codes' samples) read as float64: equal to a float64 file of the same values."""
+    frames = omega[1:21]
+    as32 = frames.astype(np.float32)
+    scale = 3000 / np.abs(frames).max()
+    as16 = np.round(frames * scale).astype(np.int16)
+    files = [write_snapshots(os.path.join(work, "f64_of_f32.h5"), as32.astype(np.float64)),
+             write_snapshots(os.path.join(work, "f32.h5"), as32),
+             write_snapshots(os.path.join(work, "f64_of_i16.h5"), as16.astype(np.float64)),
+             write_snapshots(os.path.join(work, "i16.h5"), as16)]
+    names = ["f64_of_f32", "f32", "f64_of_i16", "i16"]
+    with h5py.File(files[1]) as h, h5py.File(files[3]) as g:
+        stored = (h["vorticity"].dtype, g["vorticity"].dtype)
+    code, log, out = compare(cascade, work, "dtypes", job_text(files, names))
+    if not check(f"float32 and int16 vorticity files ({stored[0]}, {stored[1]}) are compared (exit 0)", code == 0, log[-3000:]):
+        return
+    with h5py.File(out) as f:
+        for wide, narrow in (("f64_of_f32", "f32"), ("f64_of_i16", "i16")):
+            a, b = f[wide], f[narrow]
+            different = [k for k in a if not k.startswith("novelty") and not np.array_equal(a[k][()], b[k][()], equal_nan=True)]
+            different += [k for k in a.attrs if k != "file" and not k.startswith("novelty") and not same_value(a.attrs[k], b.attrs[k])]
+            check(f"{narrow} gives the statistics of the same values stored as float64 ({len(a)} datasets, all but novelty equal)",
+                  not different and len(a) > 10, str(different))
+        check("the float32 copy of a reference frame has novelty 0", np.all(f["f32"]["novelty"][()] < 1e-6))
+
+
 def bad_inputs(cascade, work):
     good = os.path.join(work, "good.h5")
     rng = np.random.default_rng(1)
@@ -351,9 +380,13 @@ def bad_inputs(cascade, work):
     nan_file = write_snapshots(os.path.join(work, "nan.h5"), with_nan)
     flat = write_snapshots(os.path.join(work, "flat.h5"), rng.standard_normal((6, 16, 8)))
     small = write_snapshots(os.path.join(work, "small.h5"), rng.standard_normal((6, 8, 8)))
+    strings = os.path.join(work, "strings.h5")
+    with h5py.File(strings, "w") as h:
+        h["vorticity"] = np.full((6, 16, 16), b"x", dtype="S1")
     cases = [
         ("a missing file", [good, os.path.join(work, "nope.h5")], "", ["inputs.files[1]", "nope.h5", "no such file"]),
         ("a missing dataset", [good, good], 'dataset = "omega"\n', ["inputs.files[0]", "/omega"]),
+        ("a vorticity dataset of strings", [good, strings], "", ["inputs.files[1]", "strings.h5", "not numbers"]),
         ("non-square fields", [good, flat], "", ["inputs.files[1]", "flat.h5", "not square"]),
         ("different N", [good, small], "", ["inputs.files[1]", "small.h5", "N = 8", "N = 16", "set `inputs.coarsen[0]` = 2"]),
         ("a coarsening that does not divide N", [good, good], "coarsen = [3, 1]\n", ["inputs.coarsen[0]", "good.h5", "3 does not divide 16"]),
